@@ -1,0 +1,31 @@
+#!/bin/bash
+# Installs the Debian packages Porthos needs that are missing.
+#   scripts/deps.sh build   what building needs
+#   scripts/deps.sh test    that, plus the peers the tests talk to
+# Idempotent: when everything is there it only checks.
+set -euo pipefail
+
+build_pkgs=(build-essential autoconf automake libtool pkg-config
+	libssl-dev libevent-dev libtalloc-dev libcmocka-dev
+	libcpg-dev libquorum-dev libcmap-dev libcorosync-common-dev
+	libibverbs-dev librdmacm-dev)
+# Peers: Samba's smbclient and smbtorture, impacket, the kernel client in a
+# qemu guest. Never ksmbd-tools: it conflicts with (removes) samba.
+test_pkgs=(smbclient samba-testsuite python3-impacket cifs-utils
+	qemu-system-x86 busybox-static cpio zstd xz-utils)
+
+want=("${build_pkgs[@]}")
+[ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

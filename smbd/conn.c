@@ -1,0 +1,116 @@
+#include "config.h"
+#include "smbd/conn.h"
+
+#include <event2/event.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "lib/idtable.h"
+#include "lib/log.h"
+#include "smbd/dispatch.h"
+#include "smbd/server.h"
+#include "smbd/session.h"
+#include "smbd/transport.h"
+
+static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smbd_conn *conn = arg;
+	smbd_conn_terminate(conn, conn->authenticated_once ? "idle time-out" : "authentication time-out");
+}
+
+static void arm_timer(struct smbd_conn *conn, uint32_t seconds)
+{
+	if (seconds == 0) {
+		evtimer_del(conn->idle_timer);
+		return;
+	}
+	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+	evtimer_add(conn->idle_timer, &tv);
+}
+
+static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	talloc_free(arg);
+}
+
+static int conn_destructor(struct smbd_conn *conn)
+{
+	smbd_sessions_drop_conn(conn->srv, conn->id);
+	idtable_remove(conn->srv->conns, conn->id);
+	if (conn->idle_timer)
+		event_free(conn->idle_timer);
+	if (conn->terminate_ev)
+		event_free(conn->terminate_ev);
+	return 0;
+}
+
+struct smbd_conn *smbd_conn_new(struct smbd_server *srv, struct smbd_transport *t)
+{
+	struct smbd_conn *conn = talloc_zero(srv, struct smbd_conn);
+	if (conn == NULL)
+		return NULL;
+	conn->srv = srv;
+	conn->transport = t;
+	t->conn = conn;
+	conn->peer = t->peer;
+	smbd_credits_init(&conn->credits);
+	conn->next_async_id = 1;
+	conn->id = idtable_add(srv->conns, conn);
+	conn->idle_timer = evtimer_new(srv->ev, conn_timeout_cb, conn);
+	conn->terminate_ev = event_new(srv->ev, -1, 0, conn_free_cb, conn);
+	if (conn->id == 0 || conn->idle_timer == NULL || conn->terminate_ev == NULL) {
+		talloc_free(conn);
+		return NULL;
+	}
+	talloc_set_destructor(conn, conn_destructor);
+	arm_timer(conn, srv->cfg->auth_timeout_s);
+	LOG_INFO("connection %llu from %s", (unsigned long long)conn->id, conn->peer);
+	return conn;
+}
+
+uint8_t *smbd_conn_alloc_pdu(struct smbd_conn *conn, size_t len)
+{
+	return talloc_size(conn, len);
+}
+
+void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len)
+{
+	if (conn->terminating) {
+		talloc_free(pdu);
+		return;
+	}
+	if (conn->authenticated_once)
+		arm_timer(conn, conn->srv->cfg->idle_timeout_s);
+	smbd_dispatch_pdu(conn, pdu, len);
+}
+
+void smbd_conn_authenticated(struct smbd_conn *conn)
+{
+	if (!conn->authenticated_once) {
+		conn->authenticated_once = true;
+		arm_timer(conn, conn->srv->cfg->idle_timeout_s);
+	}
+}
+
+void smbd_conn_terminate(struct smbd_conn *conn, const char *why)
+{
+	if (conn->terminating)
+		return;
+	conn->terminating = true;
+	LOG_INFO("connection %llu from %s closed: %s", (unsigned long long)conn->id, conn->peer, why);
+	evtimer_del(conn->idle_timer);
+	conn->transport->ops->shutdown(conn->transport);
+	/* Free on the next loop turn: we may be inside this conn's callbacks. */
+	event_active(conn->terminate_ev, 0, 0);
+}
+
+void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt)
+{
+	if (conn->terminating)
+		return;
+	int err = conn->transport->ops->send_pdu(conn->transport, iov, iovcnt);
+	if (err != 0) {
+		LOG_WARN("%s: send failed: %s", conn->peer, strerror(err));
+		smbd_conn_terminate(conn, "send failed");
+	}
+}

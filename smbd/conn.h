@@ -1,0 +1,68 @@
+/*
+ * A connection: one transport channel. It owns its in-flight requests but
+ * not the sessions that use it (a session may span several channels and
+ * outlives a dropped one while durable handles wait), see DESIGN.md.
+ */
+#ifndef PORTHOS_SMBD_CONN_H
+#define PORTHOS_SMBD_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <talloc.h>
+
+#include "smbd/credits.h"
+
+struct event;
+struct smbd_server;
+struct smbd_transport;
+struct smbd_req;
+
+struct smbd_conn {
+	struct smbd_server *srv;
+	struct smbd_transport *transport;
+	uint64_t id;
+	const char *peer; /* transport's "addr:port" */
+
+	/* Negotiated state (MS-SMB2 3.3.1.7) */
+	bool negotiated;
+	uint16_t dialect;
+	uint16_t client_security_mode;
+	uint32_t client_capabilities;
+	uint32_t server_capabilities;
+	uint8_t client_guid[16];
+	uint16_t client_dialects[16]; /* as offered, for VALIDATE_NEGOTIATE_INFO */
+	uint16_t n_client_dialects;
+	uint16_t cipher_id;       /* 0 = none agreed */
+	uint16_t signing_algo_id; /* SMB2 signing algorithm for 3.x */
+	uint8_t preauth_hash[64]; /* 3.1.1 connection pre-auth integrity hash */
+	uint32_t max_transact, max_read, max_write;
+
+	struct smbd_credits credits;
+
+	struct smbd_req *requests; /* in flight, for CANCEL and teardown */
+	uint64_t next_async_id;
+
+	struct event *idle_timer;
+	struct event *terminate_ev;
+	bool authenticated_once;  /* a session reached VALID on this conn */
+	bool terminating;
+};
+
+struct smbd_conn *smbd_conn_new(struct smbd_server *srv, struct smbd_transport *t);
+/* Buffer for an incoming PDU, owned by the request built from it. */
+uint8_t *smbd_conn_alloc_pdu(struct smbd_conn *conn, size_t len);
+/* A whole PDU arrived (framing removed). Takes ownership of pdu. */
+void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len);
+/*
+ * Stops the connection and frees it on the next loop turn, never inside the
+ * caller's stack (the caller may be a transport callback of this conn).
+ */
+void smbd_conn_terminate(struct smbd_conn *conn, const char *why);
+/* Sends one PDU; on failure the connection is terminated. */
+void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt);
+/* The client reached an authenticated session: swap the auth time-out for the idle one. */
+void smbd_conn_authenticated(struct smbd_conn *conn);
+
+#endif

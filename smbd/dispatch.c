@@ -1,0 +1,442 @@
+/*
+ * The request path (MS-SMB2 3.3.5.2): frame checks, compound splitting,
+ * credits, session and tree resolution, signature checks, the command
+ * table, and reply assembly with signing.
+ */
+#include "config.h"
+#include "smbd/dispatch.h"
+
+#include <string.h>
+#include <talloc.h>
+
+#include "lib/crypto/smb2_preauth.h"
+#include "lib/log.h"
+#include "lib/wire.h"
+#include "smbd/conn.h"
+#include "smbd/open.h"
+#include "smbd/server.h"
+#include "smbd/session.h"
+#include "smbd/smb2_handlers.h"
+#include "smbd/smb2_proto.h"
+#include "smbd/tcon.h"
+
+/* What the framework checks before a handler runs. */
+struct smb2_cmd_desc {
+	const char *name;
+	uint16_t structure_size; /* fixed part; odd sizes include one byte of buffer */
+	bool need_session;       /* a VALID session */
+	bool need_tcon;
+	smb2_handler_fn fn;
+};
+
+static const struct smb2_cmd_desc smb2_cmds[SMB2_COMMAND_COUNT] = {
+	[SMB2_NEGOTIATE] = { "NEGOTIATE", 36, false, false, smb2_negotiate },
+	[SMB2_SESSION_SETUP] = { "SESSION_SETUP", 25, false, false, smb2_session_setup },
+	[SMB2_LOGOFF] = { "LOGOFF", 4, true, false, smb2_logoff },
+	[SMB2_TREE_CONNECT] = { "TREE_CONNECT", 9, true, false, smb2_tree_connect },
+	[SMB2_TREE_DISCONNECT] = { "TREE_DISCONNECT", 4, true, true, smb2_tree_disconnect },
+	[SMB2_CREATE] = { "CREATE", 57, true, true, smb2_create },
+	[SMB2_CLOSE] = { "CLOSE", 24, true, true, smb2_close },
+	[SMB2_FLUSH] = { "FLUSH", 24, true, true, smb2_flush },
+	[SMB2_READ] = { "READ", 49, true, true, smb2_read },
+	[SMB2_WRITE] = { "WRITE", 49, true, true, smb2_write },
+	[SMB2_LOCK] = { "LOCK", 48, true, true, smb2_lock },
+	[SMB2_IOCTL] = { "IOCTL", 57, true, true, smb2_ioctl },
+	[SMB2_CANCEL] = { "CANCEL", 4, false, false, NULL },
+	[SMB2_ECHO] = { "ECHO", 4, false, false, smb2_echo },
+	[SMB2_QUERY_DIRECTORY] = { "QUERY_DIRECTORY", 33, true, true, smb2_query_directory },
+	[SMB2_CHANGE_NOTIFY] = { "CHANGE_NOTIFY", 32, true, true, smb2_change_notify },
+	[SMB2_QUERY_INFO] = { "QUERY_INFO", 41, true, true, smb2_query_info },
+	[SMB2_SET_INFO] = { "SET_INFO", 33, true, true, smb2_set_info },
+	[SMB2_OPLOCK_BREAK] = { "OPLOCK_BREAK", 24, true, true, smb2_oplock_break },
+};
+
+static int req_destructor(struct smbd_req *req)
+{
+	struct smbd_conn *conn = req->conn;
+	if (req->prev)
+		req->prev->next = req->next;
+	else if (conn->requests == req)
+		conn->requests = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
+	return 0;
+}
+
+NTSTATUS smbd_call_open(struct smb2_call *call, uint64_t fid_persistent, uint64_t fid_volatile,
+			struct smbd_open **out)
+{
+	struct smbd_req *req = call->req;
+	if ((call->flags & SMB2_FLAGS_RELATED_OPERATIONS) && fid_persistent == SMB2_FID_INHERIT &&
+	    fid_volatile == SMB2_FID_INHERIT) {
+		/* MS-SMB2 3.3.5.2.7.2: a failed CREATE earlier in the chain
+		 * fails the rest with its status. */
+		if (!NT_STATUS_IS_OK(req->related_status))
+			return req->related_status;
+		fid_persistent = req->related_fid_persistent;
+		fid_volatile = req->related_fid_volatile;
+	}
+	struct smbd_open *o = smbd_open_find(req->conn->srv, fid_persistent, fid_volatile, call->session_id,
+					     call->tree_id);
+	if (o == NULL)
+		return NT_STATUS_FILE_CLOSED;
+	*out = o;
+	return NT_STATUS_OK;
+}
+
+void smbd_call_set_related_open(struct smb2_call *call, uint64_t fid_persistent, uint64_t fid_volatile)
+{
+	call->req->related_fid_persistent = fid_persistent;
+	call->req->related_fid_volatile = fid_volatile;
+	call->req->related_status = NT_STATUS_OK;
+}
+
+NTSTATUS smbd_call_check_charge(const struct smb2_call *call, uint64_t payload_bytes)
+{
+	struct smbd_conn *conn = call->req->conn;
+	/* SMB 2.0.2 has no multi-credit requests: CreditCharge is reserved. */
+	if (conn->dialect == SMB2_DIALECT_202 || !(conn->server_capabilities & SMB2_GLOBAL_CAP_LARGE_MTU))
+		return payload_bytes <= 65536 ? NT_STATUS_OK : NT_STATUS_INVALID_PARAMETER;
+	uint64_t needed = payload_bytes ? (payload_bytes - 1) / 65536 + 1 : 1;
+	uint16_t charge = call->credit_charge ? call->credit_charge : 1;
+	return charge >= needed ? NT_STATUS_OK : NT_STATUS_INVALID_PARAMETER;
+}
+
+/* Header fields; false if the element cannot even be read as a header. */
+static bool decode_header(struct smb2_call *call, const uint8_t *elem, size_t len)
+{
+	struct wire_rd r;
+	wire_rd_init(&r, elem, len);
+	uint32_t proto = wire_u32(&r);
+	uint16_t ssize = wire_u16(&r);
+	call->credit_charge = wire_u16(&r);
+	wire_skip(&r, 4); /* Status / ChannelSequence */
+	call->command = wire_u16(&r);
+	call->credit_request = wire_u16(&r);
+	call->flags = wire_u32(&r);
+	wire_skip(&r, 4); /* NextCommand, checked by the caller */
+	call->message_id = wire_u64(&r);
+	if (call->flags & SMB2_FLAGS_ASYNC_COMMAND) {
+		call->async_id = wire_u64(&r);
+	} else {
+		wire_skip(&r, 4);
+		call->tree_id = wire_u32(&r);
+	}
+	call->session_id = wire_u64(&r);
+	wire_skip(&r, 16);
+	if (!wire_ok(&r) || proto != 0x424D53FE || ssize != SMB2_HDR_LEN)
+		return false;
+	call->in_hdr = elem;
+	call->in_len = len;
+	wire_rd_init(&call->in, elem, len);
+	wire_seek(&call->in, SMB2_HDR_LEN);
+	return true;
+}
+
+/* MS-SMB2 2.2.2 */
+static void write_error_body(struct smb2_call *call)
+{
+	wire_wr_init(&call->out, call->req, 16);
+	wire_put_u16(&call->out, 9);
+	wire_put_u8(&call->out, 0); /* ErrorContextCount */
+	wire_put_u8(&call->out, 0);
+	wire_put_u32(&call->out, 0); /* ByteCount */
+	wire_put_u8(&call->out, 0);  /* ErrorData */
+}
+
+/* The session a command runs under, and the signature checks. */
+static NTSTATUS resolve_session(struct smb2_call *call, const struct smb2_cmd_desc *d)
+{
+	struct smbd_req *req = call->req;
+	struct smbd_conn *conn = req->conn;
+
+	if ((call->flags & SMB2_FLAGS_RELATED_OPERATIONS) && call->session_id == UINT64_MAX)
+		call->session_id = req->related_session_id;
+	if (call->session_id == 0 || call->session_id == UINT64_MAX) {
+		if (d->need_session)
+			return NT_STATUS_USER_SESSION_DELETED;
+		return NT_STATUS_OK;
+	}
+	struct smbd_session *s = smbd_session_find(conn->srv, call->session_id);
+	if (s == NULL || s->conn_id != conn->id) {
+		/* Another channel's session cannot be used without binding. */
+		if (d->need_session || call->command == SMB2_SESSION_SETUP)
+			return s == NULL && call->command == SMB2_SESSION_SETUP ? NT_STATUS_OK
+									       : NT_STATUS_USER_SESSION_DELETED;
+		return NT_STATUS_OK;
+	}
+	call->session = s;
+	req->related_session_id = call->session_id;
+
+	if (call->flags & SMB2_FLAGS_SIGNED) {
+		if (!s->has_keys)
+			return NT_STATUS_OK; /* nothing to verify with yet */
+		if (!smbd_session_verify(s, call->in_hdr, call->in_len)) {
+			LOG_INFO("%s: bad signature on %s (session %llx)", conn->peer, d->name,
+				 (unsigned long long)s->id);
+			return NT_STATUS_ACCESS_DENIED;
+		}
+		call->signed_in = true;
+	} else if (s->state == SMBD_SESSION_VALID && s->signing_required && call->command != SMB2_SESSION_SETUP &&
+		   call->command != SMB2_NEGOTIATE && call->command != SMB2_CANCEL) {
+		/* MS-SMB2 3.3.5.2.4 */
+		return NT_STATUS_ACCESS_DENIED;
+	}
+
+	if (d->need_session) {
+		if (s->state == SMBD_SESSION_EXPIRED && call->command != SMB2_LOGOFF && call->command != SMB2_CLOSE)
+			return NT_STATUS_NETWORK_SESSION_EXPIRED;
+		if (s->state == SMBD_SESSION_IN_PROGRESS)
+			return NT_STATUS_USER_SESSION_DELETED;
+	}
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS resolve_tcon(struct smb2_call *call)
+{
+	struct smbd_req *req = call->req;
+	if ((call->flags & SMB2_FLAGS_RELATED_OPERATIONS) && call->tree_id == UINT32_MAX)
+		call->tree_id = req->related_tree_id;
+	struct smbd_tcon *t = call->session ? smbd_tcon_find(call->session, call->tree_id) : NULL;
+	if (t == NULL)
+		return NT_STATUS_NETWORK_NAME_DELETED;
+	call->tcon = t;
+	req->related_tree_id = call->tree_id;
+	return NT_STATUS_OK;
+}
+
+static void run_call(struct smb2_call *call, bool first)
+{
+	struct smbd_req *req = call->req;
+	struct smbd_conn *conn = req->conn;
+	const struct smb2_cmd_desc *d = call->command < SMB2_COMMAND_COUNT ? &smb2_cmds[call->command] : NULL;
+
+	call->status = NT_STATUS_OK;
+	if (d == NULL || d->fn == NULL) {
+		call->status = NT_STATUS_INVALID_PARAMETER;
+		return;
+	}
+	/* Before NEGOTIATE only NEGOTIATE is allowed; a second NEGOTIATE is
+	 * a protocol violation (MS-SMB2 3.3.5.3.1). */
+	if (!conn->negotiated != (call->command == SMB2_NEGOTIATE)) {
+		call->disconnect = true;
+		return;
+	}
+	if (call->command == SMB2_NEGOTIATE && !(first && req->n_calls == 1)) {
+		call->disconnect = true;
+		return;
+	}
+	struct wire_rd peek = call->in;
+	uint16_t ssize = wire_u16(&peek);
+	if (!wire_ok(&peek) || ssize != d->structure_size ||
+	    wire_remaining(&call->in) < (size_t)(d->structure_size & ~1u)) {
+		call->status = NT_STATUS_INVALID_PARAMETER;
+		return;
+	}
+	call->status = resolve_session(call, d);
+	if (NT_STATUS_IS_OK(call->status) && d->need_tcon)
+		call->status = resolve_tcon(call);
+	if (!NT_STATUS_IS_OK(call->status))
+		return;
+	wire_wr_init(&call->out, req, 128);
+	call->status = d->fn(call);
+	if (call->command == SMB2_CREATE && !NT_STATUS_IS_OK(call->status))
+		req->related_status = call->status;
+	LOG_DBG("%s mid=%llu -> %s", d->name, (unsigned long long)call->message_id, nt_errstr(call->status));
+}
+
+static void write_reply_header(struct smb2_call *call, uint8_t *h, uint16_t credits)
+{
+	memset(h, 0, SMB2_HDR_LEN);
+	put_le32(h + SMB2_HDR_PROTOCOL_ID, 0x424D53FE);
+	put_le16(h + SMB2_HDR_STRUCTURE_SIZE, SMB2_HDR_LEN);
+	put_le16(h + SMB2_HDR_CREDIT_CHARGE, call->credit_charge);
+	put_le32(h + SMB2_HDR_STATUS, NT_STATUS_V(call->status));
+	put_le16(h + SMB2_HDR_COMMAND, call->command);
+	put_le16(h + SMB2_HDR_CREDIT, credits);
+	uint32_t flags = SMB2_FLAGS_SERVER_TO_REDIR | (call->flags & (SMB2_FLAGS_RELATED_OPERATIONS |
+								       SMB2_FLAGS_PRIORITY_MASK));
+	put_le64(h + SMB2_HDR_MESSAGE_ID, call->message_id);
+	if (call->flags & SMB2_FLAGS_ASYNC_COMMAND) {
+		flags |= SMB2_FLAGS_ASYNC_COMMAND;
+		put_le64(h + SMB2_HDR_ASYNC_ID, call->async_id);
+	} else {
+		put_le32(h + SMB2_HDR_PID, 0xFEFF);
+		put_le32(h + SMB2_HDR_TID, call->out_tree_set ? call->out_tree_id : call->tree_id);
+	}
+	put_le32(h + SMB2_HDR_FLAGS, flags);
+	put_le64(h + SMB2_HDR_SESSION_ID, call->out_session_set ? call->out_session_id : call->session_id);
+}
+
+/* Whether and with which session a reply element is signed (MS-SMB2 3.3.4.1.1). */
+static const struct smbd_session *reply_signer(const struct smb2_call *call)
+{
+	const struct smbd_session *s = call->session;
+	if (s == NULL || !s->has_keys)
+		return NULL;
+	if (call->sign_with_new_key)
+		return s;
+	if (call->command == SMB2_SESSION_SETUP && !NT_STATUS_IS_OK(call->status))
+		return NULL;
+	if (call->signed_in || (s->signing_required && s->state == SMBD_SESSION_VALID))
+		return s;
+	return NULL;
+}
+
+/* Assembles and sends the replies of every element as one compound PDU. */
+static void send_replies(struct smbd_req *req)
+{
+	static const uint8_t zeros[8];
+	struct smbd_conn *conn = req->conn;
+	size_t n = req->n_calls;
+	/* Per element: header, body, data, padding. */
+	struct iovec *iov = talloc_array(req, struct iovec, n * 4);
+	uint8_t *hdrs = talloc_array(req, uint8_t, n * SMB2_HDR_LEN);
+	if (iov == NULL || hdrs == NULL) {
+		smbd_conn_terminate(conn, "out of memory");
+		return;
+	}
+	int niov = 0;
+	int last = -1;
+	for (size_t i = 0; i < n; i++)
+		if (!req->calls[i].no_reply)
+			last = (int)i;
+	for (size_t i = 0; i < n; i++) {
+		struct smb2_call *call = &req->calls[i];
+		if (call->no_reply)
+			continue;
+		bool use_error = call->out.len == 0;
+		if (use_error)
+			write_error_body(call);
+		if (!wire_wr_ok(&call->out)) {
+			smbd_conn_terminate(conn, "out of memory");
+			return;
+		}
+		uint16_t credits = 0;
+		if (call->command != SMB2_CANCEL)
+			credits = smbd_credits_grant(&conn->credits, call->credit_request, call->credit_charge);
+		uint8_t *h = hdrs + i * SMB2_HDR_LEN;
+		write_reply_header(call, h, credits);
+		int first_iov = niov;
+		iov[niov++] = (struct iovec){ h, SMB2_HDR_LEN };
+		iov[niov++] = (struct iovec){ call->out.buf, call->out.len };
+		size_t elem_len = SMB2_HDR_LEN + call->out.len;
+		if (!use_error && call->out_data_len) {
+			iov[niov++] = (struct iovec){ (void *)call->out_data, call->out_data_len };
+			elem_len += call->out_data_len;
+		}
+		if ((int)i != last) {
+			size_t pad = (8 - elem_len % 8) % 8;
+			if (pad)
+				iov[niov++] = (struct iovec){ (void *)zeros, pad };
+			put_le32(h + SMB2_HDR_NEXT_COMMAND, (uint32_t)(elem_len + pad));
+		}
+		const struct smbd_session *signer = reply_signer(call);
+		if (signer != NULL) {
+			put_le32(h + SMB2_HDR_FLAGS, le32(h + SMB2_HDR_FLAGS) | SMB2_FLAGS_SIGNED);
+			if (!smbd_session_sign(signer, &iov[first_iov], niov - first_iov)) {
+				smbd_conn_terminate(conn, "signing failed");
+				return;
+			}
+		}
+		if (call->preauth_out != NULL &&
+		    !smb2_preauth_update(call->preauth_out, &iov[first_iov], niov - first_iov)) {
+			smbd_conn_terminate(conn, "pre-auth hash failed");
+			return;
+		}
+	}
+	if (niov > 0)
+		smbd_conn_send(conn, iov, niov);
+}
+
+void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
+{
+	if (len >= 4 && pdu[0] == 0xFF && memcmp(pdu + 1, "SMB", 3) == 0) {
+		smb1_negotiate(conn, pdu, len);
+		talloc_free(pdu);
+		return;
+	}
+	if (len < SMB2_HDR_LEN || pdu[0] != 0xFE || memcmp(pdu + 1, "SMB", 3) != 0) {
+		talloc_free(pdu);
+		smbd_conn_terminate(conn, len >= 4 && pdu[0] == 0xFD ? "encrypted PDU without encryption"
+								      : "not an SMB2 PDU");
+		return;
+	}
+
+	struct smbd_req *req = talloc_zero(conn, struct smbd_req);
+	if (req == NULL) {
+		talloc_free(pdu);
+		smbd_conn_terminate(conn, "out of memory");
+		return;
+	}
+	req->conn = conn;
+	req->pdu = talloc_steal(req, pdu);
+	req->len = len;
+	req->related_status = NT_STATUS_OK;
+	req->related_fid_persistent = req->related_fid_volatile = UINT64_MAX;
+	req->next = conn->requests;
+	if (conn->requests)
+		conn->requests->prev = req;
+	conn->requests = req;
+	talloc_set_destructor(req, req_destructor);
+
+	/* Split the chain first, so a malformed chain is refused whole. */
+	size_t off = 0, count = 0, cap = 4;
+	req->calls = talloc_zero_array(req, struct smb2_call, cap);
+	for (;;) {
+		if (req->calls == NULL)
+			goto drop;
+		if (len - off < SMB2_HDR_LEN)
+			goto drop;
+		uint32_t next = le32(pdu + off + SMB2_HDR_NEXT_COMMAND);
+		size_t elem_len = next ? next : len - off;
+		if ((next && (next % 8 != 0 || next < SMB2_HDR_LEN || next > len - off)) || elem_len < SMB2_HDR_LEN)
+			goto drop;
+		if (count == cap) {
+			cap *= 2;
+			req->calls = talloc_realloc(req, req->calls, struct smb2_call, cap);
+			if (req->calls == NULL)
+				goto drop;
+			memset(&req->calls[count], 0, (cap - count) * sizeof(struct smb2_call));
+		}
+		struct smb2_call *call = &req->calls[count];
+		call->req = req;
+		if (!decode_header(call, pdu + off, elem_len))
+			goto drop;
+		count++;
+		if (next == 0)
+			break;
+		off += next;
+	}
+	req->n_calls = count;
+
+	for (size_t i = 0; i < count; i++) {
+		struct smb2_call *call = &req->calls[i];
+		/* MS-SMB2 3.3.5.2.3: message ids outside the window end the connection.
+		 * CANCEL carries the id of the request it cancels and costs nothing. */
+		if (call->command == SMB2_CANCEL) {
+			call->no_reply = true;
+			continue;
+		}
+		if (!smbd_credits_consume(&conn->credits, call->message_id,
+					  conn->dialect > SMB2_DIALECT_202 ? call->credit_charge : 1)) {
+			LOG_INFO("%s: message id %llu outside the credit window", conn->peer,
+				 (unsigned long long)call->message_id);
+			goto drop;
+		}
+		if (i > 0 && !(call->flags & SMB2_FLAGS_RELATED_OPERATIONS)) {
+			/* Unrelated elements start a fresh chain state. */
+			req->related_status = NT_STATUS_OK;
+			req->related_fid_persistent = req->related_fid_volatile = UINT64_MAX;
+		}
+		run_call(call, i == 0);
+		if (call->disconnect)
+			goto drop;
+	}
+	send_replies(req);
+	talloc_free(req);
+	return;
+drop:
+	talloc_free(req);
+	smbd_conn_terminate(conn, "malformed request");
+}

@@ -1,0 +1,77 @@
+#include "config.h"
+#include "smbd/open.h"
+
+#include <unistd.h>
+#include <talloc.h>
+
+#include "lib/idtable.h"
+#include "lib/log.h"
+#include "smbd/server.h"
+#include "smbd/session.h"
+#include "smbd/share.h"
+#include "smbd/tcon.h"
+#include "smbd/vfs.h"
+
+static int open_destructor(struct smbd_open *o)
+{
+	idtable_remove(o->srv->opens, o->volatile_id);
+	if (o->fd >= 0)
+		close(o->fd);
+	return 0;
+}
+
+struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd)
+{
+	struct smbd_server *srv = tcon->session->srv;
+	struct smbd_open *o = talloc_zero(tcon, struct smbd_open);
+	if (o == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	o->srv = srv;
+	o->tcon = tcon;
+	o->fd = fd;
+	o->session_id = tcon->session->id;
+	o->tree_id = tcon->id;
+	o->volatile_id = idtable_add(srv->opens, o);
+	if (o->volatile_id == 0) {
+		if (fd >= 0)
+			close(fd);
+		o->fd = -1;
+		talloc_free(o);
+		return NULL;
+	}
+	/* Persistent ids matter once handles survive reconnects (durable
+	 * handles); until then the volatile id serves for both. */
+	o->persistent_id = o->volatile_id;
+	talloc_set_destructor(o, open_destructor);
+	return o;
+}
+
+struct smbd_open *smbd_open_find(struct smbd_server *srv, uint64_t persistent_id, uint64_t volatile_id,
+				 uint64_t session_id, uint32_t tree_id)
+{
+	struct smbd_open *o = idtable_find(srv->opens, volatile_id);
+	/* MS-SMB2 3.3.5.9 ff.: the open must belong to the request's session and tree. */
+	if (o == NULL || o->persistent_id != persistent_id || o->session_id != session_id || o->tree_id != tree_id)
+		return NULL;
+	return o;
+}
+
+NTSTATUS smbd_open_close(struct smbd_open *o)
+{
+	NTSTATUS status = NT_STATUS_OK;
+	struct smbd_share *share = o->tcon->share;
+	if (o->fd >= 0) {
+		close(o->fd);
+		o->fd = -1;
+	}
+	if (o->delete_on_close && share->vfs != NULL) {
+		status = o->is_dir ? vfs_rmdir(share->vfs, o->rel_path) : vfs_unlink(share->vfs, o->rel_path);
+		if (!NT_STATUS_IS_OK(status))
+			LOG_INFO("delete on close of %s failed: %s", o->rel_path, nt_errstr(status));
+	}
+	talloc_free(o);
+	return status;
+}

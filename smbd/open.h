@@ -1,0 +1,61 @@
+/*
+ * Opens (MS-SMB2 3.3.1.10 Open): children of their tree connect, found by
+ * volatile file id in srv->opens. The open/lease/lock state shared with
+ * other opens of the same file goes through smbd/state.h so that a cluster
+ * implementation can replace the local one.
+ */
+#ifndef PORTHOS_SMBD_OPEN_H
+#define PORTHOS_SMBD_OPEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "lib/ntstatus.h"
+
+struct smbd_tcon;
+struct smbd_server;
+struct rpc_pipe;
+struct vfs_dirent;
+
+struct smbd_open {
+	struct smbd_server *srv;
+	struct smbd_tcon *tcon;
+	uint64_t persistent_id;
+	uint64_t volatile_id;
+	uint64_t session_id;
+	uint32_t tree_id;
+
+	int fd;                  /* -1 for pipes */
+	char *rel_path;          /* Linux path relative to the share root; "." = root */
+	char *smb_name;          /* as the client named it, for FileNameInformation */
+	bool is_dir;
+	uint32_t access;         /* granted access mask */
+	uint32_t share_access;
+	uint32_t create_options;
+	bool delete_on_close;
+	uint64_t position;       /* FilePositionInformation */
+	uint32_t mode;           /* FileModeInformation */
+	uint64_t file_id;        /* IndexNumber */
+	dev_t dev;
+	ino_t ino;
+
+	struct rpc_pipe *pipe;   /* IPC$ named pipe */
+
+	/* QUERY_DIRECTORY state: a snapshot of the listing, and a cursor. */
+	struct vfs_dirent *dir_entries;
+	size_t dir_count;
+	size_t dir_pos;          /* 0 and 1 are "." and ".." */
+	char *dir_pattern;
+};
+
+/* Allocates an open under tcon and assigns its ids; fd is adopted. */
+struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd);
+/* Finds an open by the request's file id; checks it belongs to session/tree. */
+struct smbd_open *smbd_open_find(struct smbd_server *srv, uint64_t persistent_id, uint64_t volatile_id,
+				 uint64_t session_id, uint32_t tree_id);
+/* Closes: applies delete-on-close, releases the fd, unlinks from tables. */
+NTSTATUS smbd_open_close(struct smbd_open *o);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * Requests. A struct smbd_req is one received PDU (possibly a compound
+ * chain); each element of the chain is a struct smb2_call with its decoded
+ * header, its input and its reply. Everything a request allocates hangs
+ * off it and dies with it once its replies are sent.
+ */
+#ifndef PORTHOS_SMBD_REQ_H
+#define PORTHOS_SMBD_REQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/uio.h>
+
+#include "lib/ntstatus.h"
+#include "lib/wire.h"
+
+struct smbd_conn;
+struct smbd_session;
+struct smbd_tcon;
+struct smbd_open;
+struct smbd_req;
+
+struct smb2_call {
+	struct smbd_req *req;
+
+	/* The element: header + body, for header-relative offsets. */
+	struct wire_rd in;       /* positioned at the body */
+	const uint8_t *in_hdr;   /* SMB2_HDR_LEN bytes */
+	size_t in_len;
+
+	/* Decoded header (MS-SMB2 2.2.1.2) */
+	uint16_t command;
+	uint16_t credit_charge;
+	uint16_t credit_request;
+	uint32_t flags;
+	uint64_t message_id;
+	uint64_t async_id;
+	uint32_t tree_id;
+	uint64_t session_id;
+	bool signed_in;          /* arrived signed and verified */
+
+	/* Resolved by the dispatcher according to the command's policy. */
+	struct smbd_session *session;
+	struct smbd_tcon *tcon;
+
+	/* The reply: a body written by the handler (after the 64-byte header),
+	 * plus optional bulk data sent by reference (READ). Offsets in bodies
+	 * are relative to the header start: use smb2_call_out_offset(). */
+	NTSTATUS status;
+	struct wire_wr out;
+	const void *out_data;
+	size_t out_data_len;
+	uint64_t out_session_id; /* overrides the echoed session id (SESSION_SETUP) */
+	bool out_session_set;
+	uint32_t out_tree_id;    /* TREE_CONNECT's new tree id */
+	bool out_tree_set;
+	bool sign_with_new_key;  /* the final SESSION_SETUP reply (MS-SMB2 3.3.5.5.3) */
+	bool no_reply;           /* e.g. CANCEL, or a reply sent later (async) */
+	uint8_t *preauth_out;    /* 3.1.1: a pre-auth hash to extend with the reply */
+	bool disconnect;         /* the framework drops the connection after this */
+};
+
+/* Header-relative offset of the next byte the handler will write. */
+static inline uint32_t smb2_call_out_offset(const struct smb2_call *call)
+{
+	return (uint32_t)(64 + call->out.len);
+}
+
+struct smbd_req {
+	struct smbd_req *prev, *next; /* conn->requests */
+	struct smbd_conn *conn;
+	uint8_t *pdu;
+	size_t len;
+	struct smb2_call *calls;
+	size_t n_calls;
+
+	/* Carried along a chain of related operations (MS-SMB2 3.3.5.2.7.2). */
+	uint64_t related_session_id;
+	uint32_t related_tree_id;
+	uint64_t related_fid_persistent;
+	uint64_t related_fid_volatile;
+	NTSTATUS related_status;
+};
+
+/* A command handler: decode call->in, do the work, encode into call->out. */
+typedef NTSTATUS (*smb2_handler_fn)(struct smb2_call *call);
+
+#endif

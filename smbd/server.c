@@ -1,0 +1,160 @@
+#include "config.h"
+#include "smbd/server.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "lib/auth/auth.h"
+#include "lib/auth/passdb.h"
+#include "lib/crypto/random.h"
+#include "lib/fscc.h"
+#include "lib/idtable.h"
+#include "lib/log.h"
+#include "smbd/share.h"
+#include "smbd/transport_tcp.h"
+#include "smbd/vfs.h"
+
+/*
+ * The server GUID identifies this server to clients across restarts
+ * (MS-SMB2 3.3.1.5: clients match it on reconnect and multichannel), so it
+ * is kept in the state directory.
+ */
+static void load_server_guid(struct smbd_server *srv)
+{
+	const char *path = srv->cfg->server_guid_file;
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		ssize_t n = read(fd, srv->server_guid, sizeof(srv->server_guid));
+		close(fd);
+		if (n == (ssize_t)sizeof(srv->server_guid))
+			return;
+	}
+	crypto_random(srv->server_guid, sizeof(srv->server_guid));
+	if (path == NULL)
+		return;
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, srv->server_guid, 16) != 16 || fsync(fd) != 0 || rename(tmp, path) != 0) {
+		LOG_WARN("cannot store the server GUID in %s (%s): it will change at restart", path,
+			 strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static struct smbd_share *share_new(struct smbd_server *srv, const char *name, const struct share_config *sc)
+{
+	struct smbd_share *sh = talloc_zero(srv, struct smbd_share);
+	if (sh == NULL)
+		return NULL;
+	sh->name = talloc_strdup(sh, name);
+	sh->cfg = sc;
+	sh->is_ipc = (sc == NULL);
+	if (sc != NULL) {
+		NTSTATUS st = vfs_share_open(sh, sc->path, &sh->vfs);
+		if (!NT_STATUS_IS_OK(st)) {
+			LOG_ERR("share [%s]: cannot open %s: %s", name, sc->path, nt_errstr(st));
+			talloc_free(sh);
+			return NULL;
+		}
+	}
+	return sh;
+}
+
+struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, struct porthos_config *cfg)
+{
+	struct smbd_server *srv = talloc_zero(mem, struct smbd_server);
+	if (srv == NULL)
+		return NULL;
+	srv->ev = ev;
+	srv->cfg = cfg;
+	srv->sessions = idtable_new(srv, UINT64_MAX - 1);
+	srv->opens = idtable_new(srv, UINT64_MAX - 1);
+	srv->conns = idtable_new(srv, UINT64_MAX - 1);
+	if (srv->sessions == NULL || srv->opens == NULL || srv->conns == NULL)
+		goto fail;
+
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	srv->start_time = fscc_nttime_from_timespec(&now);
+	load_server_guid(srv);
+
+	int err = passdb_load(srv, cfg->passdb_path, &srv->passdb);
+	if (err != 0) {
+		LOG_ERR("cannot read the password database %s: %s", cfg->passdb_path, strerror(err));
+		goto fail;
+	}
+
+	srv->shares = talloc_zero_array(srv, struct smbd_share *, cfg->n_shares + 1);
+	if (srv->shares == NULL)
+		goto fail;
+	for (size_t i = 0; i < cfg->n_shares; i++) {
+		struct smbd_share *sh = share_new(srv, cfg->shares[i]->name, cfg->shares[i]);
+		if (sh == NULL)
+			goto fail;
+		srv->shares[srv->n_shares++] = sh;
+	}
+	struct smbd_share *ipc = share_new(srv, "IPC$", NULL);
+	if (ipc == NULL)
+		goto fail;
+	srv->shares[srv->n_shares++] = ipc;
+
+	if (!auth_global_init()) {
+		LOG_ERR("cannot initialise the authentication crypto (OpenSSL legacy provider?)");
+		goto fail;
+	}
+	bool any_guest = false;
+	for (size_t i = 0; i < cfg->n_shares; i++)
+		any_guest |= cfg->shares[i]->guest_ok;
+	srv->auth_cfg = (struct auth_server_config){
+		.netbios_name = cfg->netbios_name,
+		.domain = cfg->workgroup,
+		.dns_name = cfg->netbios_name,
+		.dns_domain = "",
+		.db = srv->passdb,
+		.guest_ok = any_guest,
+	};
+	srv->negotiate_blob = auth_negotiate_blob(srv, &srv->negotiate_blob_len);
+	if (srv->negotiate_blob == NULL)
+		goto fail;
+	return srv;
+fail:
+	talloc_free(srv);
+	return NULL;
+}
+
+int smbd_server_listen(struct smbd_server *srv)
+{
+	for (size_t i = 0; i < srv->cfg->n_listen; i++) {
+		char host[128];
+		uint16_t port;
+		if (conf_parse_listen(srv->cfg->listen[i], srv->cfg->default_port, host, sizeof(host), &port) != 0) {
+			LOG_ERR("invalid listen address '%s'", srv->cfg->listen[i]);
+			return EINVAL;
+		}
+		int err = smbd_tcp_listen(srv, host, port);
+		if (err != 0) {
+			LOG_ERR("cannot listen on %s: %s", srv->cfg->listen[i], strerror(err));
+			return err;
+		}
+		LOG_INFO("listening on %s", srv->cfg->listen[i]);
+	}
+	return 0;
+}
+
+struct smbd_share *smbd_server_find_share(struct smbd_server *srv, const char *name)
+{
+	for (size_t i = 0; i < srv->n_shares; i++) {
+		if (strcasecmp(srv->shares[i]->name, name) == 0)
+			return srv->shares[i];
+	}
+	return NULL;
+}

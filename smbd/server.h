@@ -1,0 +1,45 @@
+/*
+ * The server: the root of all protocol state, owned by the event loop.
+ */
+#ifndef PORTHOS_SMBD_SERVER_H
+#define PORTHOS_SMBD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <talloc.h>
+
+#include "lib/auth/auth.h"
+
+struct event_base;
+struct porthos_config;
+struct passdb;
+struct smbd_conn;
+struct smbd_share;
+struct idtable;
+
+struct smbd_server {
+	struct event_base *ev;
+	struct porthos_config *cfg;
+	struct passdb *passdb;
+	uint8_t server_guid[16];
+	uint64_t start_time; /* NT time, for NEGOTIATE's ServerStartTime */
+
+	struct idtable *sessions; /* session id -> struct smbd_session */
+	struct idtable *opens;    /* volatile file id -> struct smbd_open */
+	struct idtable *conns;    /* connection id -> struct smbd_conn */
+
+	struct smbd_share **shares; /* runtime shares, IPC$ included */
+	size_t n_shares;
+
+	struct auth_server_config auth_cfg; /* outlives every auth context */
+	uint8_t *negotiate_blob; /* the SPNEGO hint in NEGOTIATE responses */
+	size_t negotiate_blob_len;
+};
+
+/* Builds the server from a loaded config; NULL with a logged reason on failure. */
+struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, struct porthos_config *cfg);
+/* Opens every listener of the config; 0 or errno (logged). */
+int smbd_server_listen(struct smbd_server *srv);
+struct smbd_share *smbd_server_find_share(struct smbd_server *srv, const char *name);
+
+#endif

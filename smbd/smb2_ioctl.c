@@ -1,0 +1,146 @@
+/*
+ * IOCTL (MS-SMB2 2.2.31, 2.2.32, 3.3.5.15): the dispatcher of FSCTLs.
+ * Each family lives in its own smb2_ioctl_<family>.c as it grows.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "conf/conf.h"
+#include "lib/log.h"
+#include "lib/rpc/rpc_server.h"
+#include "smbd/conn.h"
+#include "smbd/dispatch.h"
+#include "smbd/open.h"
+#include "smbd/server.h"
+#include "smbd/session.h"
+#include "smbd/smb2_handlers.h"
+#include "smbd/smb2_proto.h"
+
+struct ioctl_in {
+	uint32_t ctl_code;
+	uint64_t fid_p, fid_v;
+	const uint8_t *input;
+	uint32_t input_count;
+	uint32_t max_output;
+	uint32_t flags;
+};
+
+/* Response with 'out' as output; the input is never echoed back. */
+static NTSTATUS reply(struct smb2_call *call, const struct ioctl_in *in, const uint8_t *out, size_t out_len,
+		      NTSTATUS status)
+{
+	struct wire_wr *w = &call->out;
+	wire_put_u16(w, 49);
+	wire_put_u16(w, 0);
+	wire_put_u32(w, in->ctl_code);
+	wire_put_u64(w, in->fid_p);
+	wire_put_u64(w, in->fid_v);
+	wire_put_u32(w, SMB2_HDR_LEN + 48); /* InputOffset */
+	wire_put_u32(w, 0);
+	wire_put_u32(w, SMB2_HDR_LEN + 48); /* OutputOffset */
+	wire_put_u32(w, (uint32_t)out_len);
+	wire_put_u32(w, 0);
+	wire_put_u32(w, 0);
+	wire_put_bytes(w, out, out_len);
+	return wire_wr_ok(w) ? status : NT_STATUS_NO_MEMORY;
+}
+
+/* MS-SMB2 3.3.5.15.12: a downgrade check; any mismatch ends the connection. */
+static NTSTATUS validate_negotiate(struct smb2_call *call, const struct ioctl_in *in)
+{
+	struct smbd_conn *conn = call->req->conn;
+	struct wire_rd r;
+	wire_rd_init(&r, in->input, in->input_count);
+	uint32_t caps = wire_u32(&r);
+	uint8_t guid[16];
+	wire_copy(&r, guid, 16);
+	uint16_t sec_mode = wire_u16(&r);
+	uint16_t count = wire_u16(&r);
+	bool same = wire_ok(&r) && caps == conn->client_capabilities && memcmp(guid, conn->client_guid, 16) == 0 &&
+		    sec_mode == conn->client_security_mode && count == conn->n_client_dialects;
+	for (uint16_t i = 0; same && i < count; i++)
+		same = wire_u16(&r) == conn->client_dialects[i] && wire_ok(&r);
+	if (!same || in->max_output < 24) {
+		LOG_WARN("%s: VALIDATE_NEGOTIATE_INFO mismatch: possible downgrade attack", conn->peer);
+		call->disconnect = true;
+		return NT_STATUS_ACCESS_DENIED;
+	}
+	uint8_t out[24];
+	put_le32(out, conn->server_capabilities);
+	memcpy(out + 4, conn->srv->server_guid, 16);
+	uint16_t mode = SMB2_NEGOTIATE_SIGNING_ENABLED;
+	if (conn->srv->cfg->signing_required)
+		mode |= SMB2_NEGOTIATE_SIGNING_REQUIRED;
+	put_le16(out + 20, mode);
+	put_le16(out + 22, conn->dialect);
+	return reply(call, in, out, sizeof(out), NT_STATUS_OK);
+}
+
+static NTSTATUS pipe_transceive(struct smb2_call *call, const struct ioctl_in *in)
+{
+	struct smbd_open *o;
+	NTSTATUS status = smbd_call_open(call, in->fid_p, in->fid_v, &o);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (o->pipe == NULL)
+		return NT_STATUS_INVALID_DEVICE_REQUEST;
+	status = rpc_pipe_write(o->pipe, in->input, in->input_count);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	uint8_t *out;
+	size_t out_len;
+	status = rpc_pipe_read(o->pipe, call->req, in->max_output, &out, &out_len);
+	if (NT_STATUS_IS_ERR(status))
+		return status;
+	return reply(call, in, out, out_len, status);
+}
+
+NTSTATUS smb2_ioctl(struct smb2_call *call)
+{
+	struct smbd_conn *conn = call->req->conn;
+	struct ioctl_in in;
+	struct wire_rd *r = &call->in;
+	wire_skip(r, 4);
+	in.ctl_code = wire_u32(r);
+	in.fid_p = wire_u64(r);
+	in.fid_v = wire_u64(r);
+	uint32_t input_off = wire_u32(r);
+	in.input_count = wire_u32(r);
+	wire_skip(r, 4); /* MaxInputResponse */
+	wire_skip(r, 8); /* OutputOffset, OutputCount: no input-output buffers are used */
+	in.max_output = wire_u32(r);
+	in.flags = wire_u32(r);
+	struct wire_rd input;
+	if (!wire_ok(r) || !wire_slice(&call->in, input_off, in.input_count, &input))
+		return NT_STATUS_INVALID_PARAMETER;
+	in.input = wire_ptr(&input, in.input_count);
+	if (in.input_count > conn->max_transact || in.max_output > conn->max_transact)
+		return NT_STATUS_INVALID_PARAMETER;
+	NTSTATUS status = smbd_call_check_charge(call, in.input_count > in.max_output ? in.input_count
+											: in.max_output);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (in.flags != SMB2_0_IOCTL_IS_FSCTL)
+		return NT_STATUS_NOT_SUPPORTED;
+
+	switch (in.ctl_code) {
+	case FSCTL_VALIDATE_NEGOTIATE_INFO:
+		return validate_negotiate(call, &in);
+	case FSCTL_PIPE_TRANSCEIVE:
+		return pipe_transceive(call, &in);
+	case FSCTL_DFS_GET_REFERRALS:
+	case FSCTL_DFS_GET_REFERRALS_EX:
+		/* What a Windows server without DFS namespaces answers. */
+		return NT_STATUS_FS_DRIVER_REQUIRED;
+	case FSCTL_QUERY_NETWORK_INTERFACE_INFO:
+		return NT_STATUS_NOT_SUPPORTED; /* multichannel is not offered yet */
+	default: {
+		struct smbd_open *o;
+		status = smbd_call_open(call, in.fid_p, in.fid_v, &o);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		return NT_STATUS_INVALID_DEVICE_REQUEST;
+	}
+	}
+}

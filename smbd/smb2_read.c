@@ -1,0 +1,89 @@
+/* READ (MS-SMB2 2.2.19, 2.2.20, 3.3.5.12) */
+#include "config.h"
+
+#include <talloc.h>
+
+#include "lib/rpc/rpc_server.h"
+#include "smbd/conn.h"
+#include "smbd/dispatch.h"
+#include "smbd/open.h"
+#include "smbd/smb2_handlers.h"
+#include "smbd/smb2_proto.h"
+#include "smbd/vfs.h"
+
+static void encode(struct smb2_call *call, size_t len)
+{
+	struct wire_wr *w = &call->out;
+	wire_put_u16(w, 17);
+	wire_put_u8(w, len ? SMB2_HDR_LEN + 16 : 0); /* DataOffset */
+	wire_put_u8(w, 0);
+	wire_put_u32(w, (uint32_t)len);
+	wire_put_u32(w, 0); /* DataRemaining */
+	wire_put_u32(w, 0);
+}
+
+static NTSTATUS read_pipe(struct smb2_call *call, struct smbd_open *o, uint32_t length)
+{
+	uint8_t *data;
+	size_t got;
+	NTSTATUS status = rpc_pipe_read(o->pipe, call->req, length, &data, &got);
+	if (NT_STATUS_IS_ERR(status))
+		return status;
+	if (got == 0)
+		return NT_STATUS_PIPE_EMPTY;
+	call->out_data = data;
+	call->out_data_len = got;
+	encode(call, got);
+	return status; /* OK, or BUFFER_OVERFLOW with the first part of a message */
+}
+
+NTSTATUS smb2_read(struct smb2_call *call)
+{
+	struct smbd_conn *conn = call->req->conn;
+	struct wire_rd *r = &call->in;
+	wire_skip(r, 2); /* StructureSize */
+	wire_skip(r, 2); /* Padding, Flags */
+	uint32_t length = wire_u32(r);
+	uint64_t offset = wire_u64(r);
+	uint64_t fid_p = wire_u64(r);
+	uint64_t fid_v = wire_u64(r);
+	uint32_t minimum = wire_u32(r);
+	uint32_t channel = wire_u32(r);
+	if (!wire_ok(r))
+		return NT_STATUS_INVALID_PARAMETER;
+	if (channel != SMB2_CHANNEL_NONE)
+		return NT_STATUS_INVALID_PARAMETER; /* RDMA channels come with SMB Direct */
+	struct smbd_open *o;
+	NTSTATUS status = smbd_call_open(call, fid_p, fid_v, &o);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (length > conn->max_read)
+		return NT_STATUS_INVALID_PARAMETER;
+	status = smbd_call_check_charge(call, length);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (o->pipe)
+		return read_pipe(call, o, length);
+	if (o->is_dir)
+		return NT_STATUS_INVALID_DEVICE_REQUEST;
+	if (!(o->access & (FILE_READ_DATA | FILE_EXECUTE)))
+		return NT_STATUS_ACCESS_DENIED;
+	if (offset > INT64_MAX || length > INT64_MAX - offset)
+		return NT_STATUS_INVALID_PARAMETER;
+
+	uint8_t *buf = talloc_size(call->req, length ? length : 1);
+	if (buf == NULL)
+		return NT_STATUS_NO_MEMORY;
+	size_t got = 0;
+	status = vfs_pread(o->fd, buf, length, offset, &got);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	/* MS-SMB2 3.3.5.12: nothing read, or less than MinimumCount, is END_OF_FILE. */
+	if ((got == 0 && length > 0) || got < minimum)
+		return NT_STATUS_END_OF_FILE;
+	o->position = offset + got;
+	call->out_data = buf;
+	call->out_data_len = got;
+	encode(call, got);
+	return NT_STATUS_OK;
+}

@@ -1,0 +1,190 @@
+/*
+ * SESSION_SETUP (MS-SMB2 2.2.5, 2.2.6, 3.3.5.5) and LOGOFF (3.3.5.6).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+#include <talloc.h>
+
+#include "conf/conf.h"
+#include "lib/auth/auth.h"
+#include "lib/crypto/smb2_keys.h"
+#include "lib/crypto/smb2_preauth.h"
+#include "lib/log.h"
+#include "smbd/conn.h"
+#include "smbd/dispatch.h"
+#include "smbd/server.h"
+#include "smbd/session.h"
+#include "smbd/smb2_handlers.h"
+#include "smbd/smb2_proto.h"
+
+struct session_setup_in {
+	uint8_t flags;
+	uint8_t security_mode;
+	uint32_t capabilities;
+	const uint8_t *token;
+	uint16_t token_len;
+	uint64_t previous_session_id;
+};
+
+static NTSTATUS decode(struct smb2_call *call, struct session_setup_in *in)
+{
+	struct wire_rd *r = &call->in;
+	wire_skip(r, 2);
+	in->flags = wire_u8(r);
+	in->security_mode = wire_u8(r);
+	in->capabilities = wire_u32(r);
+	wire_skip(r, 4); /* Channel */
+	uint16_t off = wire_u16(r);
+	in->token_len = wire_u16(r);
+	in->previous_session_id = wire_u64(r);
+	struct wire_rd tok;
+	if (!wire_ok(r) || !wire_slice(&call->in, off, in->token_len, &tok))
+		return NT_STATUS_INVALID_PARAMETER;
+	in->token = wire_ptr(&tok, in->token_len);
+	return NT_STATUS_OK;
+}
+
+static void encode(struct smb2_call *call, uint16_t session_flags, const uint8_t *token, size_t token_len)
+{
+	struct wire_wr *w = &call->out;
+	wire_put_u16(w, 9);
+	wire_put_u16(w, session_flags);
+	wire_put_u16(w, token_len ? SMB2_HDR_LEN + 8 : 0);
+	wire_put_u16(w, (uint16_t)token_len);
+	wire_put_bytes(w, token, token_len);
+}
+
+/* The session is established: keys, signing policy, flags (3.3.5.5.3). */
+static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const struct session_setup_in *in,
+		       uint16_t *session_flags)
+{
+	struct smbd_conn *conn = call->req->conn;
+	const struct auth_info *info = auth_server_info(s->auth);
+
+	if (s->state == SMBD_SESSION_VALID && s->user && strcasecmp(s->user, info->user) != 0) {
+		/* MS-SMB2 3.3.5.5.3: re-authentication must be as the same user. */
+		return NT_STATUS_ACCESS_DENIED;
+	}
+	talloc_free(s->user);
+	talloc_free(s->domain);
+	s->user = talloc_strdup(s, info->user);
+	s->domain = talloc_strdup(s, info->domain);
+	s->uid = info->uid;
+	s->gid = info->gid;
+	s->anonymous = info->anonymous;
+	s->guest = info->guest;
+
+	*session_flags = 0;
+	if (s->anonymous)
+		*session_flags |= SMB2_SESSION_FLAG_IS_NULL;
+	else if (s->guest)
+		*session_flags |= SMB2_SESSION_FLAG_IS_GUEST;
+
+	if (!s->anonymous && !s->guest && info->session_key_len > 0) {
+		memset(s->session_key, 0, sizeof(s->session_key));
+		memcpy(s->session_key, info->session_key,
+		       info->session_key_len < 16 ? info->session_key_len : 16);
+		if (conn->dialect >= SMB2_DIALECT_300) {
+			if (!smb2_derive_session_keys(conn->dialect, info->session_key, info->session_key_len,
+						      s->preauth_hash, SMB2_CIPHER_AES128_CCM, &s->keys))
+				return NT_STATUS_INTERNAL_ERROR;
+			s->sign_algo = (enum smb2_sign_algo)conn->signing_algo_id;
+		} else {
+			memcpy(s->keys.signing, s->session_key, 16);
+			s->sign_algo = SMB2_SIGN_HMAC_SHA256;
+		}
+		s->has_keys = true;
+		s->signing_required = conn->srv->cfg->signing_required ||
+				      (in->security_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
+		call->sign_with_new_key = true;
+	} else {
+		s->has_keys = false;
+		s->signing_required = false;
+	}
+	s->state = SMBD_SESSION_VALID;
+	LOG_INFO("%s: session %llx: user '%s'%s", conn->peer, (unsigned long long)s->id,
+		 s->anonymous ? "(anonymous)" : s->user, s->guest ? " as guest" : "");
+	smbd_conn_authenticated(conn);
+	return NT_STATUS_OK;
+}
+
+NTSTATUS smb2_session_setup(struct smb2_call *call)
+{
+	struct smbd_conn *conn = call->req->conn;
+	struct smbd_server *srv = conn->srv;
+	struct session_setup_in in;
+	NTSTATUS status = decode(call, &in);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+
+	if (in.flags & SMB2_SESSION_FLAG_BINDING) {
+		/* Multichannel is not offered yet (no SMB2_GLOBAL_CAP_MULTI_CHANNEL). */
+		return NT_STATUS_REQUEST_NOT_ACCEPTED;
+	}
+
+	struct smbd_session *s = call->session;
+	bool fresh = false;
+	if (call->session_id == 0) {
+		s = smbd_session_new(srv, conn);
+		if (s == NULL)
+			return NT_STATUS_INSUFFICIENT_RESOURCES;
+		fresh = true;
+		call->session = s;
+	} else if (s == NULL) {
+		return NT_STATUS_USER_SESSION_DELETED;
+	}
+	if (s->auth == NULL) {
+		/* First leg of a setup or of a re-authentication. */
+		s->auth = auth_server_new(s, &srv->auth_cfg);
+		if (s->auth == NULL) {
+			if (fresh)
+				smbd_session_destroy(s);
+			return NT_STATUS_NO_MEMORY;
+		}
+		memcpy(s->preauth_hash, conn->preauth_hash, sizeof(s->preauth_hash));
+	}
+	if (conn->dialect == SMB2_DIALECT_311) {
+		struct iovec iov = { (void *)call->in_hdr, call->in_len };
+		smb2_preauth_update(s->preauth_hash, &iov, 1);
+	}
+	call->out_session_id = s->id;
+	call->out_session_set = true;
+
+	uint8_t *token = NULL;
+	size_t token_len = 0;
+	status = auth_server_update(s->auth, call->req, in.token, in.token_len, &token, &token_len);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_MORE_PROCESSING_REQUIRED)) {
+		encode(call, 0, token, token_len);
+		if (conn->dialect == SMB2_DIALECT_311)
+			call->preauth_out = s->preauth_hash;
+		return status;
+	}
+	uint16_t session_flags = 0;
+	if (NT_STATUS_IS_OK(status))
+		status = finish(call, s, &in, &session_flags);
+	TALLOC_FREE(s->auth);
+	if (!NT_STATUS_IS_OK(status)) {
+		LOG_INFO("%s: session setup failed: %s", conn->peer, nt_errstr(status));
+		if (s->state != SMBD_SESSION_VALID) {
+			smbd_session_destroy(s);
+			call->session = NULL;
+		}
+		return status;
+	}
+	encode(call, session_flags, token, token_len);
+	return status;
+}
+
+NTSTATUS smb2_logoff(struct smb2_call *call)
+{
+	struct smbd_session *s = call->session;
+	/* The reply is signed with the session's key, so it must outlive the
+	 * handler: hand its destruction to the request. */
+	LOG_INFO("session %llx: logoff", (unsigned long long)s->id);
+	wire_put_u16(&call->out, 4);
+	wire_put_u16(&call->out, 0);
+	smbd_session_logoff_after_reply(call, s);
+	return NT_STATUS_OK;
+}

@@ -1,0 +1,281 @@
+/* SET_INFO (MS-SMB2 2.2.39, 2.2.40, 3.3.5.21; semantics from MS-FSA 2.1.5.14) */
+#include "config.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <talloc.h>
+
+#include "lib/fscc.h"
+#include "lib/idtable.h"
+#include "lib/log.h"
+#include "smbd/conn.h"
+#include "smbd/dispatch.h"
+#include "smbd/open.h"
+#include "smbd/server.h"
+#include "smbd/share.h"
+#include "smbd/smb2_handlers.h"
+#include "smbd/smb2_proto.h"
+#include "smbd/tcon.h"
+#include "smbd/vfs.h"
+#include "smbd/vfs_dosattr.h"
+
+/* The time values in FileBasicInformation that leave a time alone (MS-FSA 2.1.5.14.2). */
+#define TIME_UNCHANGED(t) ((t) == 0 || (t) == UINT64_MAX || (t) == UINT64_MAX - 1)
+
+static NTSTATUS set_basic(struct smbd_open *o, const uint8_t *buf, size_t len)
+{
+	struct fscc_basic_info b;
+	NTSTATUS status = fscc_decode_basic(buf, len, &b);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (!(o->access & FILE_WRITE_ATTRIBUTES))
+		return NT_STATUS_ACCESS_DENIED;
+	struct stat st;
+	struct vfs_dos_info dos;
+	status = vfs_fstat(o->fd, &st);
+	if (NT_STATUS_IS_OK(status))
+		status = vfs_dos_get(o->fd, &st, &dos);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (b.attributes != 0) {
+		/* MS-FSA 2.1.5.14.2: DIRECTORY may not be set on a file nor TEMPORARY on a directory. */
+		if ((b.attributes & FILE_ATTRIBUTE_DIRECTORY) && !o->is_dir)
+			return NT_STATUS_INVALID_PARAMETER;
+		if ((b.attributes & FILE_ATTRIBUTE_TEMPORARY) && o->is_dir)
+			return NT_STATUS_INVALID_PARAMETER;
+	}
+	uint32_t attrs = b.attributes ? (b.attributes & ~FILE_ATTRIBUTE_NORMAL) : dos.attributes;
+	if (o->is_dir)
+		attrs |= FILE_ATTRIBUTE_DIRECTORY;
+	uint64_t ctime = TIME_UNCHANGED(b.creation_time) ? dos.creation_time : b.creation_time;
+	if (b.attributes != 0 || !TIME_UNCHANGED(b.creation_time)) {
+		status = vfs_dos_set(o->fd, attrs, ctime);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+	}
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+	if (!TIME_UNCHANGED(b.last_access_time))
+		fscc_timespec_from_nttime(b.last_access_time, &ts[0]);
+	if (!TIME_UNCHANGED(b.last_write_time))
+		fscc_timespec_from_nttime(b.last_write_time, &ts[1]);
+	if (ts[0].tv_nsec != UTIME_OMIT || ts[1].tv_nsec != UTIME_OMIT)
+		return vfs_futimens(o->fd, ts);
+	return NT_STATUS_OK;
+}
+
+/* Another open of the same file, if any. */
+struct find_other {
+	const struct smbd_open *self;
+	bool found;
+};
+
+static void other_cb(uint64_t id, void *obj, void *arg)
+{
+	struct find_other *f = arg;
+	const struct smbd_open *o = obj;
+	if (o != f->self && o->fd >= 0 && o->dev == f->self->dev && o->ino == f->self->ino)
+		f->found = true;
+}
+
+static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const uint8_t *buf, size_t len, bool link)
+{
+	struct fscc_rename_info ri;
+	NTSTATUS status = fscc_decode_rename(call->req, buf, len, &ri);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (ri.root_directory != 0)
+		return NT_STATUS_INVALID_PARAMETER; /* MS-SMB2 2.2.39: must be zero */
+	if (!link && !(o->access & DELETE_ACCESS))
+		return NT_STATUS_ACCESS_DENIED;
+	if (o->tcon->read_only)
+		return NT_STATUS_ACCESS_DENIED;
+	const char *target = ri.file_name;
+	/* Windows clients send the path from the share root, some with a leading backslash. */
+	while (*target == '\\')
+		target++;
+	char *rel;
+	status = vfs_path_from_smb(call->req, target, &rel);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (strcmp(o->rel_path, ".") == 0)
+		return NT_STATUS_ACCESS_DENIED; /* the share root stays */
+	struct vfs_share *vfs = o->tcon->share->vfs;
+	if (link) {
+		if (o->is_dir)
+			return NT_STATUS_FILE_IS_A_DIRECTORY;
+		return vfs_link(vfs, o->rel_path, rel, ri.replace_if_exists);
+	}
+	if (strcmp(rel, o->rel_path) == 0)
+		return NT_STATUS_OK;
+	/* Renaming onto an open file fails as Windows does (MS-FSA 2.1.5.14.11). */
+	struct stat tst;
+	if (NT_STATUS_IS_OK(vfs_stat(vfs, rel, &tst))) {
+		if (!ri.replace_if_exists)
+			return NT_STATUS_OBJECT_NAME_COLLISION;
+		struct smbd_open probe = { .dev = tst.st_dev, .ino = tst.st_ino, .fd = 0 };
+		struct find_other f = { &probe, false };
+		idtable_foreach(o->srv->opens, other_cb, &f);
+		if (f.found)
+			return NT_STATUS_ACCESS_DENIED;
+	}
+	status = vfs_rename(vfs, o->rel_path, rel, ri.replace_if_exists);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	LOG_DBG("renamed %s -> %s", o->rel_path, rel);
+	talloc_free(o->rel_path);
+	o->rel_path = talloc_steal(o, rel);
+	talloc_free(o->smb_name);
+	o->smb_name = talloc_strdup(o, target);
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS set_delete(struct smbd_open *o, bool delete_pending)
+{
+	if (!(o->access & DELETE_ACCESS))
+		return NT_STATUS_ACCESS_DENIED;
+	if (delete_pending) {
+		if (o->tcon->read_only)
+			return NT_STATUS_ACCESS_DENIED;
+		struct stat st;
+		struct vfs_dos_info dos;
+		NTSTATUS status = vfs_fstat(o->fd, &st);
+		if (NT_STATUS_IS_OK(status))
+			status = vfs_dos_get(o->fd, &st, &dos);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		if (dos.attributes & FILE_ATTRIBUTE_READONLY)
+			return NT_STATUS_CANNOT_DELETE;
+		if (strcmp(o->rel_path, ".") == 0)
+			return NT_STATUS_ACCESS_DENIED;
+		if (o->is_dir) {
+			/* MS-FSA 2.1.5.14.3: a non-empty directory cannot be marked. */
+			struct vfs_dirent *ents;
+			size_t n;
+			status = vfs_list_dir(o, o->fd, 1, &ents, &n);
+			if (NT_STATUS_EQUAL(status, NT_STATUS_INSUFF_SERVER_RESOURCES) ||
+			    (NT_STATUS_IS_OK(status) && n > 0)) {
+				if (NT_STATUS_IS_OK(status))
+					talloc_free(ents);
+				return NT_STATUS_DIRECTORY_NOT_EMPTY;
+			}
+			if (!NT_STATUS_IS_OK(status))
+				return status;
+			talloc_free(ents);
+		}
+	}
+	o->delete_on_close = delete_pending;
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t info_class, const uint8_t *buf,
+			 size_t len)
+{
+	uint64_t v;
+	uint32_t u;
+	bool b;
+	NTSTATUS status;
+	switch (info_class) {
+	case FSCC_FILE_BASIC_INFORMATION:
+		return set_basic(o, buf, len);
+	case FSCC_FILE_RENAME_INFORMATION:
+		return set_rename(call, o, buf, len, false);
+	case FSCC_FILE_LINK_INFORMATION:
+		return set_rename(call, o, buf, len, true);
+	case FSCC_FILE_DISPOSITION_INFORMATION:
+		status = fscc_decode_disposition(buf, len, &b);
+		return NT_STATUS_IS_OK(status) ? set_delete(o, b) : status;
+	case FSCC_FILE_DISPOSITION_INFORMATION_EX:
+		status = fscc_decode_disposition_ex(buf, len, &u);
+		return NT_STATUS_IS_OK(status) ? set_delete(o, u & FSCC_FILE_DISPOSITION_DELETE) : status;
+	case FSCC_FILE_POSITION_INFORMATION:
+		status = fscc_decode_u64(buf, len, &v);
+		if (NT_STATUS_IS_OK(status))
+			o->position = v;
+		return status;
+	case FSCC_FILE_MODE_INFORMATION:
+		status = fscc_decode_mode(buf, len, &u);
+		if (NT_STATUS_IS_OK(status))
+			o->mode = (o->mode & ~0x36u) | (u & 0x36u);
+		return status;
+	case FSCC_FILE_END_OF_FILE_INFORMATION:
+		status = fscc_decode_u64(buf, len, &v);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		if (o->is_dir)
+			return NT_STATUS_INVALID_PARAMETER;
+		if (!(o->access & FILE_WRITE_DATA))
+			return NT_STATUS_ACCESS_DENIED;
+		return vfs_ftruncate(o->fd, v);
+	case FSCC_FILE_ALLOCATION_INFORMATION: {
+		status = fscc_decode_u64(buf, len, &v);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		if (o->is_dir)
+			return NT_STATUS_INVALID_PARAMETER;
+		if (!(o->access & FILE_WRITE_DATA))
+			return NT_STATUS_ACCESS_DENIED;
+		/* MS-FSA 2.1.5.14.1: a smaller allocation truncates the file. */
+		struct stat st;
+		status = vfs_fstat(o->fd, &st);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		if (v < (uint64_t)st.st_size)
+			return vfs_ftruncate(o->fd, v);
+		return vfs_fallocate(o->fd, v);
+	}
+	case FSCC_FILE_VALID_DATA_LENGTH_INFORMATION:
+		/* Needs SeManageVolumePrivilege on Windows, which no user holds here. */
+		return NT_STATUS_PRIVILEGE_NOT_HELD;
+	case FSCC_FILE_FULL_EA_INFORMATION:
+		return NT_STATUS_EAS_NOT_SUPPORTED;
+	default:
+		return NT_STATUS_INVALID_INFO_CLASS;
+	}
+}
+
+NTSTATUS smb2_set_info(struct smb2_call *call)
+{
+	struct wire_rd *r = &call->in;
+	wire_skip(r, 2);
+	uint8_t info_type = wire_u8(r);
+	uint8_t info_class = wire_u8(r);
+	uint32_t buf_len = wire_u32(r);
+	uint16_t buf_off = wire_u16(r);
+	wire_skip(r, 2);
+	wire_skip(r, 4); /* AdditionalInformation */
+	uint64_t fid_p = wire_u64(r);
+	uint64_t fid_v = wire_u64(r);
+	struct wire_rd data;
+	if (!wire_ok(r) || !wire_slice(&call->in, buf_off, buf_len, &data))
+		return NT_STATUS_INVALID_PARAMETER;
+	if (buf_len > call->req->conn->max_transact)
+		return NT_STATUS_INVALID_PARAMETER;
+	struct smbd_open *o;
+	NTSTATUS status = smbd_call_open(call, fid_p, fid_v, &o);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (o->pipe)
+		return NT_STATUS_INVALID_PARAMETER;
+	const uint8_t *buf = wire_ptr(&data, buf_len);
+	switch (info_type) {
+	case SMB2_0_INFO_FILE:
+		status = set_file(call, o, info_class, buf, buf_len);
+		break;
+	case SMB2_0_INFO_FILESYSTEM:
+		status = NT_STATUS_ACCESS_DENIED; /* volume settings are the admin's */
+		break;
+	case SMB2_0_INFO_SECURITY:
+		/* Descriptors are not stored yet: refusing is honest, accepting would lie. */
+		status = NT_STATUS_NOT_SUPPORTED;
+		break;
+	case SMB2_0_INFO_QUOTA:
+		status = NT_STATUS_NOT_SUPPORTED;
+		break;
+	default:
+		status = NT_STATUS_INVALID_PARAMETER;
+	}
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	wire_put_u16(&call->out, 2);
+	return NT_STATUS_OK;
+}

@@ -1,0 +1,112 @@
+/*
+ * TREE_CONNECT and TREE_DISCONNECT (MS-SMB2 2.2.9-2.2.12, 3.3.5.7, 3.3.5.8).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+#include <talloc.h>
+
+#include "conf/conf.h"
+#include "lib/log.h"
+#include "lib/unicode.h"
+#include "smbd/conn.h"
+#include "smbd/server.h"
+#include "smbd/session.h"
+#include "smbd/share.h"
+#include "smbd/smb2_handlers.h"
+#include "smbd/smb2_proto.h"
+#include "smbd/tcon.h"
+
+#define SMB2_TREE_CONNECT_FLAG_EXTENSION_PRESENT 0x0004
+
+/* Read-only shares grant this much (Windows' "read" share permission). */
+#define SHARE_READ_ACCESS (FILE_GENERIC_READ | FILE_GENERIC_EXECUTE)
+
+static bool user_allowed(const struct share_config *sc, const struct smbd_session *s)
+{
+	if (s->anonymous || s->guest)
+		return sc->guest_ok;
+	if (sc->n_valid_users == 0)
+		return true;
+	for (size_t i = 0; i < sc->n_valid_users; i++) {
+		/* "@group" entries need group lookups: matched later with identity mapping. */
+		if (strcasecmp(sc->valid_users[i], s->user) == 0)
+			return true;
+	}
+	return false;
+}
+
+NTSTATUS smb2_tree_connect(struct smb2_call *call)
+{
+	struct smbd_conn *conn = call->req->conn;
+	struct smbd_session *s = call->session;
+	struct wire_rd *r = &call->in;
+
+	wire_skip(r, 2);
+	uint16_t flags = wire_u16(r);
+	uint16_t path_off = wire_u16(r);
+	uint16_t path_len = wire_u16(r);
+	if (!wire_ok(r))
+		return NT_STATUS_INVALID_PARAMETER;
+	if (conn->dialect == SMB2_DIALECT_311 && (flags & SMB2_TREE_CONNECT_FLAG_EXTENSION_PRESENT)) {
+		/* MS-SMB2 2.2.9.1: the extension's PathOffset is relative to it. */
+		struct wire_rd ext;
+		if (!wire_slice(&call->in, SMB2_HDR_LEN + 8, 16, &ext))
+			return NT_STATUS_INVALID_PARAMETER;
+		wire_skip(&ext, 4);
+		uint32_t ext_path_off = wire_u32(&ext);
+		if (!wire_ok(&ext))
+			return NT_STATUS_INVALID_PARAMETER;
+		path_off = (uint16_t)(SMB2_HDR_LEN + 8 + ext_path_off);
+	}
+	struct wire_rd pr;
+	if (!wire_slice(&call->in, path_off, path_len, &pr) || path_len == 0)
+		return NT_STATUS_INVALID_PARAMETER;
+	char *path = utf16le_to_utf8(call->req, wire_ptr(&pr, path_len), path_len);
+	if (path == NULL)
+		return NT_STATUS_INVALID_PARAMETER;
+	/* "\\server\share": the share is the last component. */
+	const char *name = strrchr(path, '\\');
+	name = name ? name + 1 : path;
+	if (strncmp(path, "\\\\", 2) != 0 || *name == 0)
+		return NT_STATUS_BAD_NETWORK_NAME;
+
+	struct smbd_share *share = smbd_server_find_share(conn->srv, name);
+	if (share == NULL) {
+		LOG_INFO("%s: no share '%s'", conn->peer, name);
+		return NT_STATUS_BAD_NETWORK_NAME;
+	}
+	if (!share->is_ipc && !user_allowed(share->cfg, s)) {
+		LOG_INFO("%s: user '%s' refused on [%s]", conn->peer, s->user, share->name);
+		return NT_STATUS_ACCESS_DENIED;
+	}
+	struct smbd_tcon *t = smbd_tcon_new(s, share);
+	if (t == NULL)
+		return NT_STATUS_INSUFFICIENT_RESOURCES;
+	t->read_only = share->is_ipc ? false : share->cfg->read_only;
+	t->maximal_access = t->read_only ? SHARE_READ_ACCESS : FILE_ALL_ACCESS;
+	call->out_tree_id = t->id;
+	call->out_tree_set = true;
+	call->tree_id = t->id;
+
+	struct wire_wr *w = &call->out;
+	wire_put_u16(w, 16);
+	wire_put_u8(w, share->is_ipc ? SMB2_SHARE_TYPE_PIPE : SMB2_SHARE_TYPE_DISK);
+	wire_put_u8(w, 0);
+	/* Manual caching, as Windows and Samba default to. */
+	wire_put_u32(w, SMB2_SHAREFLAG_MANUAL_CACHING);
+	wire_put_u32(w, 0); /* Capabilities */
+	wire_put_u32(w, t->maximal_access);
+	LOG_DBG("%s: tree %u -> [%s]", conn->peer, t->id, share->name);
+	return NT_STATUS_OK;
+}
+
+NTSTATUS smb2_tree_disconnect(struct smb2_call *call)
+{
+	smbd_tcon_destroy(call->tcon);
+	call->tcon = NULL;
+	wire_put_u16(&call->out, 4);
+	wire_put_u16(&call->out, 0);
+	return NT_STATUS_OK;
+}

@@ -1,0 +1,113 @@
+/* WRITE (MS-SMB2 2.2.21, 2.2.22, 3.3.5.13) and FLUSH (2.2.17, 3.3.5.11) */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include "lib/rpc/rpc_server.h"
+#include "smbd/conn.h"
+#include "smbd/dispatch.h"
+#include "smbd/open.h"
+#include "smbd/smb2_handlers.h"
+#include "smbd/smb2_proto.h"
+#include "smbd/tcon.h"
+#include "smbd/vfs.h"
+
+static void encode(struct smb2_call *call, uint32_t count)
+{
+	struct wire_wr *w = &call->out;
+	wire_put_u16(w, 17);
+	wire_put_u16(w, 0);
+	wire_put_u32(w, count);
+	wire_put_u32(w, 0); /* Remaining */
+	wire_put_u16(w, 0);
+	wire_put_u16(w, 0);
+}
+
+NTSTATUS smb2_write(struct smb2_call *call)
+{
+	struct smbd_conn *conn = call->req->conn;
+	struct wire_rd *r = &call->in;
+	wire_skip(r, 2);
+	uint16_t data_off = wire_u16(r);
+	uint32_t length = wire_u32(r);
+	uint64_t offset = wire_u64(r);
+	uint64_t fid_p = wire_u64(r);
+	uint64_t fid_v = wire_u64(r);
+	uint32_t channel = wire_u32(r);
+	wire_skip(r, 8); /* RemainingBytes, WriteChannelInfo */
+	uint32_t flags = wire_u32(r);
+	struct wire_rd data;
+	if (!wire_ok(r) || !wire_slice(&call->in, data_off, length, &data))
+		return NT_STATUS_INVALID_PARAMETER;
+	if (channel != SMB2_CHANNEL_NONE)
+		return NT_STATUS_INVALID_PARAMETER;
+	struct smbd_open *o;
+	NTSTATUS status = smbd_call_open(call, fid_p, fid_v, &o);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (length > conn->max_write)
+		return NT_STATUS_INVALID_PARAMETER;
+	status = smbd_call_check_charge(call, length);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	const uint8_t *bytes = wire_ptr(&data, length);
+	if (o->pipe) {
+		status = rpc_pipe_write(o->pipe, bytes, length);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		encode(call, length);
+		return NT_STATUS_OK;
+	}
+	if (o->is_dir)
+		return NT_STATUS_INVALID_DEVICE_REQUEST;
+	if (!(o->access & (FILE_WRITE_DATA | FILE_APPEND_DATA)))
+		return NT_STATUS_ACCESS_DENIED;
+	if (offset == UINT64_MAX) {
+		/* MS-FSA 2.1.5.3: this offset means "at the end of file". */
+		struct stat st;
+		status = vfs_fstat(o->fd, &st);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		offset = (uint64_t)st.st_size;
+	} else if (!(o->access & FILE_WRITE_DATA)) {
+		return NT_STATUS_ACCESS_DENIED; /* append-only handles write at the end only */
+	}
+	if (offset > INT64_MAX || length > INT64_MAX - offset)
+		return NT_STATUS_INVALID_PARAMETER;
+	size_t done = 0;
+	status = vfs_pwrite(o->fd, bytes, length, offset, &done);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if ((flags & SMB2_WRITEFLAG_WRITE_THROUGH) || (o->create_options & FILE_WRITE_THROUGH)) {
+		status = vfs_fsync(o->fd);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+	}
+	o->position = offset + done;
+	encode(call, (uint32_t)done);
+	return NT_STATUS_OK;
+}
+
+NTSTATUS smb2_flush(struct smb2_call *call)
+{
+	struct wire_rd *r = &call->in;
+	wire_skip(r, 8);
+	uint64_t fid_p = wire_u64(r);
+	uint64_t fid_v = wire_u64(r);
+	if (!wire_ok(r))
+		return NT_STATUS_INVALID_PARAMETER;
+	struct smbd_open *o;
+	NTSTATUS status = smbd_call_open(call, fid_p, fid_v, &o);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (!(o->access & (FILE_WRITE_DATA | FILE_APPEND_DATA)))
+		return NT_STATUS_ACCESS_DENIED;
+	if (o->fd >= 0) {
+		status = vfs_fsync(o->fd);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+	}
+	wire_put_u16(&call->out, 4);
+	wire_put_u16(&call->out, 0);
+	return NT_STATUS_OK;
+}

@@ -1,0 +1,57 @@
+#include "config.h"
+#include "smbd/tcon.h"
+
+#include <talloc.h>
+
+#include "lib/idtable.h"
+#include "smbd/open.h"
+#include "smbd/server.h"
+#include "smbd/session.h"
+
+static int tcon_destructor(struct smbd_tcon *t)
+{
+	idtable_remove(t->session->tcons, t->id);
+	return 0;
+}
+
+struct smbd_tcon *smbd_tcon_new(struct smbd_session *s, struct smbd_share *share)
+{
+	struct smbd_tcon *t = talloc_zero(s, struct smbd_tcon);
+	if (t == NULL)
+		return NULL;
+	t->session = s;
+	t->share = share;
+	uint64_t id = idtable_add(s->tcons, t);
+	if (id == 0) {
+		talloc_free(t);
+		return NULL;
+	}
+	t->id = (uint32_t)id;
+	talloc_set_destructor(t, tcon_destructor);
+	return t;
+}
+
+struct smbd_tcon *smbd_tcon_find(struct smbd_session *s, uint32_t id)
+{
+	return idtable_find(s->tcons, id);
+}
+
+struct close_arg {
+	struct smbd_tcon *tcon;
+};
+
+static void close_open_cb(uint64_t id, void *obj, void *arg)
+{
+	struct smbd_open *o = obj;
+	const struct close_arg *a = arg;
+	if (o->tcon == a->tcon)
+		smbd_open_close(o);
+}
+
+void smbd_tcon_destroy(struct smbd_tcon *t)
+{
+	/* Close opens explicitly so delete-on-close is honoured. */
+	struct close_arg a = { t };
+	idtable_foreach(t->session->srv->opens, close_open_cb, &a);
+	talloc_free(t);
+}

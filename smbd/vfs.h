@@ -1,0 +1,158 @@
+/*
+ * The storage layer: every file system call of the server goes through
+ * here, and this is the one place an errno becomes an NTSTATUS.
+ *
+ * Confinement: every path is resolved beneath the share root with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS). "..", absolute paths,
+ * absolute symlinks (even ones pointing back into the share), relative
+ * symlinks that climb out, and /proc magic links all fail; relative
+ * symlinks that stay inside the share are followed (Samba's default
+ * "wide links = no"). Operations on names (mkdir, unlink, rmdir, rename,
+ * link, lstat) resolve only the PARENT that way and then act on the leaf
+ * with an *at() call that does not follow it, so a symlink as the last
+ * component is itself removed/renamed/linked, never its target.
+ *
+ * Statuses for refused walks (decided here, see vfs.c):
+ *   escape ("..", absolute, symlink leaving the share; kernel EXDEV)
+ *                                      -> ACCESS_DENIED
+ *   magic link or symlink loop (ELOOP) -> OBJECT_PATH_NOT_FOUND
+ *
+ * Threads: no function keeps global state (the one exception is a
+ * log-once flag in vfs_dosattr.c), none allocates outside the caller's
+ * talloc context, so all may run in a worker pool. A struct vfs_share may
+ * be shared between threads; it is read-only after vfs_share_open().
+ *
+ * fds: vfs_open() returns plain fds (O_CLOEXEC always set); the caller
+ * owns and closes them. An O_PATH fd is good for vfs_fstat(), as the dir
+ * fd of vfs_list_dir(), for vfs_futimens() and vfs_statvfs-like queries,
+ * but NOT for I/O or xattrs. To get an I/O fd for an object held as
+ * O_PATH, do not go through /proc/self/fd (a magic link, refused here by
+ * design): either open it with the right mode from the start, or call
+ * vfs_reopen() with the share-relative path, which resolves beneath the
+ * share again and checks it is still the same inode.
+ */
+#ifndef PORTHOS_SMBD_VFS_H
+#define PORTHOS_SMBD_VFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <talloc.h>
+#include <time.h>
+
+#include "lib/ntstatus.h"
+#include "smbd/vfs_path.h"
+
+/* Read-only after vfs_share_open(); freeing it closes root_fd. */
+struct vfs_share {
+	int root_fd;		/* O_PATH | O_DIRECTORY */
+	char *root_path;	/* for logs only, never re-resolved */
+};
+
+/*
+ * Open the share root (an administrator's path: symlinks in it are
+ * followed). Fails with NOT_SUPPORTED when the kernel lacks openat2
+ * (Linux < 5.6): we refuse to serve rather than resolve unconfined.
+ */
+NTSTATUS vfs_share_open(TALLOC_CTX *mem, const char *root, struct vfs_share **out);
+
+/*
+ * rel: a path from vfs_path_from_smb() ("." is the root). flags as open(2)
+ * (O_CLOEXEC is added); mode is used only with O_CREAT/O_TMPFILE.
+ * ENOENT is told apart: a missing last component is OBJECT_NAME_NOT_FOUND,
+ * a missing or non-directory parent OBJECT_PATH_NOT_FOUND; O_DIRECTORY on a
+ * non-directory is NOT_A_DIRECTORY. O_NOFOLLOW on a symlink leaf gives
+ * OBJECT_PATH_NOT_FOUND (ELOOP); O_PATH | O_NOFOLLOW opens the link itself.
+ */
+NTSTATUS vfs_open(struct vfs_share *s, const char *rel, int flags, mode_t mode, int *fd_out);
+
+/*
+ * Open rel again (e.g. for I/O while path_fd is an O_PATH fd of it) and
+ * check it is the same inode as path_fd; FILE_RENAMED if the name now
+ * refers to something else. O_CREAT, O_EXCL and O_TRUNC are refused
+ * (INVALID_PARAMETER): they would act before the identity check.
+ */
+NTSTATUS vfs_reopen(struct vfs_share *s, const char *rel, int path_fd, int flags, int *fd_out);
+
+/* Follows in-share symlinks (like stat(2)). */
+NTSTATUS vfs_stat(struct vfs_share *s, const char *rel, struct stat *st);
+/* Does not follow a symlink as the last component (like lstat(2)). */
+NTSTATUS vfs_lstat(struct vfs_share *s, const char *rel, struct stat *st);
+NTSTATUS vfs_fstat(int fd, struct stat *st);
+
+/* Name operations: the root itself gives ACCESS_DENIED. */
+NTSTATUS vfs_mkdir(struct vfs_share *s, const char *rel, mode_t mode);
+NTSTATUS vfs_unlink(struct vfs_share *s, const char *rel);
+NTSTATUS vfs_rmdir(struct vfs_share *s, const char *rel);
+/*
+ * renameat2(); without replace an existing target is
+ * OBJECT_NAME_COLLISION (RENAME_NOREPLACE); with replace an existing
+ * directory target is ACCESS_DENIED, as Windows (MS-FSA 2.1.5.14.11).
+ */
+NTSTATUS vfs_rename(struct vfs_share *s, const char *from_rel, const char *to_rel, bool replace);
+/*
+ * Hard link from_rel (not followed if it is a symlink) as to_rel. Both
+ * names resolve beneath the share, so the target is inside by
+ * construction. replace: an existing non-directory target is replaced
+ * atomically (link to a temporary name, then rename over it).
+ */
+NTSTATUS vfs_link(struct vfs_share *s, const char *from_rel, const char *to_rel, bool replace);
+
+/*
+ * Reads until len bytes or end of file; *got < len only at EOF (0 at or
+ * past EOF, which is OK here: the caller decides on END_OF_FILE).
+ */
+NTSTATUS vfs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got);
+/* Loops on short writes; on error *done says how much was written. */
+NTSTATUS vfs_pwrite(int fd, const void *buf, size_t len, uint64_t off, size_t *done);
+NTSTATUS vfs_fsync(int fd);				/* fdatasync() */
+NTSTATUS vfs_ftruncate(int fd, uint64_t size);		/* fd must be writable */
+/*
+ * Reserve blocks for an AllocationSize (FALLOC_FL_KEEP_SIZE: EOF is
+ * unchanged). Never shrinks; file systems without fallocate are ignored.
+ */
+NTSTATUS vfs_fallocate(int fd, uint64_t size);
+/* ts[0] atime, ts[1] mtime; UTIME_OMIT/UTIME_NOW allowed; O_PATH fds ok. */
+NTSTATUS vfs_futimens(int fd, const struct timespec ts[2]);
+NTSTATUS vfs_statvfs(struct vfs_share *s, struct statvfs *st);
+
+/*
+ * Directory listing of dir_fd (any fd of a directory, O_PATH included; its
+ * file position is not used or moved). All entries except "." and "..",
+ * in readdir order, each with fstatat(AT_SYMLINK_NOFOLLOW) information,
+ * except that a symlink which resolves inside the confinement reports its
+ * target's stat. A dangling, looping or escaping symlink is LISTED with its
+ * own lstat (S_ISLNK): Windows lists reparse points too, hiding them would
+ * make the parent look empty yet fail rmdir with DIRECTORY_NOT_EMPTY, and
+ * the client needs to see the name to delete it.
+ * More than max_entries entries: INSUFF_SERVER_RESOURCES, nothing returned.
+ * *out is a talloc array on mem (names are its children), NULL when empty.
+ *
+ * vfs_list_dir() confines symlink resolution beneath dir_fd itself (it
+ * knows no share), so an in-share link that climbs above the directory is
+ * listed as a link. vfs_list_dir_share() resolves beneath the share root
+ * using dir_rel, the directory's share-relative path, and is what the
+ * server should use.
+ */
+struct vfs_dirent {
+	char *name;
+	struct stat st;
+};
+NTSTATUS vfs_list_dir(TALLOC_CTX *mem, int dir_fd, size_t max_entries,
+		      struct vfs_dirent **out, size_t *n_out);
+NTSTATUS vfs_list_dir_share(TALLOC_CTX *mem, struct vfs_share *s, int dir_fd, const char *dir_rel,
+			    size_t max_entries, struct vfs_dirent **out, size_t *n_out);
+
+/*
+ * The 64-bit file id (FileId / IndexNumber, MS-FSCC 2.4.20): st_ino, which
+ * ext4, xfs and btrfs keep for the life of the inode (and which survives
+ * renames, as Windows file ids do). A share is one file system today;
+ * once shares may span mounts or a cluster serves them, st_dev must be
+ * mixed in.
+ */
+uint64_t vfs_file_id(const struct stat *st);
+
+#endif

@@ -1,0 +1,100 @@
+# Shared helpers for the interop tests: start a private porthos-smbd on a
+# loopback port with its own config, users and share, and stop it by pid.
+# Sourced by each tests/interop/*.sh; the caller sets PORTHOS_BUILD.
+
+: "${PORTHOS_BUILD:?set PORTHOS_BUILD to the build directory}"
+SMBD="$PORTHOS_BUILD/porthos-smbd"
+CTL="$PORTHOS_BUILD/porthos-ctl"
+TEST_USER=porthostest
+TEST_PASS='Pa55-word!'
+
+# Picks a free loopback TCP port in 4470-4599.
+free_port() {
+	local p
+	for p in $(shuf -i 4470-4599 -n 130); do
+		if ! (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# porthos_start [extra [global] lines...]: a server with share "test" (rw)
+# and "ro" (read only). Sets SRV_DIR, SRV_PORT, SRV_PID, SHARE_DIR.
+porthos_start() {
+	SRV_DIR=$(mktemp -d /tmp/porthos-test.XXXXXX)
+	SHARE_DIR="$SRV_DIR/share"
+	mkdir -p "$SHARE_DIR" "$SRV_DIR/ro" "$SRV_DIR/state"
+	SRV_PORT=$(free_port)
+	{
+		echo "[global]"
+		echo "netbios name = PORTHOSTEST"
+		echo "listen = 127.0.0.1:$SRV_PORT"
+		echo "state directory = $SRV_DIR/state"
+		echo "log level = ${PORTHOS_LOG_LEVEL:-info}"
+		for line in "$@"; do echo "$line"; done
+		echo "[test]"
+		echo "path = $SHARE_DIR"
+		echo "read only = no"
+		echo "comment = Porthos test share"
+		echo "[ro]"
+		echo "path = $SRV_DIR/ro"
+		echo "read only = yes"
+	} > "$SRV_DIR/porthos.conf"
+	printf '%s\n' "$TEST_PASS" | "$CTL" --passdb "$SRV_DIR/state/passdb" user add "$TEST_USER" \
+		--uid 0 --gid 0 --password-stdin >/dev/null
+	"$SMBD" --config "$SRV_DIR/porthos.conf" >"$SRV_DIR/smbd.log" 2>&1 &
+	SRV_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		if (exec 3<>/dev/tcp/127.0.0.1/"$SRV_PORT") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$SRV_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "porthos-smbd did not start:" >&2
+	cat "$SRV_DIR/smbd.log" >&2
+	return 1
+}
+
+# Stops the server; fails if it had died on its own (a crash is a failure).
+porthos_stop() {
+	local rc=0
+	if [ -n "${SRV_PID:-}" ]; then
+		if ! kill -0 "$SRV_PID" 2>/dev/null; then
+			echo "porthos-smbd had exited by itself:" >&2
+			tail -20 "$SRV_DIR/smbd.log" >&2
+			rc=1
+		else
+			kill "$SRV_PID"
+			wait "$SRV_PID" 2>/dev/null || true
+		fi
+		SRV_PID=
+	fi
+	if [ "${PORTHOS_KEEP:-0}" != 1 ] && [ -n "${SRV_DIR:-}" ]; then
+		rm -rf "$SRV_DIR"
+	fi
+	return $rc
+}
+
+# A private smbclient config so the system's /etc/samba is never read.
+smbclient_conf() {
+	local conf="$SRV_DIR/smb-client.conf"
+	[ -f "$conf" ] || printf '[global]\n  client min protocol = SMB2_02\n' > "$conf"
+	echo "$conf"
+}
+
+# smbc PROTO SHARE COMMANDS [extra args]: runs smbclient with signing required.
+smbc() {
+	local proto=$1 share=$2 cmds=$3
+	shift 3
+	smbclient "//127.0.0.1/$share" -p "$SRV_PORT" -s "$(smbclient_conf)" -m "$proto" \
+		-U "$TEST_USER%$TEST_PASS" --option='client signing=required' -c "$cmds" "$@"
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
