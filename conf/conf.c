@@ -40,7 +40,7 @@ enum conf_param_id {
 	P_NETBIOS_NAME, P_WORKGROUP, P_SERVER_STRING, P_LISTEN, P_SMB_PORT,
 	P_PASSDB, P_STATE_DIR, P_LOG_LEVEL, P_LOG_SYSLOG, P_MAX_PDU,
 	P_IDLE_TIMEOUT, P_AUTH_TIMEOUT, P_SIGNING, P_MIN_PROTOCOL,
-	P_MAX_PROTOCOL, P_GUID_FILE,
+	P_MAX_PROTOCOL, P_GUID_FILE, P_ANONYMOUS,
 	P_PATH, P_COMMENT, P_READ_ONLY, P_WRITEABLE, P_GUEST_OK, P_BROWSEABLE,
 	P_CA, P_SMB_ENCRYPT, P_ENCRYPT_DATA, P_VALID_USERS,
 };
@@ -72,6 +72,7 @@ static const struct conf_param conf_params[] = {
 	{ "server max protocol", P_MAX_PROTOCOL, SCOPE_GLOBAL },
 	{ "max protocol", P_MAX_PROTOCOL, SCOPE_GLOBAL },
 	{ "server guid file", P_GUID_FILE, SCOPE_GLOBAL },
+	{ "allow anonymous", P_ANONYMOUS, SCOPE_GLOBAL },
 	{ "path", P_PATH, SCOPE_SHARE },
 	{ "comment", P_COMMENT, SCOPE_SHARE },
 	{ "read only", P_READ_ONLY, SCOPE_BOTH },
@@ -965,6 +966,13 @@ static void conf_set_global(struct conf_parser *p, int line, const char *key,
 			return;
 		}
 		c->log_syslog = b;
+		return;
+	case P_ANONYMOUS:
+		if (!conf_parse_bool(v, &b)) {
+			conf_bad_value(p, line, key, v, "yes or no");
+			return;
+		}
+		c->allow_anonymous = b;
 		return;
 	case P_MAX_PDU:
 		if (!conf_parse_size(v, CONF_MAX_PDU_MIN, CONF_MAX_PDU_MAX, &n)) {

@@ -479,8 +479,10 @@ static bool fs_fit_rule(uint8_t c, struct fit_rule *r)
 		r->min = 24; r->var_off = 18;
 		break;
 	case FSCC_FS_ATTRIBUTE_INFORMATION:
-		/* BlockAlign(FieldOffset(FileSystemName), 4) (MS-FSA 2.1.5.13.5) */
-		r->min = 12; r->var_off = 12;
+		/* MS-FSA 2.1.5.13.5 gives BlockAlign(FieldOffset(FileSystemName), 4)
+		 * = 12, but Windows answers INFO_LENGTH_MISMATCH below 16
+		 * (smbtorture smb2.getinfo.qfs_buffercheck); do what Windows does. */
+		r->min = 16; r->var_off = 12;
 		break;
 	case FSCC_FS_SIZE_INFORMATION:		r->min = 24; break;
 	case FSCC_FS_DEVICE_INFORMATION:	r->min = 8; break;

@@ -25,6 +25,7 @@ typedef struct {
 #define NTSTATUS_TABLE(X) \
 	X(OK,                              0x00000000) \
 	X(PENDING,                         0x00000103) \
+	X(NOTIFY_CLEANUP,                  0x0000010B) \
 	X(NOTIFY_ENUM_DIR,                 0x0000010C) \
 	X(BUFFER_OVERFLOW,                 0x80000005) \
 	X(NO_MORE_FILES,                   0x80000006) \

@@ -122,3 +122,11 @@ invalid:
 	talloc_free(out);
 	return NULL;
 }
+
+char *utf16le_name_to_utf8(TALLOC_CTX *mem, const uint8_t *src, size_t bytes)
+{
+	for (size_t i = 0; i + 1 < bytes; i += 2)
+		if (src[i] == 0 && src[i + 1] == 0)
+			return NULL;
+	return utf16le_to_utf8(mem, src, bytes);
+}

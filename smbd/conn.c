@@ -35,6 +35,7 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 
 static int conn_destructor(struct smbd_conn *conn)
 {
+	conn->terminating = true;
 	smbd_sessions_drop_conn(conn->srv, conn->id);
 	idtable_remove(conn->srv->conns, conn->id);
 	if (conn->idle_timer)

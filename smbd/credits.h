@@ -10,12 +10,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SMBD_CREDITS_MAX 8192 /* window size; a power of two */
+/* Credits a client may hold at once: what Windows and Samba grant (8192). */
+#define SMBD_CREDITS_MAX 8192
+/* The window can run ahead of the client's credits by the ids it used out
+ * of order, so it is tracked with twice the room; a power of two. */
+#define SMBD_CREDITS_WINDOW (2 * SMBD_CREDITS_MAX)
 
 struct smbd_credits {
-	uint64_t low;     /* lowest message id not yet used */
-	uint32_t granted; /* credits the client holds: ids usable above low */
-	uint8_t used[SMBD_CREDITS_MAX / 8]; /* bit (id % MAX): id used out of order */
+	uint64_t low;       /* lowest message id not yet used */
+	uint32_t window;    /* ids [low, low + window) may be used */
+	uint32_t used;      /* ids inside the window already used (out of order) */
+	uint8_t bits[SMBD_CREDITS_WINDOW / 8]; /* bit (id % WINDOW): used */
 };
 
 void smbd_credits_init(struct smbd_credits *c);

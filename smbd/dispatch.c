@@ -10,6 +10,7 @@
 #include <talloc.h>
 
 #include "lib/crypto/smb2_preauth.h"
+#include "lib/idtable.h"
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
@@ -283,70 +284,210 @@ static const struct smbd_session *reply_signer(const struct smb2_call *call)
 	return NULL;
 }
 
-/* Assembles and sends the replies of every element as one compound PDU. */
-static void send_replies(struct smbd_req *req)
+/*
+ * The reply of one element: its header and body (and bulk data), or the
+ * interim STATUS_PENDING answer of an element that went async
+ * (MS-SMB2 3.3.4.2). Appends to iov; returns false if the connection died.
+ */
+static bool append_reply(struct smb2_call *call, struct iovec *iov, int *niov, uint8_t *h, bool last)
 {
 	static const uint8_t zeros[8];
+	static const uint8_t interim_body[9] = { 9, 0 };
+	struct smbd_conn *conn = call->req->conn;
+	bool interim = NT_STATUS_EQUAL(call->status, NT_STATUS_PENDING) && !call->async_done;
+
+	bool use_error = !interim && call->out.len == 0;
+	if (use_error)
+		write_error_body(call);
+	if (!interim && !wire_wr_ok(&call->out)) {
+		smbd_conn_terminate(conn, "out of memory");
+		return false;
+	}
+	/* Credits go out once: with the interim reply if there is one. */
+	uint16_t credits = 0;
+	if (!call->interim_sent)
+		credits = smbd_credits_grant(&conn->credits, call->credit_request, call->credit_charge);
+	if (interim || call->interim_sent)
+		call->flags |= SMB2_FLAGS_ASYNC_COMMAND;
+	write_reply_header(call, h, credits);
+	int first = *niov;
+	size_t elem_len;
+	iov[(*niov)++] = (struct iovec){ h, SMB2_HDR_LEN };
+	if (interim) {
+		iov[(*niov)++] = (struct iovec){ (void *)interim_body, sizeof(interim_body) };
+		elem_len = SMB2_HDR_LEN + sizeof(interim_body);
+		call->interim_sent = true;
+	} else {
+		iov[(*niov)++] = (struct iovec){ call->out.buf, call->out.len };
+		elem_len = SMB2_HDR_LEN + call->out.len;
+		if (!use_error && call->out_data_len) {
+			iov[(*niov)++] = (struct iovec){ (void *)call->out_data, call->out_data_len };
+			elem_len += call->out_data_len;
+		}
+	}
+	if (!last) {
+		size_t pad = (8 - elem_len % 8) % 8;
+		if (pad)
+			iov[(*niov)++] = (struct iovec){ (void *)zeros, pad };
+		put_le32(h + SMB2_HDR_NEXT_COMMAND, (uint32_t)(elem_len + pad));
+	}
+	/* Interim replies are not signed (MS-SMB2 3.3.4.1.1, as Windows). */
+	const struct smbd_session *signer = interim ? NULL : reply_signer(call);
+	if (signer != NULL) {
+		put_le32(h + SMB2_HDR_FLAGS, le32(h + SMB2_HDR_FLAGS) | SMB2_FLAGS_SIGNED);
+		if (!smbd_session_sign(signer, &iov[first], *niov - first)) {
+			smbd_conn_terminate(conn, "signing failed");
+			return false;
+		}
+	}
+	if (call->preauth_out != NULL && !smb2_preauth_update(call->preauth_out, &iov[first], *niov - first)) {
+		smbd_conn_terminate(conn, "pre-auth hash failed");
+		return false;
+	}
+	return true;
+}
+
+/* Sends the replies of elements [from, to) as one compound PDU. */
+static void send_replies(struct smbd_req *req, size_t from, size_t to)
+{
 	struct smbd_conn *conn = req->conn;
-	size_t n = req->n_calls;
-	/* Per element: header, body, data, padding. */
+	size_t n = to - from;
+	if (n == 0 || conn->terminating)
+		return;
 	struct iovec *iov = talloc_array(req, struct iovec, n * 4);
 	uint8_t *hdrs = talloc_array(req, uint8_t, n * SMB2_HDR_LEN);
 	if (iov == NULL || hdrs == NULL) {
 		smbd_conn_terminate(conn, "out of memory");
 		return;
 	}
-	int niov = 0;
-	int last = -1;
-	for (size_t i = 0; i < n; i++)
+	size_t last = SIZE_MAX;
+	for (size_t i = from; i < to; i++)
 		if (!req->calls[i].no_reply)
-			last = (int)i;
-	for (size_t i = 0; i < n; i++) {
+			last = i;
+	int niov = 0;
+	for (size_t i = from; i < to; i++) {
 		struct smb2_call *call = &req->calls[i];
 		if (call->no_reply)
 			continue;
-		bool use_error = call->out.len == 0;
-		if (use_error)
-			write_error_body(call);
-		if (!wire_wr_ok(&call->out)) {
-			smbd_conn_terminate(conn, "out of memory");
+		if (!append_reply(call, iov, &niov, hdrs + (i - from) * SMB2_HDR_LEN, i == last))
 			return;
-		}
-		uint16_t credits = 0;
-		if (call->command != SMB2_CANCEL)
-			credits = smbd_credits_grant(&conn->credits, call->credit_request, call->credit_charge);
-		uint8_t *h = hdrs + i * SMB2_HDR_LEN;
-		write_reply_header(call, h, credits);
-		int first_iov = niov;
-		iov[niov++] = (struct iovec){ h, SMB2_HDR_LEN };
-		iov[niov++] = (struct iovec){ call->out.buf, call->out.len };
-		size_t elem_len = SMB2_HDR_LEN + call->out.len;
-		if (!use_error && call->out_data_len) {
-			iov[niov++] = (struct iovec){ (void *)call->out_data, call->out_data_len };
-			elem_len += call->out_data_len;
-		}
-		if ((int)i != last) {
-			size_t pad = (8 - elem_len % 8) % 8;
-			if (pad)
-				iov[niov++] = (struct iovec){ (void *)zeros, pad };
-			put_le32(h + SMB2_HDR_NEXT_COMMAND, (uint32_t)(elem_len + pad));
-		}
-		const struct smbd_session *signer = reply_signer(call);
-		if (signer != NULL) {
-			put_le32(h + SMB2_HDR_FLAGS, le32(h + SMB2_HDR_FLAGS) | SMB2_FLAGS_SIGNED);
-			if (!smbd_session_sign(signer, &iov[first_iov], niov - first_iov)) {
-				smbd_conn_terminate(conn, "signing failed");
-				return;
-			}
-		}
-		if (call->preauth_out != NULL &&
-		    !smb2_preauth_update(call->preauth_out, &iov[first_iov], niov - first_iov)) {
-			smbd_conn_terminate(conn, "pre-auth hash failed");
-			return;
-		}
 	}
 	if (niov > 0)
 		smbd_conn_send(conn, iov, niov);
+	talloc_free(iov);
+	talloc_free(hdrs);
+}
+
+/* Runs the elements from req->next_call on; stops at one that goes async. */
+static void process_calls(struct smbd_req *req)
+{
+	struct smbd_conn *conn = req->conn;
+	for (; req->next_call < req->n_calls; req->next_call++) {
+		if (conn->terminating) {
+			talloc_free(req);
+			return;
+		}
+		size_t i = req->next_call;
+		struct smb2_call *call = &req->calls[i];
+		if (call->no_reply)
+			continue;
+		if (i > 0 && !(call->flags & SMB2_FLAGS_RELATED_OPERATIONS)) {
+			/* Unrelated elements start a fresh chain state. */
+			req->related_status = NT_STATUS_OK;
+			req->related_fid_persistent = req->related_fid_volatile = UINT64_MAX;
+		}
+		run_call(call, i == 0);
+		if (call->disconnect) {
+			talloc_free(req);
+			smbd_conn_terminate(conn, "protocol violation");
+			return;
+		}
+		if (NT_STATUS_EQUAL(call->status, NT_STATUS_PENDING)) {
+			/* Replies so far, with the interim one for this element. */
+			call->async_id = conn->next_async_id++;
+			send_replies(req, req->reply_from, i + 1);
+			req->reply_from = i + 1;
+			req->pending = call;
+			req->next_call = i + 1;
+			return;
+		}
+	}
+	send_replies(req, req->reply_from, req->n_calls);
+	talloc_free(req);
+}
+
+NTSTATUS smbd_call_go_async(struct smb2_call *call, void (*cancel_fn)(struct smb2_call *call))
+{
+	call->cancel_fn = cancel_fn;
+	return NT_STATUS_PENDING;
+}
+
+void smbd_call_async_done(struct smb2_call *call, NTSTATUS status)
+{
+	struct smbd_req *req = call->req;
+	call->status = status;
+	call->async_done = true;
+	call->cancel_fn = NULL;
+	req->pending = NULL;
+	LOG_DBG("async %s mid=%llu -> %s", smb2_cmds[call->command].name, (unsigned long long)call->message_id,
+		nt_errstr(status));
+	if (call->interim_sent) {
+		/* The final reply of an async element goes alone (MS-SMB2 3.3.4.2). */
+		size_t idx = (size_t)(call - req->calls);
+		send_replies(req, idx, idx + 1);
+	} else {
+		/* Finished before any interim reply went out: an ordinary reply. */
+		req->reply_from = (size_t)(call - req->calls);
+	}
+	process_calls(req);
+}
+
+/* MS-SMB2 3.3.5.16: finds the request a CANCEL names and cancels it. */
+static void cancel_request(struct smbd_conn *conn, const struct smb2_call *cancel)
+{
+	for (struct smbd_req *r = conn->requests; r != NULL; r = r->next) {
+		struct smb2_call *p = r->pending;
+		if (p == NULL || p->cancel_fn == NULL)
+			continue;
+		bool match = (cancel->flags & SMB2_FLAGS_ASYNC_COMMAND) ? p->async_id == cancel->async_id
+									: p->message_id == cancel->message_id;
+		if (match) {
+			p->cancel_fn(p);
+			return;
+		}
+	}
+}
+
+struct cancel_arg {
+	const struct smbd_session *session;
+	const struct smbd_tcon *tcon;
+};
+
+static void cancel_conn_cb(uint64_t id, void *obj, void *arg)
+{
+	struct smbd_conn *conn = obj;
+	const struct cancel_arg *a = arg;
+	/* A cancel finishes the request and may free it: rescan after each. */
+	bool again = true;
+	while (again) {
+		again = false;
+		for (struct smbd_req *r = conn->requests; r != NULL; r = r->next) {
+			struct smb2_call *p = r->pending;
+			if (p == NULL || p->cancel_fn == NULL)
+				continue;
+			if ((a->session && p->session == a->session) || (a->tcon && p->tcon == a->tcon)) {
+				p->cancel_fn(p);
+				again = true;
+				break;
+			}
+		}
+	}
+}
+
+void smbd_cancel_pending(struct smbd_server *srv, const struct smbd_session *s, const struct smbd_tcon *t)
+{
+	struct cancel_arg a = { s, t };
+	idtable_foreach(srv->conns, cancel_conn_cb, &a);
 }
 
 void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
@@ -410,10 +551,10 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	}
 	req->n_calls = count;
 
+	/* MS-SMB2 3.3.5.2.3: message ids outside the window end the connection.
+	 * CANCEL carries the id of the request it cancels and costs nothing. */
 	for (size_t i = 0; i < count; i++) {
 		struct smb2_call *call = &req->calls[i];
-		/* MS-SMB2 3.3.5.2.3: message ids outside the window end the connection.
-		 * CANCEL carries the id of the request it cancels and costs nothing. */
 		if (call->command == SMB2_CANCEL) {
 			call->no_reply = true;
 			continue;
@@ -424,17 +565,11 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 				 (unsigned long long)call->message_id);
 			goto drop;
 		}
-		if (i > 0 && !(call->flags & SMB2_FLAGS_RELATED_OPERATIONS)) {
-			/* Unrelated elements start a fresh chain state. */
-			req->related_status = NT_STATUS_OK;
-			req->related_fid_persistent = req->related_fid_volatile = UINT64_MAX;
-		}
-		run_call(call, i == 0);
-		if (call->disconnect)
-			goto drop;
 	}
-	send_replies(req);
-	talloc_free(req);
+	for (size_t i = 0; i < count; i++)
+		if (req->calls[i].command == SMB2_CANCEL)
+			cancel_request(conn, &req->calls[i]);
+	process_calls(req);
 	return;
 drop:
 	talloc_free(req);

@@ -13,6 +13,25 @@
 struct smbd_conn;
 
 
+/*
+ * Async work (blocking on another client, a lease break, a lock): the
+ * handler records what it waits for and returns
+ *     return smbd_call_go_async(call, my_cancel);
+ * The framework sends the interim STATUS_PENDING reply and routes CANCEL
+ * (and teardown of the session or tree) to my_cancel, which must finish
+ * the call. Finishing, from any event callback, is
+ *     smbd_call_async_done(call, status);   (call->out written if OK)
+ * after which the call and its request may be gone.
+ */
+NTSTATUS smbd_call_go_async(struct smb2_call *call, void (*cancel_fn)(struct smb2_call *call));
+void smbd_call_async_done(struct smb2_call *call, NTSTATUS status);
+/* Cancels (synchronously finishes) every pending call of a session or tree
+ * about to go away, so none outlives what it points to. */
+struct smbd_server;
+struct smbd_session;
+struct smbd_tcon;
+void smbd_cancel_pending(struct smbd_server *srv, const struct smbd_session *s, const struct smbd_tcon *t);
+
 /* Processes one received PDU; takes ownership of pdu. */
 void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len);
 

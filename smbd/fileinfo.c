@@ -16,7 +16,7 @@ void smbd_fileinfo_from_stat(const struct stat *st, const struct vfs_dos_info *d
 	fi->creation_time = dos->creation_time;
 	fi->last_access_time = fscc_nttime_from_timespec(&st->st_atim);
 	fi->last_write_time = fscc_nttime_from_timespec(&st->st_mtim);
-	fi->change_time = fscc_nttime_from_timespec(&st->st_ctim);
+	fi->change_time = dos->change_time;
 	/* Windows reports zero sizes for directories. */
 	fi->end_of_file = dir ? 0 : (uint64_t)st->st_size;
 	fi->allocation_size = dir ? 0 : (uint64_t)st->st_blocks * 512;
@@ -38,5 +38,8 @@ NTSTATUS smbd_open_fileinfo(struct smbd_open *o, struct fscc_file_info *fi)
 		return status;
 	smbd_fileinfo_from_stat(&st, &dos, fi);
 	fi->delete_pending = o->delete_on_close;
+	/* Windows counts a name pending deletion as gone already. */
+	if (fi->delete_pending && fi->nlink > 0)
+		fi->nlink--;
 	return NT_STATUS_OK;
 }

@@ -6,6 +6,8 @@
 
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "smbd/file_state.h"
+#include "smbd/notify.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/share.h"
@@ -14,6 +16,7 @@
 
 static int open_destructor(struct smbd_open *o)
 {
+	smbd_file_remove_open(o);
 	idtable_remove(o->srv->opens, o->volatile_id);
 	if (o->fd >= 0)
 		close(o->fd);
@@ -63,9 +66,18 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 {
 	NTSTATUS status = NT_STATUS_OK;
 	struct smbd_share *share = o->tcon->share;
+	/* Pending CHANGE_NOTIFYs complete with NOTIFY_CLEANUP; watches go. */
+	smbd_notify_open_closing(o);
 	if (o->fd >= 0) {
 		close(o->fd);
 		o->fd = -1;
+	}
+	/* MS-FSA 2.1.5.4: the file goes when its last handle closes; until
+	 * then another open carries the pending delete. */
+	struct smbd_open *other = o->delete_on_close ? smbd_file_other_open(o) : NULL;
+	if (other != NULL) {
+		other->delete_on_close = true;
+		o->delete_on_close = false;
 	}
 	if (o->delete_on_close && share->vfs != NULL) {
 		status = o->is_dir ? vfs_rmdir(share->vfs, o->rel_path) : vfs_unlink(share->vfs, o->rel_path);

@@ -18,6 +18,9 @@ struct smbd_tcon;
 struct smbd_server;
 struct rpc_pipe;
 struct vfs_dirent;
+struct smbd_file;
+struct event;
+struct smbd_notify;
 
 struct smbd_open {
 	struct smbd_server *srv;
@@ -36,6 +39,7 @@ struct smbd_open {
 	uint32_t create_options;
 	bool delete_on_close;
 	uint64_t position;       /* FilePositionInformation */
+	bool user_set_change_time; /* this handle set ChangeTime (MS-FSA 2.1.5.14.2) */
 	uint32_t mode;           /* FileModeInformation */
 	uint64_t file_id;        /* IndexNumber */
 	dev_t dev;
@@ -43,11 +47,21 @@ struct smbd_open {
 
 	struct rpc_pipe *pipe;   /* IPC$ named pipe */
 
+	/* Shared file state (smbd/file_state.c) */
+	struct smbd_file *file;
+	uint8_t oplock_level;
+	uint8_t oplock_break_to;
+	int oplock_state;        /* enum smbd_oplock_state */
+	struct event *break_timer;
+
 	/* QUERY_DIRECTORY state: a snapshot of the listing, and a cursor. */
 	struct vfs_dirent *dir_entries;
 	size_t dir_count;
 	size_t dir_pos;          /* 0 and 1 are "." and ".." */
 	char *dir_pattern;
+
+	/* CHANGE_NOTIFY state from the first request until close (smbd/notify.c). */
+	struct smbd_notify *notify;
 };
 
 /* Allocates an open under tcon and assigns its ids; fd is adopted. */

@@ -59,6 +59,12 @@ struct smb2_call {
 	bool no_reply;           /* e.g. CANCEL, or a reply sent later (async) */
 	uint8_t *preauth_out;    /* 3.1.1: a pre-auth hash to extend with the reply */
 	bool disconnect;         /* the framework drops the connection after this */
+
+	/* Async: see smbd_call_go_async() */
+	void (*cancel_fn)(struct smb2_call *call);
+	void *async_state;
+	bool interim_sent;
+	bool async_done;
 };
 
 /* Header-relative offset of the next byte the handler will write. */
@@ -81,6 +87,10 @@ struct smbd_req {
 	uint64_t related_fid_persistent;
 	uint64_t related_fid_volatile;
 	NTSTATUS related_status;
+
+	size_t next_call;           /* first element not run yet */
+	size_t reply_from;          /* first element whose reply is not sent */
+	struct smb2_call *pending;  /* the element waiting on async work */
 };
 
 /* A command handler: decode call->in, do the work, encode into call->out. */

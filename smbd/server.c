@@ -120,7 +120,7 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 		.dns_name = cfg->netbios_name,
 		.dns_domain = "",
 		.db = srv->passdb,
-		.guest_ok = any_guest,
+		.guest_ok = any_guest || cfg->allow_anonymous,
 	};
 	srv->negotiate_blob = auth_negotiate_blob(srv, &srv->negotiate_blob_len);
 	if (srv->negotiate_blob == NULL)

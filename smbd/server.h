@@ -16,6 +16,8 @@ struct passdb;
 struct smbd_conn;
 struct smbd_share;
 struct idtable;
+struct file_table;
+struct smbd_notify_ctx;
 
 struct smbd_server {
 	struct event_base *ev;
@@ -27,6 +29,9 @@ struct smbd_server {
 	struct idtable *sessions; /* session id -> struct smbd_session */
 	struct idtable *opens;    /* volatile file id -> struct smbd_open */
 	struct idtable *conns;    /* connection id -> struct smbd_conn */
+
+	struct file_table *files;  /* (dev, ino) -> struct smbd_file, file_state.c */
+	struct smbd_notify_ctx *notify; /* the inotify fd, notify.c; made on first use */
 
 	struct smbd_share **shares; /* runtime shares, IPC$ included */
 	size_t n_shares;

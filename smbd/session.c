@@ -57,6 +57,7 @@ static void destroy_tcon_cb(uint64_t id, void *obj, void *arg)
 
 void smbd_session_destroy(struct smbd_session *s)
 {
+	smbd_cancel_pending(s->srv, s, NULL);
 	/* Trees first, so that their opens see a live session while closing. */
 	idtable_foreach(s->tcons, destroy_tcon_cb, NULL);
 	talloc_free(s);
@@ -64,6 +65,7 @@ void smbd_session_destroy(struct smbd_session *s)
 
 void smbd_session_logoff_after_reply(struct smb2_call *call, struct smbd_session *s)
 {
+	smbd_cancel_pending(s->srv, s, NULL);
 	idtable_foreach(s->tcons, destroy_tcon_cb, NULL);
 	idtable_remove(s->srv->sessions, s->id);
 	s->state = SMBD_SESSION_EXPIRED;

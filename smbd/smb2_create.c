@@ -15,6 +15,7 @@
 #include "lib/unicode.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/file_state.h"
 #include "smbd/fileinfo.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
@@ -121,7 +122,7 @@ static NTSTATUS decode(struct smb2_call *call, struct create_in *in)
 	} else {
 		if (!wire_slice(&call->in, name_off, name_len, &nr))
 			return NT_STATUS_INVALID_PARAMETER;
-		in->name = utf16le_to_utf8(call->req, wire_ptr(&nr, name_len), name_len);
+		in->name = utf16le_name_to_utf8(call->req, wire_ptr(&nr, name_len), name_len);
 	}
 	if (in->name == NULL)
 		return NT_STATUS_OBJECT_NAME_INVALID;
@@ -195,7 +196,7 @@ static NTSTATUS encode(struct smb2_call *call, const struct create_in *in, struc
 {
 	struct wire_wr *w = &call->out;
 	wire_put_u16(w, 89);
-	wire_put_u8(w, SMB2_OPLOCK_LEVEL_NONE);
+	wire_put_u8(w, o->oplock_level);
 	wire_put_u8(w, 0);
 	wire_put_u32(w, action);
 	wire_put_u64(w, fi->creation_time);
@@ -297,6 +298,13 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 	NTSTATUS status = vfs_path_from_smb(call->req, in->name, &rel);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
+	/* Windows names are case-insensitive: use the spelling on disk. */
+	char *ondisk;
+	bool found;
+	status = vfs_resolve_case(call->req, vfs, rel, &ondisk, &found);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	rel = ondisk;
 	if (access & ~tcon->maximal_access)
 		return NT_STATUS_ACCESS_DENIED;
 	if (in->desired_access & MAXIMUM_ALLOWED)
@@ -314,6 +322,7 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 		return NT_STATUS_ACCESS_DENIED; /* devices, FIFOs, sockets are not served */
 
 	uint32_t action;
+	uint8_t granted = SMB2_OPLOCK_LEVEL_NONE;
 	bool want_dir = in->options & FILE_DIRECTORY_FILE;
 	int fd = -1;
 	if (exists) {
@@ -340,6 +349,16 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 				return NT_STATUS_CANNOT_DELETE;
 			if (access & (FILE_WRITE_DATA | FILE_APPEND_DATA) || overwrite)
 				return NT_STATUS_ACCESS_DENIED;
+		}
+		if (!is_dir) {
+			/* Another client's exclusive or batch oplock is broken
+			 * first; this CREATE then runs again (MS-SMB2 3.3.5.9). */
+			status = smbd_oplock_check(call->req->conn->srv, st.st_dev, st.st_ino, in->oplock_level,
+						   overwrite, 0, &granted);
+			if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
+				return smbd_oplock_wait(call, st.st_dev, st.st_ino);
+			if (!NT_STATUS_IS_OK(status))
+				return status;
 		}
 		int flags = O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 		if (is_dir)
@@ -386,6 +405,8 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 		attrs |= want_dir ? FILE_ATTRIBUTE_DIRECTORY : FILE_ATTRIBUTE_ARCHIVE;
 		vfs_dos_set(fd, attrs, fscc_nttime_from_timespec(&now));
 		action = FILE_CREATED;
+		if (!want_dir && in->oplock_level != SMB2_OPLOCK_LEVEL_LEASE)
+			granted = in->oplock_level;
 	}
 
 	struct smbd_open *o = smbd_open_new(tcon, fd);
@@ -408,13 +429,37 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 	o->is_dir = fi.is_directory;
 	o->file_id = fi.file_id;
 	struct stat ost;
-	if (NT_STATUS_IS_OK(vfs_fstat(o->fd, &ost))) {
-		o->dev = ost.st_dev;
-		o->ino = ost.st_ino;
+	status = vfs_fstat(o->fd, &ost);
+	if (!NT_STATUS_IS_OK(status)) {
+		smbd_open_close(o);
+		return status;
 	}
+	o->dev = ost.st_dev;
+	o->ino = ost.st_ino;
+	if (!smbd_file_add_open(call->req->conn->srv, o)) {
+		smbd_open_close(o);
+		return NT_STATUS_NO_MEMORY;
+	}
+	o->oplock_level = granted;
 	smbd_call_set_related_open(call, o->persistent_id, o->volatile_id);
 	LOG_DBG("create '%s' -> %s action %u", in->name, rel, action);
 	return encode(call, in, o, &fi, action);
+}
+
+void smb2_create_retry(struct smb2_call *call)
+{
+	/* Decode afresh: the handler is idempotent up to its first change. */
+	wire_rd_init(&call->in, call->in_hdr, call->in_len);
+	wire_seek(&call->in, SMB2_HDR_LEN);
+	wire_wr_init(&call->out, call->req, 128);
+	NTSTATUS status = smb2_create(call);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
+		return; /* waiting again */
+	if (!NT_STATUS_IS_OK(status)) {
+		call->out.len = 0;
+		call->req->related_status = status;
+	}
+	smbd_call_async_done(call, status);
 }
 
 NTSTATUS smb2_create(struct smb2_call *call)

@@ -25,6 +25,9 @@ NTSTATUS smb2_query_info(struct smb2_call *call);
 NTSTATUS smb2_set_info(struct smb2_call *call);
 NTSTATUS smb2_oplock_break(struct smb2_call *call);
 
+/* Runs a CREATE again after the oplock breaks it waited for (file_state.c). */
+void smb2_create_retry(struct smb2_call *call);
+
 /* SMB1 NEGOTIATE from an old-style client: answered with an SMB2 NEGOTIATE response. */
 void smb1_negotiate(struct smbd_conn *conn, const uint8_t *pdu, size_t len);
 /* Builds the SMB2 NEGOTIATE response body for 'dialect' (shared with the SMB1 upgrade path). */

@@ -1,6 +1,6 @@
 /*
  * Commands whose real implementation belongs to later work (byte-range
- * locks, change notification and oplock breaks: the open-state issue).
+ * locks and change notification: the open-state issue).
  * Each answers as a Windows server does when the request cannot be served,
  * after the same validation a full handler would do.
  */
@@ -28,16 +28,4 @@ NTSTATUS smb2_lock(struct smb2_call *call)
 	return NT_STATUS_IS_OK(status) ? NT_STATUS_NOT_SUPPORTED : status;
 }
 
-NTSTATUS smb2_change_notify(struct smb2_call *call)
-{
-	NTSTATUS status = check_file(call, 8);
-	return NT_STATUS_IS_OK(status) ? NT_STATUS_NOT_SUPPORTED : status;
-}
 
-NTSTATUS smb2_oplock_break(struct smb2_call *call)
-{
-	/* No oplock or lease is ever granted, so no acknowledgment is expected
-	 * (MS-SMB2 3.3.5.22.1). */
-	NTSTATUS status = check_file(call, 8);
-	return NT_STATUS_IS_OK(status) ? NT_STATUS_INVALID_OPLOCK_PROTOCOL : status;
-}

@@ -57,11 +57,21 @@ static NTSTATUS entry_info(struct smbd_open *o, const struct vfs_dirent *e, stru
 	} else {
 		char *rel = strcmp(o->rel_path, ".") == 0 ? talloc_strdup(o, e->name)
 							  : talloc_asprintf(o, "%s/%s", o->rel_path, e->name);
-		status = rel ? vfs_dos_get_at(o->tcon->share->vfs, rel, &e->st, &dos) : NT_STATUS_NO_MEMORY;
+		if (rel == NULL)
+			return NT_STATUS_NO_MEMORY;
+		struct vfs_share *vfs = o->tcon->share->vfs;
+		struct stat lst;
+		status = vfs_dos_get_at(vfs, rel, &e->st, &dos);
+		if (!NT_STATUS_IS_OK(status) && NT_STATUS_IS_OK(vfs_lstat(vfs, rel, &lst))) {
+			/* A dangling link, or one leading out of the share: listed
+			 * with its own lstat so the client can see and delete it. */
+			vfs_dos_from_stat(&e->st, &dos);
+			status = NT_STATUS_OK;
+		}
 		talloc_free(rel);
 	}
 	if (!NT_STATUS_IS_OK(status))
-		return status;
+		return status; /* gone since the snapshot was taken */
 	smbd_fileinfo_from_stat(&e->st, &dos, fi);
 	fi->name = e->name;
 	return NT_STATUS_OK;
@@ -103,7 +113,7 @@ NTSTATUS smb2_query_directory(struct smb2_call *call)
 		struct wire_rd nr;
 		if (name_len % 2 || !wire_slice(&call->in, name_off, name_len, &nr))
 			return NT_STATUS_INVALID_PARAMETER;
-		pattern = utf16le_to_utf8(call->req, wire_ptr(&nr, name_len), name_len);
+		pattern = utf16le_name_to_utf8(call->req, wire_ptr(&nr, name_len), name_len);
 		if (pattern == NULL || strchr(pattern, '\\') || strchr(pattern, '/'))
 			return NT_STATUS_OBJECT_NAME_INVALID;
 	}

@@ -63,10 +63,8 @@ static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const str
 	struct smbd_conn *conn = call->req->conn;
 	const struct auth_info *info = auth_server_info(s->auth);
 
-	if (s->state == SMBD_SESSION_VALID && s->user && strcasecmp(s->user, info->user) != 0) {
-		/* MS-SMB2 3.3.5.5.3: re-authentication must be as the same user. */
-		return NT_STATUS_ACCESS_DENIED;
-	}
+	/* Re-authentication may change the user (even to anonymous): Windows
+	 * accepts it and the session's opens stay (smbtorture reauth2-5). */
 	talloc_free(s->user);
 	talloc_free(s->domain);
 	s->user = talloc_strdup(s, info->user);
@@ -82,7 +80,12 @@ static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const str
 	else if (s->guest)
 		*session_flags |= SMB2_SESSION_FLAG_IS_GUEST;
 
-	if (!s->anonymous && !s->guest && info->session_key_len > 0) {
+	bool reauth = s->state == SMBD_SESSION_VALID && s->has_keys;
+	if (reauth) {
+		/* MS-SMB2 3.3.5.5.3: re-authentication keeps the session's keys;
+		 * the reply is signed with them. */
+		call->sign_with_new_key = true;
+	} else if (!s->anonymous && !s->guest && info->session_key_len > 0) {
 		memset(s->session_key, 0, sizeof(s->session_key));
 		memcpy(s->session_key, info->session_key,
 		       info->session_key_len < 16 ? info->session_key_len : 16);
@@ -167,10 +170,10 @@ NTSTATUS smb2_session_setup(struct smb2_call *call)
 	TALLOC_FREE(s->auth);
 	if (!NT_STATUS_IS_OK(status)) {
 		LOG_INFO("%s: session setup failed: %s", conn->peer, nt_errstr(status));
-		if (s->state != SMBD_SESSION_VALID) {
-			smbd_session_destroy(s);
-			call->session = NULL;
-		}
+		/* A failed re-authentication ends the session too, as on Windows
+		 * (smbtorture smb2.session.reauth6). */
+		smbd_session_destroy(s);
+		call->session = NULL;
 		return status;
 	}
 	encode(call, session_flags, token, token_len);

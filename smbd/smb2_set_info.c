@@ -47,19 +47,31 @@ static NTSTATUS set_basic(struct smbd_open *o, const uint8_t *buf, size_t len)
 	uint32_t attrs = b.attributes ? (b.attributes & ~FILE_ATTRIBUTE_NORMAL) : dos.attributes;
 	if (o->is_dir)
 		attrs |= FILE_ATTRIBUTE_DIRECTORY;
-	uint64_t ctime = TIME_UNCHANGED(b.creation_time) ? dos.creation_time : b.creation_time;
-	if (b.attributes != 0 || !TIME_UNCHANGED(b.creation_time)) {
-		status = vfs_dos_set(o->fd, attrs, ctime);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-	}
 	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
 	if (!TIME_UNCHANGED(b.last_access_time))
 		fscc_timespec_from_nttime(b.last_access_time, &ts[0]);
 	if (!TIME_UNCHANGED(b.last_write_time))
 		fscc_timespec_from_nttime(b.last_write_time, &ts[1]);
-	if (ts[0].tv_nsec != UTIME_OMIT || ts[1].tv_nsec != UTIME_OMIT)
-		return vfs_futimens(o->fd, ts);
+	if (ts[0].tv_nsec != UTIME_OMIT || ts[1].tv_nsec != UTIME_OMIT) {
+		status = vfs_futimens(o->fd, ts);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+	}
+	/* Last: storing the record is itself a change, and a ChangeTime the
+	 * client sets is kept beside it (vfs_dosattr.h). */
+	uint64_t crtime = TIME_UNCHANGED(b.creation_time) ? dos.creation_time : b.creation_time;
+	bool set_change = !TIME_UNCHANGED(b.change_time);
+	uint64_t change = 0;
+	if (set_change) {
+		change = b.change_time;
+		o->user_set_change_time = true;
+	} else if (o->user_set_change_time && dos.change_time_set) {
+		/* MS-FSA 2.1.5.14.2: once a handle set ChangeTime, its own later
+		 * changes leave it alone. */
+		change = dos.change_time;
+	}
+	if (b.attributes != 0 || !TIME_UNCHANGED(b.creation_time) || set_change)
+		return vfs_dos_set_ex(o->fd, attrs, crtime, change);
 	return NT_STATUS_OK;
 }
 
@@ -107,9 +119,20 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	}
 	if (strcmp(rel, o->rel_path) == 0)
 		return NT_STATUS_OK;
-	/* Renaming onto an open file fails as Windows does (MS-FSA 2.1.5.14.11). */
+	/* The target's spelling on disk, unless it is this very file being
+	 * renamed to another case ("a.txt" -> "A.TXT"). */
+	char *ondisk;
+	bool found;
+	status = vfs_resolve_case(call->req, vfs, rel, &ondisk, &found);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
 	struct stat tst;
-	if (NT_STATUS_IS_OK(vfs_stat(vfs, rel, &tst))) {
+	bool same_file = found && NT_STATUS_IS_OK(vfs_stat(vfs, ondisk, &tst)) && tst.st_dev == o->dev &&
+			 tst.st_ino == o->ino;
+	if (!same_file)
+		rel = ondisk;
+	/* Renaming onto an open file fails as Windows does (MS-FSA 2.1.5.14.11). */
+	if (!same_file && found && NT_STATUS_IS_OK(vfs_stat(vfs, rel, &tst))) {
 		if (!ri.replace_if_exists)
 			return NT_STATUS_OBJECT_NAME_COLLISION;
 		struct smbd_open probe = { .dev = tst.st_dev, .ino = tst.st_ino, .fd = 0 };

@@ -63,18 +63,18 @@ NTSTATUS smb2_tree_connect(struct smb2_call *call)
 	struct wire_rd pr;
 	if (!wire_slice(&call->in, path_off, path_len, &pr) || path_len == 0)
 		return NT_STATUS_INVALID_PARAMETER;
-	char *path = utf16le_to_utf8(call->req, wire_ptr(&pr, path_len), path_len);
+	char *path = utf16le_name_to_utf8(call->req, wire_ptr(&pr, path_len), path_len);
 	if (path == NULL)
-		return NT_STATUS_INVALID_PARAMETER;
-	/* "\\server\share": the share is the last component. */
-	const char *name = strrchr(path, '\\');
-	name = name ? name + 1 : path;
-	if (strncmp(path, "\\\\", 2) != 0 || *name == 0)
+		return NT_STATUS_BAD_NETWORK_NAME;
+	/* "\\server\share": exactly one component after the server name. */
+	const char *server = path + 2;
+	const char *name = strncmp(path, "\\\\", 2) == 0 ? strchr(server, '\\') : NULL;
+	if (name == NULL || name == server || *++name == 0 || strchr(name, '\\') != NULL)
 		return NT_STATUS_BAD_NETWORK_NAME;
 
 	struct smbd_share *share = smbd_server_find_share(conn->srv, name);
 	if (share == NULL) {
-		LOG_INFO("%s: no share '%s'", conn->peer, name);
+		LOG_INFO("%s: no share '%.80s'", conn->peer, name);
 		return NT_STATUS_BAD_NETWORK_NAME;
 	}
 	if (!share->is_ipc && !user_allowed(share->cfg, s)) {

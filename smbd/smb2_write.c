@@ -6,6 +6,7 @@
 #include "lib/rpc/rpc_server.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/file_state.h"
 #include "smbd/open.h"
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
@@ -62,16 +63,8 @@ NTSTATUS smb2_write(struct smb2_call *call)
 		return NT_STATUS_INVALID_DEVICE_REQUEST;
 	if (!(o->access & (FILE_WRITE_DATA | FILE_APPEND_DATA)))
 		return NT_STATUS_ACCESS_DENIED;
-	if (offset == UINT64_MAX) {
-		/* MS-FSA 2.1.5.3: this offset means "at the end of file". */
-		struct stat st;
-		status = vfs_fstat(o->fd, &st);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		offset = (uint64_t)st.st_size;
-	} else if (!(o->access & FILE_WRITE_DATA)) {
-		return NT_STATUS_ACCESS_DENIED; /* append-only handles write at the end only */
-	}
+	/* Windows refuses negative offsets here, the NT "write at end of
+	 * file" value included (smbtorture smb2.rw.invalid). */
 	if (offset > INT64_MAX || length > INT64_MAX - offset)
 		return NT_STATUS_INVALID_PARAMETER;
 	size_t done = 0;
@@ -84,6 +77,7 @@ NTSTATUS smb2_write(struct smb2_call *call)
 			return status;
 	}
 	o->position = offset + done;
+	smbd_oplock_break_level2(o);
 	encode(call, (uint32_t)done);
 	return NT_STATUS_OK;
 }

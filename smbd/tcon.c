@@ -4,6 +4,7 @@
 #include <talloc.h>
 
 #include "lib/idtable.h"
+#include "smbd/dispatch.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -50,6 +51,7 @@ static void close_open_cb(uint64_t id, void *obj, void *arg)
 
 void smbd_tcon_destroy(struct smbd_tcon *t)
 {
+	smbd_cancel_pending(t->session->srv, NULL, t);
 	/* Close opens explicitly so delete-on-close is honoured. */
 	struct close_arg a = { t };
 	idtable_foreach(t->session->srv->opens, close_open_cb, &a);

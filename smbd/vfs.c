@@ -8,11 +8,13 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/wildcard.h"
 
 #ifndef SYS_openat2
 #define SYS_openat2 437		/* same number on every architecture */
@@ -193,6 +195,195 @@ NTSTATUS vfs_open(struct vfs_share *s, const char *rel, int flags, mode_t mode, 
 	if (fd < 0)
 		return vfs_open_status(s, rel, flags, errno);
 	*fd_out = fd;
+	return NT_STATUS_OK;
+}
+
+/*
+ * Look for comp among the entries of dir_rel (share-relative, opened
+ * beneath the root): an exact entry if there is one, else the first that
+ * matches case-insensitively. found: NAME_MAX + 1 bytes.
+ */
+static NTSTATUS vfs_case_scan(struct vfs_share *s, const char *dir_rel, const char *comp,
+			      char *found, bool *match)
+{
+	NTSTATUS status = NT_STATUS_OK;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	*match = false;
+	atomic_fetch_add_explicit(&s->case_scans, 1, memory_order_relaxed);
+	fd = vfs_openat2(s->root_fd, dir_rel, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0) {
+		switch (errno) {
+		case EACCES:
+			/* Searchable but not listable: exact names only. */
+			return NT_STATUS_OK;
+		case ENOENT:
+		case ENOTDIR:
+			/* Gone or replaced since the previous step. */
+			return NT_STATUS_OBJECT_PATH_NOT_FOUND;
+		default:
+			return vfs_walk_status(s, dir_rel, errno);
+		}
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		int err = errno;
+
+		close(fd);
+		return ntstatus_from_errno(err);
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0)
+				status = ntstatus_from_errno(errno);
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		/*
+		 * Exact: only when the name exists but did not resolve (a
+		 * dangling link as a directory component) or appeared
+		 * since; it wins over any case variant seen before it.
+		 */
+		if (strcmp(de->d_name, comp) == 0) {
+			strcpy(found, de->d_name);
+			*match = true;
+			break;
+		}
+		if (!*match && name_casecmp(de->d_name, comp) == 0) {
+			strcpy(found, de->d_name);	/* d_name: NAME_MAX + 1 */
+			*match = true;
+		}
+	}
+	closedir(d);
+	if (!NT_STATUS_IS_OK(status))
+		*match = false;
+	return status;
+}
+
+/*
+ * The component-by-component walk behind vfs_resolve_case(), once the
+ * whole path failed as spelled. disk holds the on-disk prefix built so far.
+ */
+static NTSTATUS vfs_resolve_case_walk(struct vfs_share *s, const char *rel, char *disk,
+				      bool *exists_out)
+{
+	char want[NAME_MAX + 1], found[NAME_MAX + 1];
+	const char *comp = rel;
+	size_t dlen = 0;
+
+	*exists_out = false;
+	disk[0] = '\0';
+	for (;;) {
+		const char *slash = strchr(comp, '/');
+		size_t clen = slash != NULL ? (size_t)(slash - comp) : strlen(comp);
+		bool last = slash == NULL;
+		size_t start = dlen == 0 ? 0 : dlen + 1;	/* where comp goes */
+		bool dots, match;
+		NTSTATUS status;
+		int fd, flags;
+
+		if (clen == 0 || clen > NAME_MAX)
+			return NT_STATUS_OBJECT_NAME_INVALID;
+		if (start + clen >= PATH_MAX)
+			return NT_STATUS_NAME_TOO_LONG;
+		if (dlen > 0)
+			disk[dlen] = '/';
+		memcpy(want, comp, clen);
+		want[clen] = '\0';
+		memcpy(disk + start, want, clen + 1);
+		dots = (clen == 1 && comp[0] == '.') || (clen == 2 && comp[0] == '.' && comp[1] == '.');
+
+		/* A leaf is a name (not followed); a directory is walked through. */
+		flags = last ? O_PATH | O_NOFOLLOW : O_PATH | O_DIRECTORY;
+		fd = vfs_openat2(s->root_fd, disk, flags, 0);
+		if (fd < 0 && errno == ENOENT && !dots) {
+			/* The parent: the prefix, cut short for the call. */
+			if (dlen > 0)
+				disk[dlen] = '\0';
+			status = vfs_case_scan(s, dlen > 0 ? disk : ".", want, found, &match);
+			if (dlen > 0)
+				disk[dlen] = '/';
+			if (!NT_STATUS_IS_OK(status))
+				return status;
+			if (!match) {
+				if (!last)
+					return NT_STATUS_OBJECT_PATH_NOT_FOUND;
+				return NT_STATUS_OK;	/* new name: client's spelling */
+			}
+			clen = strlen(found);
+			if (start + clen >= PATH_MAX)
+				return NT_STATUS_NAME_TOO_LONG;
+			memcpy(disk + start, found, clen + 1);
+			fd = vfs_openat2(s->root_fd, disk, flags, 0);
+			if (fd < 0 && errno == ENOENT && last) {
+				/* Removed since the scan: absent after all. */
+				memcpy(disk + start, want, strlen(want) + 1);
+				return NT_STATUS_OK;
+			}
+		}
+		if (fd < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				return NT_STATUS_OBJECT_PATH_NOT_FOUND;
+			return vfs_walk_status(s, rel, errno);
+		}
+		close(fd);
+		if (last) {
+			*exists_out = true;
+			return NT_STATUS_OK;
+		}
+		dlen = start + clen;
+		comp = slash + 1;
+	}
+}
+
+NTSTATUS vfs_resolve_case(TALLOC_CTX *mem, struct vfs_share *s, const char *rel,
+			  char **ondisk_out, bool *exists_out)
+{
+	char disk[PATH_MAX];
+	NTSTATUS status;
+	bool exists;
+	int fd;
+
+	*ondisk_out = NULL;
+	*exists_out = false;
+	if (s == NULL || !vfs_rel_ok(rel))
+		return NT_STATUS_INVALID_PARAMETER;
+
+	/* Fast path: the name as spelled, one openat2, no listing. */
+	fd = vfs_openat2(s->root_fd, rel, O_PATH | O_NOFOLLOW, 0);
+	if (fd >= 0) {
+		close(fd);
+		exists = true;
+		goto done;
+	}
+	if (errno != ENOENT && errno != ENOTDIR)
+		return vfs_walk_status(s, rel, errno);
+	if (s->case_sensitive) {
+		status = vfs_parent_status(s, rel);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		exists = false;
+		goto done;
+	}
+
+	status = vfs_resolve_case_walk(s, rel, disk, &exists);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	*ondisk_out = talloc_strdup(mem, disk);
+	if (*ondisk_out == NULL)
+		return NT_STATUS_NO_MEMORY;
+	*exists_out = exists;
+	return NT_STATUS_OK;
+done:
+	*ondisk_out = talloc_strdup(mem, rel);
+	if (*ondisk_out == NULL)
+		return NT_STATUS_NO_MEMORY;
+	*exists_out = exists;
 	return NT_STATUS_OK;
 }
 

@@ -46,10 +46,24 @@
 #include "lib/ntstatus.h"
 #include "smbd/vfs_path.h"
 
-/* Read-only after vfs_share_open(); freeing it closes root_fd. */
+/*
+ * Read-only after setup (vfs_share_open() plus the option fields below,
+ * set before the share is used); freeing it closes root_fd.
+ */
 struct vfs_share {
 	int root_fd;		/* O_PATH | O_DIRECTORY */
 	char *root_path;	/* for logs only, never re-resolved */
+	/*
+	 * false (the default): vfs_resolve_case() finds names
+	 * case-insensitively, as Windows clients expect; true: names are
+	 * used exactly as spelled (the "case sensitive = yes" option).
+	 */
+	bool case_sensitive;
+	/*
+	 * Statistics, the one mutable field: directory scans done by
+	 * vfs_resolve_case() (for monitoring and tests).
+	 */
+	_Atomic uint64_t case_scans;
 };
 
 /*
@@ -58,6 +72,51 @@ struct vfs_share {
  * (Linux < 5.6): we refuse to serve rather than resolve unconfined.
  */
 NTSTATUS vfs_share_open(TALLOC_CTX *mem, const char *root, struct vfs_share **out);
+
+/*
+ * Case-insensitive lookup (Windows file systems are case-insensitive and
+ * case-preserving; Hyper-V opens "Disk.VHDX" as "disk.vhdx"). Every other
+ * function here takes names exactly as spelled: the server calls this
+ * first and uses *ondisk_out from then on.
+ *
+ * *ondisk_out (a talloc child of mem) is rel with every existing
+ * component replaced by its on-disk spelling. If the last component does
+ * not exist (a CREATE of a new name) it keeps the client's spelling and
+ * *exists_out is false; a missing or non-directory intermediate component
+ * is OBJECT_PATH_NOT_FOUND. A symlink as the last component counts as
+ * existing (it is not followed, like vfs_lstat()); intermediate ones are
+ * followed beneath the share as everywhere else, so an escaping link
+ * fails with ACCESS_DENIED whichever case the client spells it in.
+ *
+ * The spelling as given is tried first with one openat2(); only when a
+ * component is missing (ENOENT) is its parent directory listed and
+ * compared with name_casecmp() (lib/wildcard.h: Unicode simple case
+ * folding for Latin, Greek, Cyrillic, Armenian). An exact entry always
+ * wins; among several entries that differ only by case ("a" and "A")
+ * and none exact, the first in readdir order wins (stable while the
+ * directory is unchanged, otherwise unspecified). "." and ".." are never
+ * matched by a scan. A directory the server may search but not list
+ * (EACCES on the scan) behaves case-sensitively.
+ *
+ * Cost: a scan reads the whole parent directory, once per missing
+ * component per call, and there is no cache. A CREATE of a new name
+ * always scans its parent (the name must be proved absent in every
+ * case), so filling a directory of N entries is O(N^2): measured on ext4
+ * with a warm cache, about 30 ms per lookup of a missing name at 100,000
+ * entries, nearly all of it readdir (the comparisons cost ~1 ms). Samba
+ * behaves the same; shares with huge directories should set
+ * case_sensitive. A later cache of folded names, checked against the
+ * directory's mtime, would remove the repeat cost.
+ *
+ * Security: every step resolves beneath the share root with openat2
+ * (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), the scanned directory is
+ * opened the same way, and names taken from a scan are single readdir
+ * leaves (no '/', never "." or ".."), so the result is no more powerful
+ * than a name the client could have typed.
+ * s->case_sensitive: only the first openat2, then the parent check.
+ */
+NTSTATUS vfs_resolve_case(TALLOC_CTX *mem, struct vfs_share *s, const char *rel,
+			  char **ondisk_out, bool *exists_out);
 
 /*
  * rel: a path from vfs_path_from_smb() ("." is the root). flags as open(2)

@@ -8,12 +8,16 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "lib/fscc.h"
 #include "lib/log.h"
 #include "lib/wire.h"
 
-/* Seconds from 1601-01-01 (NT epoch) to 1970-01-01 (Unix epoch). */
-#define VFS_NT_EPOCH_DELTA 11644473600LL
-#define VFS_NT_TICKS 10000000LL		/* 100 ns units per second */
+/*
+ * ChangeTime witnesses (see vfs_dosattr.h): the first margin between the
+ * clock read and the ctime our setxattr produces, grown x8 per retry.
+ */
+#define VFS_DOS_CTIME_MARGIN_NS 1000000LL
+#define VFS_DOS_CTIME_TRIES 4
 
 /*
  * The only global in the storage layer: "this file system has no user
@@ -29,21 +33,13 @@ static void vfs_dos_log_nosup(void)
 			 "times are derived and not stored (further cases not logged)");
 }
 
-uint64_t vfs_nttime_from_timespec(const struct timespec *ts)
+static int vfs_ts_cmp(const struct timespec *a, const struct timespec *b)
 {
-	int64_t sec = (int64_t)ts->tv_sec;
-
-	if (sec < -VFS_NT_EPOCH_DELTA)
-		return 0;
-	if ((uint64_t)(sec + VFS_NT_EPOCH_DELTA) > (UINT64_MAX - 9999999) / VFS_NT_TICKS)
-		return UINT64_MAX;
-	return (uint64_t)(sec + VFS_NT_EPOCH_DELTA) * VFS_NT_TICKS + (uint64_t)ts->tv_nsec / 100;
-}
-
-void vfs_timespec_from_nttime(uint64_t nt, struct timespec *ts)
-{
-	ts->tv_sec = (time_t)((int64_t)(nt / VFS_NT_TICKS) - VFS_NT_EPOCH_DELTA);
-	ts->tv_nsec = (long)(nt % VFS_NT_TICKS) * 100;
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
 }
 
 /* Birth time if the file system records one, else the mtime. */
@@ -56,9 +52,9 @@ static uint64_t vfs_dos_derived_ctime(int fd, const struct stat *st)
 		struct timespec ts = { .tv_sec = stx.stx_btime.tv_sec,
 				       .tv_nsec = stx.stx_btime.tv_nsec };
 
-		return vfs_nttime_from_timespec(&ts);
+		return fscc_nttime_from_timespec(&ts);
 	}
-	return vfs_nttime_from_timespec(&st->st_mtim);
+	return fscc_nttime_from_timespec(&st->st_mtim);
 }
 
 /* MS-FSA 2.1.5.12.21: DIRECTORY always on directories; NORMAL alone. */
@@ -81,14 +77,39 @@ static void vfs_dos_derive(int fd, const struct stat *st, struct vfs_dos_info *o
 void vfs_dos_from_stat(const struct stat *st, struct vfs_dos_info *out)
 {
 	out->attributes = S_ISDIR(st->st_mode) ? VFS_DOS_ATTR_DIRECTORY : VFS_DOS_ATTR_ARCHIVE;
-	out->creation_time = vfs_nttime_from_timespec(&st->st_mtim);
+	out->creation_time = fscc_nttime_from_timespec(&st->st_mtim);
+	out->change_time = fscc_nttime_from_timespec(&st->st_ctim);
 	out->from_xattr = false;
+	out->change_time_set = false;
+}
+
+/*
+ * A version 2 record's override, if the file has not changed since it
+ * was stored (the two witnesses of vfs_dosattr.h).
+ */
+static void vfs_dos_check_override(struct wire_rd *r, const struct stat *st,
+				   struct vfs_dos_info *out)
+{
+	struct timespec limit, mtime;
+	uint64_t change_time;
+
+	change_time = wire_u64(r);
+	limit.tv_sec = (time_t)(int64_t)wire_u64(r);
+	mtime.tv_sec = (time_t)(int64_t)wire_u64(r);
+	limit.tv_nsec = (long)wire_u32(r);
+	mtime.tv_nsec = (long)wire_u32(r);
+	if (!wire_ok(r) || change_time == 0)
+		return;
+	if (vfs_ts_cmp(&st->st_ctim, &limit) > 0 || vfs_ts_cmp(&st->st_mtim, &mtime) != 0)
+		return;		/* changed since: the real ctime stands */
+	out->change_time = change_time;
+	out->change_time_set = true;
 }
 
 NTSTATUS vfs_dos_get(int fd, const struct stat *st, struct vfs_dos_info *out)
 {
 	/* One spare byte tells an over-long (newer or foreign) record. */
-	uint8_t rec[VFS_DOS_XATTR_SIZE + 1];
+	uint8_t rec[VFS_DOS_XATTR_SIZE2 + 1];
 	struct wire_rd r;
 	uint32_t version, attrs;
 	uint64_t ctime;
@@ -112,44 +133,104 @@ NTSTATUS vfs_dos_get(int fd, const struct stat *st, struct vfs_dos_info *out)
 			return ntstatus_from_errno(errno);
 		}
 	}
-	if (n != VFS_DOS_XATTR_SIZE) {
-		LOG_DBG("ignoring %s of %zd bytes", VFS_DOS_XATTR_NAME, n);
-		vfs_dos_derive(fd, st, out);
-		return NT_STATUS_OK;
-	}
 
 	wire_rd_init(&r, rec, (size_t)n);
 	version = wire_u32(&r);
 	attrs = wire_u32(&r);
 	ctime = wire_u64(&r);
-	if (!wire_ok(&r) || version != VFS_DOS_XATTR_VERSION) {
-		LOG_DBG("ignoring %s version %u", VFS_DOS_XATTR_NAME, version);
+	if (!wire_ok(&r) ||
+	    !((version == VFS_DOS_XATTR_VERSION && n == VFS_DOS_XATTR_SIZE) ||
+	      (version == VFS_DOS_XATTR_VERSION2 && n == VFS_DOS_XATTR_SIZE2))) {
+		LOG_DBG("ignoring %s of %zd bytes, version %u", VFS_DOS_XATTR_NAME, n,
+			wire_ok(&r) ? version : 0);
 		vfs_dos_derive(fd, st, out);
 		return NT_STATUS_OK;
 	}
 
 	out->attributes = vfs_dos_fix_attrs(attrs, st);
 	out->creation_time = ctime;
+	out->change_time = fscc_nttime_from_timespec(&st->st_ctim);
+	out->change_time_set = false;
 	out->from_xattr = true;
+	if (version == VFS_DOS_XATTR_VERSION2)
+		vfs_dos_check_override(&r, st, out);
 	return NT_STATUS_OK;
 }
 
-NTSTATUS vfs_dos_set(int fd, uint32_t attributes, uint64_t creation_time)
+/* Store a record; *stored false (and OK) where xattrs are unsupported. */
+static NTSTATUS vfs_dos_store(int fd, const uint8_t *rec, size_t len, bool *stored)
 {
-	uint8_t rec[VFS_DOS_XATTR_SIZE];
-
-	put_le32(rec, VFS_DOS_XATTR_VERSION);
-	put_le32(rec + 4, attributes & VFS_DOS_ATTR_STORED);
-	put_le64(rec + 8, creation_time);
-
-	if (fsetxattr(fd, VFS_DOS_XATTR_NAME, rec, sizeof(rec), 0) != 0) {
+	*stored = false;
+	if (fsetxattr(fd, VFS_DOS_XATTR_NAME, rec, len, 0) != 0) {
 		if (errno == ENOTSUP) {
 			vfs_dos_log_nosup();
 			return NT_STATUS_OK;
 		}
 		return ntstatus_from_errno(errno);
 	}
+	*stored = true;
 	return NT_STATUS_OK;
+}
+
+NTSTATUS vfs_dos_set(int fd, uint32_t attributes, uint64_t creation_time)
+{
+	uint8_t rec[VFS_DOS_XATTR_SIZE];
+	bool stored;
+
+	put_le32(rec, VFS_DOS_XATTR_VERSION);
+	put_le32(rec + 4, attributes & VFS_DOS_ATTR_STORED);
+	put_le64(rec + 8, creation_time);
+	return vfs_dos_store(fd, rec, sizeof(rec), &stored);
+}
+
+NTSTATUS vfs_dos_set_ex(int fd, uint32_t attributes, uint64_t creation_time,
+			uint64_t change_time)
+{
+	uint8_t rec[VFS_DOS_XATTR_SIZE2];
+	long long margin = VFS_DOS_CTIME_MARGIN_NS;
+	struct stat before, after;
+	NTSTATUS status;
+	bool stored;
+
+	if (change_time == 0)
+		return vfs_dos_set(fd, attributes, creation_time);
+	if (fstat(fd, &before) != 0)
+		return ntstatus_from_errno(errno);
+
+	for (int i = 0; i < VFS_DOS_CTIME_TRIES; i++, margin *= 8) {
+		struct timespec limit;
+
+		/* Wall clock, as the kernel's ctime stamps. */
+		clock_gettime(CLOCK_REALTIME, &limit);
+		limit.tv_nsec += margin;
+		limit.tv_sec += limit.tv_nsec / 1000000000;
+		limit.tv_nsec %= 1000000000;
+
+		put_le32(rec, VFS_DOS_XATTR_VERSION2);
+		put_le32(rec + 4, attributes & VFS_DOS_ATTR_STORED);
+		put_le64(rec + 8, creation_time);
+		put_le64(rec + 16, change_time);
+		put_le64(rec + 24, (uint64_t)(int64_t)limit.tv_sec);
+		put_le64(rec + 32, (uint64_t)(int64_t)before.st_mtim.tv_sec);
+		put_le32(rec + 40, (uint32_t)limit.tv_nsec);
+		put_le32(rec + 44, (uint32_t)before.st_mtim.tv_nsec);
+		status = vfs_dos_store(fd, rec, sizeof(rec), &stored);
+		if (!NT_STATUS_IS_OK(status) || !stored)
+			return status;
+
+		if (fstat(fd, &after) != 0)
+			return ntstatus_from_errno(errno);
+		if (vfs_ts_cmp(&after.st_mtim, &before.st_mtim) != 0) {
+			/* A data write raced the set: witness the new mtime. */
+			before = after;
+			continue;
+		}
+		if (vfs_ts_cmp(&after.st_ctim, &limit) <= 0)
+			return NT_STATUS_OK;
+	}
+	/* Never witnessed (a very slow store or a clock step): no override. */
+	LOG_WARN("could not store a ChangeTime override; the file's ctime will be reported");
+	return vfs_dos_set(fd, attributes, creation_time);
 }
 
 /*

@@ -33,6 +33,7 @@ porthos_start() {
 		echo "listen = 127.0.0.1:$SRV_PORT"
 		echo "state directory = $SRV_DIR/state"
 		echo "log level = ${PORTHOS_LOG_LEVEL:-info}"
+		echo "allow anonymous = ${PORTHOS_ALLOW_ANONYMOUS:-no}"
 		for line in "$@"; do echo "$line"; done
 		echo "[test]"
 		echo "path = $SHARE_DIR"

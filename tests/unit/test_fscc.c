@@ -585,8 +585,9 @@ static void test_fit(void **state)
 	assert_fit(fscc_fs_info_fit, FSCC_FS_VOLUME_INFORMATION, 26, 24, ovf, 24);
 	assert_fit(fscc_fs_info_fit, FSCC_FS_VOLUME_INFORMATION, 26, 25, ovf, 25);
 	assert_fit(fscc_fs_info_fit, FSCC_FS_VOLUME_INFORMATION, 18, 24, ok, 18);
-	assert_fit(fscc_fs_info_fit, FSCC_FS_ATTRIBUTE_INFORMATION, 20, 11, mis, 0);
-	assert_fit(fscc_fs_info_fit, FSCC_FS_ATTRIBUTE_INFORMATION, 20, 12, ovf, 12);
+	/* Windows' minimum is 16, not MS-FSA's 12 (smb2.getinfo.qfs_buffercheck). */
+	assert_fit(fscc_fs_info_fit, FSCC_FS_ATTRIBUTE_INFORMATION, 20, 15, mis, 0);
+	assert_fit(fscc_fs_info_fit, FSCC_FS_ATTRIBUTE_INFORMATION, 20, 16, ovf, 16);
 	assert_fit(fscc_fs_info_fit, FSCC_FS_ATTRIBUTE_INFORMATION, 20, 20, ok, 20);
 	assert_fit(fscc_fs_info_fit, FSCC_FS_FULL_SIZE_INFORMATION, 32, 31, mis, 0);
 	assert_fit(fscc_fs_info_fit, FSCC_FS_SECTOR_SIZE_INFORMATION, 28, 28, ok, 28);

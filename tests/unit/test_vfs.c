@@ -26,6 +26,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -33,11 +34,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "lib/fscc.h"
 #include "lib/log.h"
+#include "lib/wildcard.h"
 #include "lib/wire.h"
 
 struct tstate {
@@ -900,7 +904,9 @@ static void test_dosattr(void **state)
 	vfs_dos_from_stat(&st, &di);
 	assert_false(di.from_xattr);
 	assert_int_equal(di.attributes, VFS_DOS_ATTR_ARCHIVE);
-	assert_true(di.creation_time == vfs_nttime_from_timespec(&st.st_mtim));
+	assert_true(di.creation_time == fscc_nttime_from_timespec(&st.st_mtim));
+	assert_true(di.change_time == fscc_nttime_from_timespec(&st.st_ctim));
+	assert_false(di.change_time_set);
 
 	/* A file system without user xattrs: sets succeed, gets derive. */
 	fd = open("/proc/self/comm", O_RDONLY);	/* ours, writable: ENOTSUP */
@@ -913,19 +919,10 @@ static void test_dosattr(void **state)
 	close(fd);
 }
 
-static void test_nttime(void **state)
+static void test_file_id(void **state)
 {
-	struct timespec ts = { 0, 0 }, back;
 	struct stat st = { 0 };
 
-	assert_true(vfs_nttime_from_timespec(&ts) == 116444736000000000ull);
-	ts.tv_sec = 1700000000;
-	ts.tv_nsec = 123456789;
-	vfs_timespec_from_nttime(vfs_nttime_from_timespec(&ts), &back);
-	assert_int_equal(back.tv_sec, ts.tv_sec);
-	assert_int_equal(back.tv_nsec, 123456700);
-	ts.tv_sec = -11644473601LL;
-	assert_true(vfs_nttime_from_timespec(&ts) == 0);
 	st.st_ino = 0x123456789ull;
 	assert_true(vfs_file_id(&st) == 0x123456789ull);
 }
@@ -983,6 +980,427 @@ static void test_share_open(void **state)
 	assert_status(vfs_share_open(t->mem, "", &s), NT_STATUS_INVALID_PARAMETER);
 }
 
+/* --- case-insensitive lookup ------------------------------------------ */
+
+/* vfs_resolve_case() must succeed with *exists_out == exists and give want. */
+static void assert_resolves(struct tstate *t, const char *rel, const char *want, bool exists)
+{
+	char *disk = NULL;
+	bool ex = !exists;
+	NTSTATUS st = vfs_resolve_case(t->mem, t->s, rel, &disk, &ex);
+
+	if (!NT_STATUS_IS_OK(st))
+		fail_msg("resolve \"%s\": %s", rel, nt_errstr(st));
+	if (strcmp(disk, want) != 0)
+		fail_msg("resolve \"%s\": got \"%s\", want \"%s\"", rel, disk, want);
+	if (ex != exists)
+		fail_msg("resolve \"%s\": exists %d, want %d", rel, ex, exists);
+}
+
+static void assert_resolve_fails(struct tstate *t, const char *rel, NTSTATUS want)
+{
+	char *disk = (char *)"unset";
+	bool ex = true;
+
+	assert_status(vfs_resolve_case(t->mem, t->s, rel, &disk, &ex), want);
+	assert_null(disk);
+	assert_false(ex);
+}
+
+static uint64_t scans(struct tstate *t)
+{
+	return atomic_load(&t->s->case_scans);
+}
+
+static void test_case_resolve(void **state)
+{
+	struct tstate *t = *state;
+	char p[PATH_MAX], buf[16];
+	char *disk;
+	size_t got;
+	uint64_t n0;
+	bool ex;
+	int fd;
+
+	xpath(p, t->share, "Dir1");
+	assert_int_equal(mkdir(p, 0755), 0);
+	xpath(p, t->share, "Dir1/SubDir");
+	assert_int_equal(mkdir(p, 0755), 0);
+	write_file(p, "File.TXT", "deep");
+	/* Greek and Cyrillic capitals, as a Windows client may store them. */
+	write_file(t->share, "\xce\x91\xce\x92\xce\x93.txt", "greek");		/* ΑΒΓ.txt */
+	write_file(t->share, "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", "cyr"); /* Привет */
+
+	/* Exact spellings: the fast path, no directory is listed. */
+	n0 = scans(t);
+	assert_resolves(t, "file.txt", "file.txt", true);
+	assert_resolves(t, "sub/f2", "sub/f2", true);
+	assert_resolves(t, "Dir1/SubDir/File.TXT", "Dir1/SubDir/File.TXT", true);
+	assert_resolves(t, ".", ".", true);
+	assert_resolves(t, "sub", "sub", true);
+	assert_int_equal(scans(t), n0);
+
+	/* Each component in turn, and all of them. */
+	assert_resolves(t, "FILE.TXT", "file.txt", true);
+	assert_int_equal(scans(t), n0 + 1);
+	assert_resolves(t, "SUB/f2", "sub/f2", true);
+	assert_resolves(t, "sub/F2", "sub/f2", true);
+	assert_resolves(t, "SUB/F2", "sub/f2", true);
+	assert_resolves(t, "dir1/SubDir/File.TXT", "Dir1/SubDir/File.TXT", true);
+	assert_resolves(t, "Dir1/subdir/File.TXT", "Dir1/SubDir/File.TXT", true);
+	assert_resolves(t, "DIR1/SUBDIR/FILE.txt", "Dir1/SubDir/File.TXT", true);
+	assert_resolves(t, "dir1/subdir", "Dir1/SubDir", true);
+	assert_resolves(t, "\xce\xb1\xce\xb2\xce\xb3.TXT", "\xce\x91\xce\x92\xce\x93.txt", true);
+	assert_resolves(t, "\xd0\xbf\xd0\xa0\xd0\x98\xd0\x92\xd0\x95\xd0\xa2", /* пРИВЕТ */
+			"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", true);
+
+	/* The result is what later operations use. */
+	assert_status(vfs_resolve_case(t->mem, t->s, "DIR1/SUBDIR/FILE.TXT", &disk, &ex),
+		      NT_STATUS_OK);
+	assert_status(vfs_open(t->s, disk, O_RDONLY, 0, &fd), NT_STATUS_OK);
+	assert_status(vfs_pread(fd, buf, sizeof(buf), 0, &got), NT_STATUS_OK);
+	close(fd);
+	assert_int_equal(got, 4);
+	assert_memory_equal(buf, "deep", 4);
+
+	/* A new last component keeps the client's spelling. */
+	assert_resolves(t, "NewFile.Txt", "NewFile.Txt", false);
+	assert_resolves(t, "dir1/SUBDIR/NewFile.Txt", "Dir1/SubDir/NewFile.Txt", false);
+	assert_resolves(t, "SUB/New", "sub/New", false);
+	assert_status(vfs_resolve_case(t->mem, t->s, "dir1/subdir/New.bin", &disk, &ex),
+		      NT_STATUS_OK);
+	assert_false(ex);
+	assert_status(vfs_open(t->s, disk, O_CREAT | O_EXCL | O_RDWR, 0644, &fd), NT_STATUS_OK);
+	close(fd);
+	assert_resolves(t, "DIR1/SUBDIR/NEW.BIN", "Dir1/SubDir/New.bin", true);
+	/* A missing or non-directory intermediate component. */
+	assert_resolve_fails(t, "nodir/x", NT_STATUS_OBJECT_PATH_NOT_FOUND);
+	assert_resolve_fails(t, "NODIR/X", NT_STATUS_OBJECT_PATH_NOT_FOUND);
+	assert_resolve_fails(t, "dir1/nodir/x", NT_STATUS_OBJECT_PATH_NOT_FOUND);
+	assert_resolve_fails(t, "FILE.TXT/x", NT_STATUS_OBJECT_PATH_NOT_FOUND);
+	assert_resolve_fails(t, "file.txt/x", NT_STATUS_OBJECT_PATH_NOT_FOUND);
+
+	/* Symlinks: in-share ones are walked through, a leaf is a name. */
+	assert_resolves(t, "IN_LINK/F2", "in_link/f2", true);
+	assert_resolves(t, "Sub/In_Up", "sub/in_up", true);
+	assert_resolves(t, "Dangling", "dangling", true);
+	assert_resolves(t, "dangling", "dangling", true);
+	assert_resolve_fails(t, "DANGLING/x", NT_STATUS_OBJECT_PATH_NOT_FOUND);
+	assert_resolve_fails(t, "Loop1/x", NT_STATUS_OBJECT_PATH_NOT_FOUND);
+	assert_resolves(t, "in_link/IN_UP", "in_link/in_up", true);
+
+	/* Bad arguments. */
+	assert_resolve_fails(t, "", NT_STATUS_INVALID_PARAMETER);
+	assert_resolve_fails(t, NULL, NT_STATUS_INVALID_PARAMETER);
+
+	/* A case-sensitive share: exact names only, no listing. */
+	t->s->case_sensitive = true;
+	n0 = scans(t);
+	assert_resolves(t, "file.txt", "file.txt", true);
+	assert_resolves(t, "FILE.TXT", "FILE.TXT", false);
+	assert_resolves(t, "sub/F2", "sub/F2", false);
+	assert_resolve_fails(t, "SUB/f2", NT_STATUS_OBJECT_PATH_NOT_FOUND);
+	assert_resolve_fails(t, "file.txt/x", NT_STATUS_OBJECT_PATH_NOT_FOUND);
+	assert_int_equal(scans(t), n0);
+	t->s->case_sensitive = false;
+	assert_outside_untouched(t);
+}
+
+static void test_case_ambiguity(void **state)
+{
+	struct tstate *t = *state;
+	char p[PATH_MAX], first[NAME_MAX + 1] = "";
+	struct dirent *de;
+	DIR *d;
+
+	xpath(p, t->share, "amb");
+	assert_int_equal(mkdir(p, 0755), 0);
+	write_file(p, "Dup", "1");
+	write_file(p, "DUP", "2");
+	write_file(p, "dUp", "3");
+
+	/* An exact entry always wins. */
+	assert_resolves(t, "amb/Dup", "amb/Dup", true);
+	assert_resolves(t, "amb/DUP", "amb/DUP", true);
+	assert_resolves(t, "AMB/dUp", "amb/dUp", true);
+
+	/* Otherwise the first case-insensitive match in readdir order. */
+	d = opendir(p);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (name_casecmp(de->d_name, "dup") == 0) {
+			strcpy(first, de->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	assert_true(first[0] != '\0');
+	snprintf(p, sizeof(p), "amb/%s", first);
+	assert_resolves(t, "amb/dup", p, true);
+	assert_resolves(t, "amb/DuP", p, true);
+
+	/*
+	 * An exact name that does not resolve (a dangling link as a
+	 * directory) still wins over a case variant that would.
+	 */
+	xpath(p, t->share, "LNK");
+	assert_int_equal(mkdir(p, 0755), 0);
+	write_file(p, "x", "x");
+	make_link("nowhere", t->share, "lnk");
+	assert_resolve_fails(t, "lnk/x", NT_STATUS_OBJECT_PATH_NOT_FOUND);
+	assert_resolves(t, "LNK/x", "LNK/x", true);
+	/* Neither spelling: the first variant in readdir order (either). */
+	{
+		char *disk;
+		bool ex;
+
+		assert_status(vfs_resolve_case(t->mem, t->s, "Lnk", &disk, &ex), NT_STATUS_OK);
+		assert_true(ex);
+		assert_true(strcmp(disk, "lnk") == 0 || strcmp(disk, "LNK") == 0);
+	}
+}
+
+/* Case variants of escaping names are refused exactly like the names. */
+static void test_case_escape(void **state)
+{
+	struct tstate *t = *state;
+	char *disk;
+	bool ex;
+	int fd;
+
+	assert_resolve_fails(t, "ABS_OUT/secret", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "Abs_Out/SECRET", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "abs_out/SECRET", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "Abs_Out/NewFile", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "UP/secret", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "Up/SUBD/x", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "SUB/UP2/SECRET", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "In_Link/Up2/Secret", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "sub/UP2/newfile", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "PROC_ROOT/etc/passwd", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "Proc_Fd/file.txt", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "Abs_In/x", NT_STATUS_ACCESS_DENIED);
+	/* Raw escapes that bypass the SMB parser fail on the fast path. */
+	assert_resolve_fails(t, "../outside/secret", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "../outside/SECRET", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "sub/../../Outside/x", NT_STATUS_ACCESS_DENIED);
+	assert_resolve_fails(t, "/etc/PASSWD", NT_STATUS_ACCESS_DENIED);
+
+	/*
+	 * An escaping link as the last component is found as a name (it
+	 * exists, a listing shows it), and opening it is still refused.
+	 */
+	assert_resolves(t, "ABS_SECRET", "abs_secret", true);
+	assert_status(vfs_resolve_case(t->mem, t->s, "Abs_Secret", &disk, &ex), NT_STATUS_OK);
+	assert_status(vfs_open(t->s, disk, O_RDONLY, 0, &fd), NT_STATUS_ACCESS_DENIED);
+	assert_status(vfs_open(t->s, disk, O_WRONLY | O_TRUNC, 0, &fd), NT_STATUS_ACCESS_DENIED);
+	assert_status(vfs_resolve_case(t->mem, t->s, "REL_DANGLING", &disk, &ex), NT_STATUS_OK);
+	assert_string_equal(disk, "rel_dangling");
+	assert_status(vfs_open(t->s, disk, O_CREAT | O_WRONLY, 0644, &fd), NT_STATUS_ACCESS_DENIED);
+	assert_status(vfs_resolve_case(t->mem, t->s, "ABS_DANGLING", &disk, &ex), NT_STATUS_OK);
+	assert_status(vfs_open(t->s, disk, O_CREAT | O_WRONLY, 0644, &fd), NT_STATUS_ACCESS_DENIED);
+	/* Names outside the share are never candidates. */
+	assert_resolves(t, "SECRET", "SECRET", false);
+	assert_resolves(t, "sub/Secret", "sub/Secret", false);
+	assert_outside_untouched(t);
+}
+
+/* --- ChangeTime override ---------------------------------------------- */
+
+static bool xattrs_supported(int fd)
+{
+	return !(fsetxattr(fd, "user.porthos.probe", "1", 1, 0) != 0 && errno == ENOTSUP);
+}
+
+/* Wait until any change now gets a ctime past the record's ctime_limit. */
+static void wait_past_limit(int fd)
+{
+	uint8_t raw[48];
+	struct timespec now;
+
+	assert_int_equal(fgetxattr(fd, VFS_DOS_XATTR_NAME, raw, sizeof(raw)), 48);
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+		if ((int64_t)now.tv_sec > (int64_t)le64(raw + 24) ||
+		    ((int64_t)now.tv_sec == (int64_t)le64(raw + 24) &&
+		     now.tv_nsec > (long)le32(raw + 40)))
+			break;
+		usleep(1000);
+	}
+}
+
+static void test_change_time(void **state)
+{
+	struct tstate *t = *state;
+	const uint64_t x1 = 0x01d0000000abcdefull, x2 = 0x01d1111111111111ull;
+	struct vfs_dos_info di;
+	uint8_t raw[64];
+	struct stat st;
+	size_t done;
+	int fd, fd2, dfd, pfd;
+
+	assert_status(vfs_open(t->s, "file.txt", O_RDWR, 0, &fd), NT_STATUS_OK);
+	if (!xattrs_supported(fd)) {
+		close(fd);
+		skip();
+	}
+
+	/* No override: ChangeTime is the ctime. */
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_false(di.change_time_set);
+	assert_true(di.change_time == fscc_nttime_from_timespec(&st.st_ctim));
+
+	/* Set: a version 2 record, read back as set. */
+	assert_status(vfs_dos_set_ex(fd, VFS_DOS_ATTR_HIDDEN, 1234, x1), NT_STATUS_OK);
+	assert_int_equal(fgetxattr(fd, VFS_DOS_XATTR_NAME, raw, sizeof(raw)), 48);
+	assert_int_equal(le32(raw), 2);
+	assert_int_equal(le32(raw + 4), VFS_DOS_ATTR_HIDDEN);
+	assert_true(le64(raw + 8) == 1234);
+	assert_true(le64(raw + 16) == x1);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_true(di.from_xattr);
+	assert_true(di.change_time_set);
+	assert_true(di.change_time == x1);
+	assert_int_equal(di.attributes, VFS_DOS_ATTR_HIDDEN);
+	assert_true(di.creation_time == 1234);
+
+	/* It survives re-reads: another fd, by name, after reads. */
+	assert_status(vfs_open(t->s, "file.txt", O_RDONLY, 0, &fd2), NT_STATUS_OK);
+	assert_status(vfs_pread(fd2, raw, 5, 0, &done), NT_STATUS_OK);
+	assert_status(vfs_fstat(fd2, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd2, &st, &di), NT_STATUS_OK);
+	assert_true(di.change_time == x1);
+	close(fd2);
+	assert_status(vfs_dos_get_at(t->s, "file.txt", NULL, &di), NT_STATUS_OK);
+	assert_true(di.change_time_set);
+	assert_true(di.change_time == x1);
+	assert_status(vfs_dos_get_at(t->s, "sub/in_up", NULL, &di), NT_STATUS_OK);
+	assert_true(di.change_time == x1);
+
+	/* A data write, even at once, drops it: the real ctime again. */
+	assert_status(vfs_pwrite(fd, "H", 1, 0, &done), NT_STATUS_OK);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_false(di.change_time_set);
+	assert_true(di.change_time == fscc_nttime_from_timespec(&st.st_ctim));
+	assert_int_equal(di.attributes, VFS_DOS_ATTR_HIDDEN);	/* the rest stays */
+	assert_true(di.creation_time == 1234);
+
+	/* So does a truncate. */
+	assert_status(vfs_dos_set_ex(fd, 0, 1234, x2), NT_STATUS_OK);
+	assert_status(vfs_ftruncate(fd, 2), NT_STATUS_OK);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_false(di.change_time_set);
+
+	/* A metadata change after the set's margin drops it. */
+	assert_status(vfs_dos_set_ex(fd, 0, 1234, x2), NT_STATUS_OK);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_true(di.change_time == x2);
+	wait_past_limit(fd);
+	assert_int_equal(fchmod(fd, 0640), 0);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_false(di.change_time_set);
+	assert_true(di.change_time == fscc_nttime_from_timespec(&st.st_ctim));
+
+	/* Any set without a change time drops it (version 1 again). */
+	assert_status(vfs_dos_set_ex(fd, 0, 1234, x2), NT_STATUS_OK);
+	assert_status(vfs_dos_set(fd, VFS_DOS_ATTR_READONLY, 1234), NT_STATUS_OK);
+	assert_int_equal(fgetxattr(fd, VFS_DOS_XATTR_NAME, raw, sizeof(raw)), 16);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_false(di.change_time_set);
+	assert_int_equal(di.attributes, VFS_DOS_ATTR_READONLY);
+	assert_status(vfs_dos_set_ex(fd, 0, 1234, x2), NT_STATUS_OK);
+	assert_status(vfs_dos_set_ex(fd, VFS_DOS_ATTR_SYSTEM, 1234, 0), NT_STATUS_OK);
+	assert_int_equal(fgetxattr(fd, VFS_DOS_XATTR_NAME, raw, sizeof(raw)), 16);
+
+	/* Version 1 records, as written before, still read. */
+	put_le32(raw, 1);
+	put_le32(raw + 4, VFS_DOS_ATTR_HIDDEN | VFS_DOS_ATTR_ARCHIVE);
+	put_le64(raw + 8, 0x01c0000000000001ull);
+	assert_int_equal(fsetxattr(fd, VFS_DOS_XATTR_NAME, raw, 16, 0), 0);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_true(di.from_xattr);
+	assert_false(di.change_time_set);
+	assert_int_equal(di.attributes, VFS_DOS_ATTR_HIDDEN | VFS_DOS_ATTR_ARCHIVE);
+	assert_true(di.creation_time == 0x01c0000000000001ull);
+	assert_true(di.change_time == fscc_nttime_from_timespec(&st.st_ctim));
+
+	/* Version 2 of the wrong size, or with stale witnesses. */
+	memset(raw, 0, sizeof(raw));
+	put_le32(raw, 2);
+	put_le32(raw + 4, VFS_DOS_ATTR_HIDDEN);
+	put_le64(raw + 8, 99);
+	put_le64(raw + 16, x1);
+	assert_int_equal(fsetxattr(fd, VFS_DOS_XATTR_NAME, raw, 40, 0), 0);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_false(di.from_xattr);
+	assert_int_equal(fsetxattr(fd, VFS_DOS_XATTR_NAME, raw, 16, 0), 0);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_false(di.from_xattr);
+	assert_int_equal(fsetxattr(fd, VFS_DOS_XATTR_NAME, raw, 48, 0), 0); /* limit 1970 */
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_true(di.from_xattr);
+	assert_false(di.change_time_set);
+	assert_int_equal(di.attributes, VFS_DOS_ATTR_HIDDEN);
+	assert_true(di.creation_time == 99);
+	assert_true(di.change_time == fscc_nttime_from_timespec(&st.st_ctim));
+	/* A valid limit but another mtime. */
+	put_le64(raw + 24, (uint64_t)(st.st_ctim.tv_sec + 3600));
+	put_le64(raw + 32, (uint64_t)st.st_mtim.tv_sec);
+	put_le32(raw + 44, (uint32_t)st.st_mtim.tv_nsec + 1);
+	assert_int_equal(fsetxattr(fd, VFS_DOS_XATTR_NAME, raw, 48, 0), 0);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_false(di.change_time_set);
+	put_le32(raw + 44, (uint32_t)st.st_mtim.tv_nsec);	/* now both hold */
+	assert_int_equal(fsetxattr(fd, VFS_DOS_XATTR_NAME, raw, 48, 0), 0);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_true(di.change_time_set);
+	assert_true(di.change_time == x1);
+	/* ... and a zero ChangeTime in a version 2 record is no override. */
+	put_le64(raw + 16, 0);
+	assert_int_equal(fsetxattr(fd, VFS_DOS_XATTR_NAME, raw, 48, 0), 0);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_false(di.change_time_set);
+	close(fd);
+
+	/* A directory: a new entry (its mtime moves) drops the override. */
+	assert_status(vfs_open(t->s, "sub", O_RDONLY | O_DIRECTORY, 0, &dfd), NT_STATUS_OK);
+	assert_status(vfs_dos_set_ex(dfd, 0, 5, x1), NT_STATUS_OK);
+	assert_status(vfs_fstat(dfd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(dfd, &st, &di), NT_STATUS_OK);
+	assert_true(di.change_time == x1);
+	assert_int_equal(di.attributes, VFS_DOS_ATTR_DIRECTORY);
+	write_file(t->share, "sub/newentry", "n");
+	assert_status(vfs_fstat(dfd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(dfd, &st, &di), NT_STATUS_OK);
+	assert_false(di.change_time_set);
+	close(dfd);
+
+	/* O_PATH fds carry no xattrs; file systems without them ignore it. */
+	assert_status(vfs_open(t->s, "sub/f2", O_PATH, 0, &pfd), NT_STATUS_OK);
+	assert_status(vfs_dos_set_ex(pfd, 0, 0, x1), NT_STATUS_INVALID_HANDLE);
+	close(pfd);
+	fd = open("/proc/self/comm", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_status(vfs_dos_set_ex(fd, VFS_DOS_ATTR_HIDDEN, 1, x1), NT_STATUS_OK);
+	assert_status(vfs_fstat(fd, &st), NT_STATUS_OK);
+	assert_status(vfs_dos_get(fd, &st, &di), NT_STATUS_OK);
+	assert_false(di.change_time_set);
+	assert_true(di.change_time == fscc_nttime_from_timespec(&st.st_ctim));
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1003,7 +1421,11 @@ int main(void)
 		T(test_rename_link),
 		T(test_io),
 		T(test_dosattr),
-		T(test_nttime),
+		T(test_file_id),
+		T(test_case_resolve),
+		T(test_case_ambiguity),
+		T(test_case_escape),
+		T(test_change_time),
 		T(test_list_cap),
 		T(test_share_open),
 #undef T

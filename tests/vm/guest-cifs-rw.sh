@@ -2,21 +2,24 @@
 # Runs INSIDE the guest (tests/vm/run-guest.sh): a read/write round trip
 # through the Linux kernel SMB client (cifs.ko) against a server on the host.
 #
-# usage: guest-cifs-rw.sh HOST PORT SHARE USER PASS VERS
+# usage: guest-cifs-rw.sh HOST PORT SHARE USER PASS VERS [OPTS]
 #   e.g. run-guest.sh tests/vm/guest-cifs-rw.sh 10.0.2.2 4460 vms test test 3.1.1
+#   OPTS: extra mount options, comma-separated (e.g. "sign" or "seal")
 #
 # Mounts //HOST/SHARE with the options a user would give (port, vers,
 # credentials), writes a 64 MiB random file, remounts with dropped caches,
 # reads it back and compares sha256, checks the directory listing, makes and
-# removes a directory, deletes the file. Prints "GUEST-CIFS-OK vers=VERS"
+# removes a directory, deletes the file. Prints "GUEST-CIFS-OK vers=VERS[,OPTS]"
 # and exits 0 on success; otherwise "GUEST-CIFS-FAIL: ..." and exits 1.
 set -u
 
-if [ $# -ne 6 ]; then
-	echo "usage: $0 HOST PORT SHARE USER PASS VERS" >&2
+if [ $# -ne 6 ] && [ $# -ne 7 ]; then
+	echo "usage: $0 HOST PORT SHARE USER PASS VERS [OPTS]" >&2
 	exit 2
 fi
-HOST=$1 PORT=$2 SHARE=$3 USER_=$4 PASS=$5 VERS=$6
+HOST=$1 PORT=$2 SHARE=$3 USER_=$4 PASS=$5 VERS=$6 OPTS=${7:-}
+# shown in messages: "3.1.1" or "3.1.1,sign"
+LABEL=$VERS${OPTS:+,$OPTS}
 
 SIZE_MB=64
 SIZE=$((SIZE_MB * 1024 * 1024))
@@ -37,7 +40,7 @@ debugdata() {
 }
 
 fail() {
-	echo "GUEST-CIFS-FAIL: $* (vers=$VERS)" >&2
+	echo "GUEST-CIFS-FAIL: $* (vers=$LABEL)" >&2
 	echo "---- kernel log (cifs, tail) ----" >&2
 	dmesg | grep -iE 'cifs|smb' | tail -n 30 >&2
 	debugdata >&2
@@ -48,7 +51,7 @@ fail() {
 do_mount() {
 	# credentials file: keeps the password out of argv and the kernel log
 	mount -t cifs "//$HOST/$SHARE" "$MNT" \
-		-o "port=$PORT,vers=$VERS,credentials=$WORK/creds" ||
+		-o "port=$PORT,vers=$VERS${OPTS:+,$OPTS},credentials=$WORK/creds" ||
 		fail "mount -t cifs //$HOST/$SHARE (port=$PORT) failed"
 	mounted=1
 	grep -q " $MNT cifs " /proc/mounts || fail "$MNT is not a cifs mount"
@@ -68,7 +71,7 @@ step "modprobe cifs ($(uname -r))"
 modprobe cifs || fail "modprobe cifs failed"
 echo "cifs module version: $(cat /sys/module/cifs/version 2>/dev/null || echo ?)"
 
-step "mount //$HOST/$SHARE port=$PORT vers=$VERS"
+step "mount //$HOST/$SHARE port=$PORT vers=$LABEL"
 do_mount
 grep " $MNT cifs " /proc/mounts | sed 's/^/mount: /'
 
@@ -125,5 +128,5 @@ debugdata
 do_umount
 rm -rf "$WORK"
 rmdir "$MNT" 2>/dev/null
-echo "GUEST-CIFS-OK vers=$VERS"
+echo "GUEST-CIFS-OK vers=$LABEL"
 exit 0

@@ -1,0 +1,333 @@
+/*
+ * Local file state: opens per file and SMB2 oplocks (not leases yet).
+ */
+#include "config.h"
+#include "smbd/file_state.h"
+
+#include <event2/event.h>
+#include <string.h>
+#include <talloc.h>
+
+#include "lib/idtable.h"
+#include "lib/log.h"
+#include "smbd/conn.h"
+#include "smbd/dispatch.h"
+#include "smbd/open.h"
+#include "smbd/server.h"
+#include "smbd/session.h"
+#include "smbd/smb2_handlers.h"
+#include "smbd/smb2_proto.h"
+
+/* How long a holder has to acknowledge a break before the server acts as if
+ * it had (MS-SMB2 3.3.2.1: Windows uses 35 seconds). */
+#define OPLOCK_BREAK_TIMEOUT_S 35
+
+#define FILE_BUCKETS 1024
+
+struct oplock_waiter {
+	struct oplock_waiter *prev, *next;
+	struct smbd_file *file;
+	struct smb2_call *call;
+	struct event *ev;
+};
+
+struct smbd_file {
+	struct smbd_file *prev, *next; /* hash bucket */
+	struct smbd_server *srv;
+	dev_t dev;
+	ino_t ino;
+	struct smbd_open **opens;
+	size_t n_opens;
+	struct oplock_waiter *waiters;
+};
+
+struct file_table {
+	struct smbd_file *buckets[FILE_BUCKETS];
+};
+
+static struct file_table *table_of(struct smbd_server *srv)
+{
+	if (srv->files == NULL)
+		srv->files = talloc_zero(srv, struct file_table);
+	return srv->files;
+}
+
+static unsigned bucket_of(dev_t dev, ino_t ino)
+{
+	uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ULL ^ (uint64_t)dev;
+	return (unsigned)(h >> 54) % FILE_BUCKETS;
+}
+
+static struct smbd_file *file_find(struct smbd_server *srv, dev_t dev, ino_t ino)
+{
+	struct file_table *t = table_of(srv);
+	if (t == NULL)
+		return NULL;
+	for (struct smbd_file *f = t->buckets[bucket_of(dev, ino)]; f; f = f->next)
+		if (f->dev == dev && f->ino == ino)
+			return f;
+	return NULL;
+}
+
+static int file_destructor(struct smbd_file *f)
+{
+	struct file_table *t = f->srv->files;
+	unsigned b = bucket_of(f->dev, f->ino);
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		t->buckets[b] = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	return 0;
+}
+
+static struct smbd_file *file_get(struct smbd_server *srv, dev_t dev, ino_t ino)
+{
+	struct smbd_file *f = file_find(srv, dev, ino);
+	if (f != NULL)
+		return f;
+	struct file_table *t = table_of(srv);
+	if (t == NULL || (f = talloc_zero(t, struct smbd_file)) == NULL)
+		return NULL;
+	f->srv = srv;
+	f->dev = dev;
+	f->ino = ino;
+	unsigned b = bucket_of(dev, ino);
+	f->next = t->buckets[b];
+	if (f->next)
+		f->next->prev = f;
+	t->buckets[b] = f;
+	talloc_set_destructor(f, file_destructor);
+	return f;
+}
+
+/* A file with no opens and no waiters is forgotten. */
+static void file_maybe_free(struct smbd_file *f)
+{
+	if (f->n_opens == 0 && f->waiters == NULL)
+		talloc_free(f);
+}
+
+/* Wakes every CREATE waiting on this file, on the next loop turn. */
+static void wake_waiters(struct smbd_file *f)
+{
+	for (struct oplock_waiter *w = f->waiters; w; w = w->next)
+		event_active(w->ev, 0, 0);
+}
+
+bool smbd_file_add_open(struct smbd_server *srv, struct smbd_open *o)
+{
+	struct smbd_file *f = file_get(srv, o->dev, o->ino);
+	if (f == NULL)
+		return false;
+	struct smbd_open **v = talloc_realloc(f, f->opens, struct smbd_open *, f->n_opens + 1);
+	if (v == NULL) {
+		file_maybe_free(f);
+		return false;
+	}
+	f->opens = v;
+	f->opens[f->n_opens++] = o;
+	o->file = f;
+	return true;
+}
+
+void smbd_file_remove_open(struct smbd_open *o)
+{
+	struct smbd_file *f = o->file;
+	if (f == NULL)
+		return;
+	if (o->break_timer) {
+		event_free(o->break_timer);
+		o->break_timer = NULL;
+	}
+	for (size_t i = 0; i < f->n_opens; i++) {
+		if (f->opens[i] == o) {
+			f->opens[i] = f->opens[--f->n_opens];
+			break;
+		}
+	}
+	o->file = NULL;
+	bool had_oplock = o->oplock_level != SMB2_OPLOCK_LEVEL_NONE;
+	o->oplock_level = SMB2_OPLOCK_LEVEL_NONE;
+	if (had_oplock)
+		wake_waiters(f);
+	file_maybe_free(f);
+}
+
+struct smbd_open *smbd_file_other_open(const struct smbd_open *o)
+{
+	struct smbd_file *f = o->file;
+	for (size_t i = 0; f && i < f->n_opens; i++)
+		if (f->opens[i] != o)
+			return f->opens[i];
+	return NULL;
+}
+
+/* MS-SMB2 2.2.23.1: the notification, on the holder's connection, unsigned. */
+static void send_break(struct smbd_open *o, uint8_t level)
+{
+	struct smbd_server *srv = o->srv;
+	struct smbd_session *s = smbd_session_find(srv, o->session_id);
+	struct smbd_conn *conn = s ? idtable_find(srv->conns, s->conn_id) : NULL;
+	if (conn == NULL)
+		return;
+	uint8_t pdu[SMB2_HDR_LEN + 24] = { 0 };
+	put_le32(pdu, 0x424D53FE);
+	put_le16(pdu + SMB2_HDR_STRUCTURE_SIZE, SMB2_HDR_LEN);
+	put_le16(pdu + SMB2_HDR_COMMAND, SMB2_OPLOCK_BREAK);
+	put_le32(pdu + SMB2_HDR_FLAGS, SMB2_FLAGS_SERVER_TO_REDIR);
+	put_le64(pdu + SMB2_HDR_MESSAGE_ID, UINT64_MAX);
+	put_le64(pdu + SMB2_HDR_SESSION_ID, o->session_id);
+	uint8_t *b = pdu + SMB2_HDR_LEN;
+	put_le16(b, 24);
+	b[2] = level;
+	put_le64(b + 8, o->persistent_id);
+	put_le64(b + 16, o->volatile_id);
+	struct iovec iov = { pdu, sizeof(pdu) };
+	LOG_DBG("oplock break of file id %llu to level %u", (unsigned long long)o->volatile_id, level);
+	smbd_conn_send(conn, &iov, 1);
+}
+
+static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smbd_open *o = arg;
+	LOG_INFO("oplock break of file id %llu not acknowledged in time", (unsigned long long)o->volatile_id);
+	/* MS-SMB2 3.3.2.1: the break completes as if acknowledged. */
+	o->oplock_level = o->oplock_break_to;
+	o->oplock_state = SMBD_OPLOCK_HELD;
+	event_free(o->break_timer);
+	o->break_timer = NULL;
+	if (o->file)
+		wake_waiters(o->file);
+}
+
+static void start_break(struct smbd_open *o, uint8_t to)
+{
+	o->oplock_state = SMBD_OPLOCK_BREAKING;
+	o->oplock_break_to = to;
+	o->break_timer = evtimer_new(o->srv->ev, break_timeout_cb, o);
+	if (o->break_timer) {
+		struct timeval tv = { OPLOCK_BREAK_TIMEOUT_S, 0 };
+		evtimer_add(o->break_timer, &tv);
+	}
+	send_break(o, to);
+}
+
+NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_t requested, bool overwrite,
+			   uint64_t self_volatile_id, uint8_t *granted)
+{
+	struct smbd_file *f = file_find(srv, dev, ino);
+	bool must_wait = false;
+	bool others = false;
+	for (size_t i = 0; f && i < f->n_opens; i++) {
+		struct smbd_open *o = f->opens[i];
+		if (o->volatile_id == self_volatile_id)
+			continue;
+		others = true;
+		if (o->oplock_state == SMBD_OPLOCK_BREAKING) {
+			must_wait = true;
+		} else if (o->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH) {
+			start_break(o, overwrite ? SMB2_OPLOCK_LEVEL_NONE : SMB2_OPLOCK_LEVEL_II);
+			must_wait = true;
+		} else if (o->oplock_level == SMB2_OPLOCK_LEVEL_II && overwrite) {
+			/* Level II breaks need no acknowledgment. */
+			send_break(o, SMB2_OPLOCK_LEVEL_NONE);
+			o->oplock_level = SMB2_OPLOCK_LEVEL_NONE;
+		}
+	}
+	if (must_wait)
+		return NT_STATUS_PENDING;
+	if (requested == SMB2_OPLOCK_LEVEL_LEASE || requested == SMB2_OPLOCK_LEVEL_NONE)
+		*granted = SMB2_OPLOCK_LEVEL_NONE; /* leases are not offered yet */
+	else if (!others)
+		*granted = requested;
+	else
+		*granted = SMB2_OPLOCK_LEVEL_II;
+	return NT_STATUS_OK;
+}
+
+static int waiter_destructor(struct oplock_waiter *w)
+{
+	struct smbd_file *f = w->file;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		f->waiters = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	event_free(w->ev);
+	file_maybe_free(f);
+	return 0;
+}
+
+static void waiter_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct oplock_waiter *w = arg;
+	struct smb2_call *call = w->call;
+	call->async_state = NULL;
+	talloc_free(w);
+	smb2_create_retry(call);
+}
+
+static void waiter_cancel(struct smb2_call *call)
+{
+	TALLOC_FREE(call->async_state);
+	smbd_call_async_done(call, NT_STATUS_CANCELLED);
+}
+
+NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino)
+{
+	struct smbd_file *f = file_find(call->req->conn->srv, dev, ino);
+	if (f == NULL)
+		return NT_STATUS_INTERNAL_ERROR;
+	struct oplock_waiter *w = talloc_zero(call->req, struct oplock_waiter);
+	if (w == NULL)
+		return NT_STATUS_NO_MEMORY;
+	w->ev = event_new(call->req->conn->srv->ev, -1, 0, waiter_wake_cb, w);
+	if (w->ev == NULL) {
+		talloc_free(w);
+		return NT_STATUS_NO_MEMORY;
+	}
+	w->file = f;
+	w->call = call;
+	w->next = f->waiters;
+	if (w->next)
+		w->next->prev = w;
+	f->waiters = w;
+	talloc_set_destructor(w, waiter_destructor);
+	call->async_state = w;
+	return smbd_call_go_async(call, waiter_cancel);
+}
+
+void smbd_oplock_break_level2(struct smbd_open *writer)
+{
+	struct smbd_file *f = writer->file;
+	for (size_t i = 0; f && i < f->n_opens; i++) {
+		struct smbd_open *o = f->opens[i];
+		if (o != writer && o->oplock_level == SMB2_OPLOCK_LEVEL_II) {
+			send_break(o, SMB2_OPLOCK_LEVEL_NONE);
+			o->oplock_level = SMB2_OPLOCK_LEVEL_NONE;
+		}
+	}
+}
+
+NTSTATUS smbd_oplock_ack(struct smbd_open *o, uint8_t level, uint8_t *new_level)
+{
+	/* MS-SMB2 3.3.5.22.1 */
+	if (o->oplock_state != SMBD_OPLOCK_BREAKING)
+		return NT_STATUS_INVALID_OPLOCK_PROTOCOL;
+	if (level == SMB2_OPLOCK_LEVEL_LEASE || (level != SMB2_OPLOCK_LEVEL_NONE && level != SMB2_OPLOCK_LEVEL_II) ||
+	    (o->oplock_break_to == SMB2_OPLOCK_LEVEL_NONE && level != SMB2_OPLOCK_LEVEL_NONE))
+		return NT_STATUS_INVALID_OPLOCK_PROTOCOL;
+	o->oplock_level = level;
+	o->oplock_state = SMBD_OPLOCK_HELD;
+	if (o->break_timer) {
+		event_free(o->break_timer);
+		o->break_timer = NULL;
+	}
+	*new_level = level;
+	if (o->file)
+		wake_waiters(o->file);
+	return NT_STATUS_OK;
+}

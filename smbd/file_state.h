@@ -1,0 +1,49 @@
+/*
+ * The state shared by all opens of one file (one (st_dev, st_ino)): which
+ * opens exist and the oplocks they hold. This is the local implementation;
+ * a cluster implementation keeps the same state coherent across nodes
+ * (DESIGN.md), so callers go through these functions only.
+ */
+#ifndef PORTHOS_SMBD_FILE_STATE_H
+#define PORTHOS_SMBD_FILE_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/ntstatus.h"
+
+struct smbd_server;
+struct smbd_open;
+struct smb2_call;
+
+enum smbd_oplock_state {
+	SMBD_OPLOCK_HELD,
+	SMBD_OPLOCK_BREAKING, /* a break was sent; waiting for the ack */
+};
+
+/* Registers an open (after it has its dev/ino) with its file. */
+bool smbd_file_add_open(struct smbd_server *srv, struct smbd_open *o);
+/* Forgets an open; wakes CREATEs waiting on its oplock. */
+void smbd_file_remove_open(struct smbd_open *o);
+
+/* Another open of the same file, or NULL. */
+struct smbd_open *smbd_file_other_open(const struct smbd_open *o);
+
+/*
+ * MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.17: the oplock a new open of (dev, ino)
+ * may have. When another client holds an exclusive or batch oplock, a
+ * break is sent and NT_STATUS_PENDING returned: the CREATE waits (see
+ * smbd_oplock_wait) and is run again once the break is resolved.
+ * 'overwrite' (supersede/overwrite dispositions) breaks to none.
+ */
+NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_t requested, bool overwrite,
+			   uint64_t self_volatile_id, uint8_t *granted);
+/* Parks a CREATE until the breaks on (dev, ino) are resolved, then runs it again. */
+NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino);
+/* A write through 'writer': level II oplocks of the other opens break to none. */
+void smbd_oplock_break_level2(struct smbd_open *writer);
+/* The client's OPLOCK_BREAK acknowledgment (MS-SMB2 3.3.5.22.1). */
+NTSTATUS smbd_oplock_ack(struct smbd_open *o, uint8_t level, uint8_t *new_level);
+
+#endif

@@ -1,0 +1,74 @@
+#!/bin/bash
+# Samba's smbtorture against Porthos: the suites listed below, with the
+# expected failures in tests/knownfail/smbtorture (one "suite.test  reason"
+# per line, as Samba lists its own). A failure not listed fails this test,
+# and so does a listed test that now passes (so the list stays true).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+knownfail="$here/../knownfail/smbtorture"
+
+suites=(
+	smb2.connect smb2.read smb2.rw smb2.dir smb2.getinfo smb2.setinfo smb2.tcon
+	smb2.session.reauth1 smb2.session.reauth2 smb2.session.reauth3 smb2.session.reauth4
+	smb2.session.reauth5 smb2.session.reauth6
+	smb2.session.signing-hmac-sha-256 smb2.session.signing-aes-128-cmac
+	smb2.session.signing-aes-128-gmac
+	smb2.create smb2.compound smb2.credits
+)
+[ -n "${TORTURE_SUITES:-}" ] && read -r -a suites <<<"$TORTURE_SUITES"
+
+trap porthos_stop EXIT
+# smb2.session.reauth2-5 re-authenticate as anonymous, which Windows allows;
+# Porthos refuses null sessions unless told to.
+PORTHOS_ALLOW_ANONYMOUS=yes porthos_start || exit 1
+
+results="$SRV_DIR/torture-results"
+: > "$results"
+for suite in "${suites[@]}"; do
+	log="$SRV_DIR/torture-$suite.log"
+	timeout -k 5 300 smbtorture "//127.0.0.1/test" -p "$SRV_PORT" -s "$(smbclient_conf)" \
+		-U "$TEST_USER%$TEST_PASS" --option=torture:progress=no "$suite" >"$log" 2>&1
+	rc=$?
+	# A suite that hangs, crashes or reports nothing is a failure of its own.
+	if [ $rc -ge 124 ] || ! grep -qE '^(success|failure|error|skip|xfail): ' "$log"; then
+		echo "error $suite" >>"$results"
+		echo "$suite: smbtorture exited with $rc" >>"$log"
+		continue
+	fi
+	# "success: name", "failure: name [", "error: name [", "skip: name [":
+	# a multi-test suite prefixes nothing, so qualify names with the suite
+	# unless the suite itself is a single test.
+	sed -nE 's/^(success|failure|error|skip|xfail): ([^ []+).*/\1 \2/p' "$log" |
+	while read -r result name; do
+		case "$suite" in
+		*."$name") full=$suite ;;
+		*) full="$suite.$name" ;;
+		esac
+		echo "$result $full"
+	done >>"$results"
+done
+
+bad=0
+while read -r result name; do
+	listed=no
+	grep -Eq "^${name//./\\.}([[:space:]]|$)" "$knownfail" && listed=yes
+	case "$result/$listed" in
+	success/no) echo "ok        $name" ;;
+	skip/*) echo "skip      $name" ;;
+	success/yes) echo "UNEXPECTED SUCCESS $name (remove it from tests/knownfail/smbtorture)"; bad=1 ;;
+	*/yes) echo "knownfail $name" ;;
+	*/no)
+		echo "FAILED    $name"
+		bad=1
+		;;
+	esac
+done <"$results"
+if [ $bad -ne 0 ]; then
+	for f in "$SRV_DIR"/torture-*.log; do
+		grep -B2 -A6 -E '^(failure|error):' "$f" | head -60
+	done
+	tail -30 "$SRV_DIR/smbd.log"
+fi
+echo "smbtorture: $(grep -c '^success' "$results") succeeded, $(grep -cE '^(failure|error)' "$results") failed (known: $(grep -cvE '^\s*(#|$)' "$knownfail"))"
+exit $bad
