@@ -40,6 +40,7 @@ struct smbd_conn {
 	uint32_t max_transact, max_read, max_write;
 
 	struct smbd_credits credits;
+	unsigned n_sessions;      /* sessions established or being set up here */
 
 	struct smbd_req *requests; /* in flight, for CANCEL and teardown */
 	uint64_t next_async_id;

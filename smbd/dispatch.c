@@ -20,6 +20,7 @@
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
 #include "smbd/tcon.h"
+#include "smbd/transform.h"
 
 /* What the framework checks before a handler runs. */
 struct smb2_cmd_desc {
@@ -151,8 +152,13 @@ static NTSTATUS resolve_session(struct smb2_call *call, const struct smb2_cmd_de
 	struct smbd_req *req = call->req;
 	struct smbd_conn *conn = req->conn;
 
-	if ((call->flags & SMB2_FLAGS_RELATED_OPERATIONS) && call->session_id == UINT64_MAX)
+	if ((call->flags & SMB2_FLAGS_RELATED_OPERATIONS) && call->session_id == UINT64_MAX) {
+		/* Nothing earlier in the chain had a session to inherit
+		 * (smbtorture compound.invalid2). */
+		if (req->related_session_id == 0)
+			return NT_STATUS_INVALID_PARAMETER;
 		call->session_id = req->related_session_id;
+	}
 	if (call->session_id == 0 || call->session_id == UINT64_MAX) {
 		if (d->need_session)
 			return NT_STATUS_USER_SESSION_DELETED;
@@ -169,7 +175,9 @@ static NTSTATUS resolve_session(struct smb2_call *call, const struct smb2_cmd_de
 	call->session = s;
 	req->related_session_id = call->session_id;
 
-	if (call->flags & SMB2_FLAGS_SIGNED) {
+	if (req->encrypted) {
+		/* Encryption authenticates the message; no signature is checked. */
+	} else if (call->flags & SMB2_FLAGS_SIGNED) {
 		if (!s->has_keys)
 			return NT_STATUS_OK; /* nothing to verify with yet */
 		if (!smbd_session_verify(s, call->in_hdr, call->in_len)) {
@@ -184,6 +192,10 @@ static NTSTATUS resolve_session(struct smb2_call *call, const struct smb2_cmd_de
 		return NT_STATUS_ACCESS_DENIED;
 	}
 
+	/* MS-SMB2 3.3.5.2.9 */
+	if (s->encrypt_data && !req->encrypted && call->command != SMB2_SESSION_SETUP &&
+	    call->command != SMB2_NEGOTIATE)
+		return NT_STATUS_ACCESS_DENIED;
 	if (d->need_session) {
 		if (s->state == SMBD_SESSION_EXPIRED && call->command != SMB2_LOGOFF && call->command != SMB2_CLOSE)
 			return NT_STATUS_NETWORK_SESSION_EXPIRED;
@@ -201,6 +213,9 @@ static NTSTATUS resolve_tcon(struct smb2_call *call)
 	struct smbd_tcon *t = call->session ? smbd_tcon_find(call->session, call->tree_id) : NULL;
 	if (t == NULL)
 		return NT_STATUS_NETWORK_NAME_DELETED;
+	/* MS-SMB2 3.3.5.2.11: a tree that requires encryption refuses plain requests. */
+	if (t->encrypt && !req->encrypted)
+		return NT_STATUS_ACCESS_DENIED;
 	call->tcon = t;
 	req->related_tree_id = call->tree_id;
 	return NT_STATUS_OK;
@@ -213,18 +228,24 @@ static void run_call(struct smb2_call *call, bool first)
 	const struct smb2_cmd_desc *d = call->command < SMB2_COMMAND_COUNT ? &smb2_cmds[call->command] : NULL;
 
 	call->status = NT_STATUS_OK;
-	if (d == NULL || d->fn == NULL) {
-		call->status = NT_STATUS_INVALID_PARAMETER;
-		return;
-	}
 	/* Before NEGOTIATE only NEGOTIATE is allowed; a second NEGOTIATE is
 	 * a protocol violation (MS-SMB2 3.3.5.3.1). */
 	if (!conn->negotiated != (call->command == SMB2_NEGOTIATE)) {
 		call->disconnect = true;
 		return;
 	}
+	if (d == NULL || d->fn == NULL) {
+		/* MS-SMB2 3.3.5.2.6 would end the connection; Windows answers
+		 * INVALID_PARAMETER instead (smbtorture compound.invalid4). */
+		call->status = NT_STATUS_INVALID_PARAMETER;
+		return;
+	}
 	if (call->command == SMB2_NEGOTIATE && !(first && req->n_calls == 1)) {
 		call->disconnect = true;
+		return;
+	}
+	if (call->command == SMB2_NEGOTIATE && (call->flags & SMB2_FLAGS_SIGNED)) {
+		call->status = NT_STATUS_INVALID_PARAMETER; /* MS-SMB2 3.3.5.2.4 */
 		return;
 	}
 	struct wire_rd peek = call->in;
@@ -243,7 +264,8 @@ static void run_call(struct smb2_call *call, bool first)
 	call->status = d->fn(call);
 	if (call->command == SMB2_CREATE && !NT_STATUS_IS_OK(call->status))
 		req->related_status = call->status;
-	LOG_DBG("%s mid=%llu -> %s", d->name, (unsigned long long)call->message_id, nt_errstr(call->status));
+	LOG_DBG("%s mid=%llu%s -> %s", d->name, (unsigned long long)call->message_id,
+		req->encrypted ? " (encrypted)" : "", nt_errstr(call->status));
 }
 
 static void write_reply_header(struct smb2_call *call, uint8_t *h, uint16_t credits)
@@ -289,7 +311,8 @@ static const struct smbd_session *reply_signer(const struct smb2_call *call)
  * interim STATUS_PENDING answer of an element that went async
  * (MS-SMB2 3.3.4.2). Appends to iov; returns false if the connection died.
  */
-static bool append_reply(struct smb2_call *call, struct iovec *iov, int *niov, uint8_t *h, bool last)
+static bool append_reply(struct smb2_call *call, struct iovec *iov, int *niov, uint8_t *h, bool last,
+			 bool encrypting)
 {
 	static const uint8_t zeros[8];
 	static const uint8_t interim_body[9] = { 9, 0 };
@@ -331,8 +354,9 @@ static bool append_reply(struct smb2_call *call, struct iovec *iov, int *niov, u
 			iov[(*niov)++] = (struct iovec){ (void *)zeros, pad };
 		put_le32(h + SMB2_HDR_NEXT_COMMAND, (uint32_t)(elem_len + pad));
 	}
-	/* Interim replies are not signed (MS-SMB2 3.3.4.1.1, as Windows). */
-	const struct smbd_session *signer = interim ? NULL : reply_signer(call);
+	/* Interim replies are not signed (MS-SMB2 3.3.4.1.1, as Windows), and
+	 * encrypted ones need no signature (3.3.4.1.4). */
+	const struct smbd_session *signer = interim || encrypting ? NULL : reply_signer(call);
 	if (signer != NULL) {
 		put_le32(h + SMB2_HDR_FLAGS, le32(h + SMB2_HDR_FLAGS) | SMB2_FLAGS_SIGNED);
 		if (!smbd_session_sign(signer, &iov[first], *niov - first)) {
@@ -345,6 +369,24 @@ static bool append_reply(struct smb2_call *call, struct iovec *iov, int *niov, u
 		return false;
 	}
 	return true;
+}
+
+/*
+ * The session whose key encrypts a reply (MS-SMB2 3.3.4.1.4): the one that
+ * encrypted the request, or that of a tree or session requiring encryption.
+ */
+static struct smbd_session *reply_encryptor(struct smbd_req *req, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		struct smb2_call *call = &req->calls[i];
+		struct smbd_session *s = call->session;
+		if (call->no_reply || !smbd_session_can_encrypt(s))
+			continue;
+		if (req->encrypted ? s->id == req->enc_session_id
+				   : s->encrypt_data || (call->tcon != NULL && call->tcon->encrypt))
+			return s;
+	}
+	return NULL;
 }
 
 /* Sends the replies of elements [from, to) as one compound PDU. */
@@ -364,16 +406,26 @@ static void send_replies(struct smbd_req *req, size_t from, size_t to)
 	for (size_t i = from; i < to; i++)
 		if (!req->calls[i].no_reply)
 			last = i;
+	struct smbd_session *encryptor = reply_encryptor(req, from, to);
 	int niov = 0;
 	for (size_t i = from; i < to; i++) {
 		struct smb2_call *call = &req->calls[i];
 		if (call->no_reply)
 			continue;
-		if (!append_reply(call, iov, &niov, hdrs + (i - from) * SMB2_HDR_LEN, i == last))
+		if (!append_reply(call, iov, &niov, hdrs + (i - from) * SMB2_HDR_LEN, i == last, encryptor != NULL))
 			return;
 	}
-	if (niov > 0)
+	if (niov > 0 && encryptor != NULL) {
+		struct iovec sealed;
+		if (!smbd_transform_encrypt(encryptor, req, iov, niov, &sealed)) {
+			smbd_conn_terminate(conn, "encryption failed");
+			return;
+		}
+		smbd_conn_send(conn, &sealed, 1);
+		talloc_free(sealed.iov_base);
+	} else if (niov > 0) {
 		smbd_conn_send(conn, iov, niov);
+	}
 	talloc_free(iov);
 	talloc_free(hdrs);
 }
@@ -395,6 +447,16 @@ static void process_calls(struct smbd_req *req)
 			/* Unrelated elements start a fresh chain state. */
 			req->related_status = NT_STATUS_OK;
 			req->related_fid_persistent = req->related_fid_volatile = UINT64_MAX;
+			req->related_session_id = 0;
+			req->related_tree_id = 0;
+		}
+		if (i == 0 && (call->flags & SMB2_FLAGS_RELATED_OPERATIONS) && req->n_calls > 1)
+			req->related_to_nothing = true;
+		if (req->related_to_nothing && (call->flags & SMB2_FLAGS_RELATED_OPERATIONS)) {
+			/* MS-SMB2 3.3.5.2.7.2: a chain whose first element claims to
+			 * be related has nothing to relate to: all of it fails. */
+			call->status = NT_STATUS_INVALID_PARAMETER;
+			continue;
 		}
 		run_call(call, i == 0);
 		if (call->disconnect) {
@@ -414,6 +476,16 @@ static void process_calls(struct smbd_req *req)
 	}
 	send_replies(req, req->reply_from, req->n_calls);
 	talloc_free(req);
+}
+
+bool smbd_call_async_allowed(const struct smb2_call *call)
+{
+	/* Windows fails an async operation in the middle of a related chain
+	 * with STATUS_INTERNAL_ERROR (MS-SMB2 <159>, smbtorture
+	 * compound.interim2); only the last element may wait. */
+	const struct smbd_req *req = call->req;
+	size_t idx = (size_t)(call - req->calls);
+	return !(call->flags & SMB2_FLAGS_RELATED_OPERATIONS) || idx + 1 == req->n_calls;
 }
 
 NTSTATUS smbd_call_go_async(struct smb2_call *call, void (*cancel_fn)(struct smb2_call *call))
@@ -497,10 +569,24 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 		talloc_free(pdu);
 		return;
 	}
-	if (len < SMB2_HDR_LEN || pdu[0] != 0xFE || memcmp(pdu + 1, "SMB", 3) != 0) {
+	/* The message proper: the PDU, or what its transform header wraps. */
+	uint8_t *msg = pdu;
+	size_t msg_len = len;
+	uint64_t enc_session_id = 0;
+	bool encrypted = false;
+	if (len >= 4 && pdu[0] == 0xFD && memcmp(pdu + 1, "SMB", 3) == 0) {
+		NTSTATUS st = smbd_transform_decrypt(conn, pdu, len, &msg, &msg_len, &enc_session_id);
+		if (!NT_STATUS_IS_OK(st)) {
+			/* MS-SMB2 3.3.5.2.1.1: an undecryptable message ends the connection. */
+			talloc_free(pdu);
+			smbd_conn_terminate(conn, "cannot decrypt");
+			return;
+		}
+		encrypted = true;
+	}
+	if (msg_len < SMB2_HDR_LEN || msg[0] != 0xFE || memcmp(msg + 1, "SMB", 3) != 0) {
 		talloc_free(pdu);
-		smbd_conn_terminate(conn, len >= 4 && pdu[0] == 0xFD ? "encrypted PDU without encryption"
-								      : "not an SMB2 PDU");
+		smbd_conn_terminate(conn, "not an SMB2 PDU");
 		return;
 	}
 
@@ -515,6 +601,8 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	req->len = len;
 	req->related_status = NT_STATUS_OK;
 	req->related_fid_persistent = req->related_fid_volatile = UINT64_MAX;
+	req->encrypted = encrypted;
+	req->enc_session_id = enc_session_id;
 	req->next = conn->requests;
 	if (conn->requests)
 		conn->requests->prev = req;
@@ -527,11 +615,11 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	for (;;) {
 		if (req->calls == NULL)
 			goto drop;
-		if (len - off < SMB2_HDR_LEN)
+		if (msg_len - off < SMB2_HDR_LEN)
 			goto drop;
-		uint32_t next = le32(pdu + off + SMB2_HDR_NEXT_COMMAND);
-		size_t elem_len = next ? next : len - off;
-		if ((next && (next % 8 != 0 || next < SMB2_HDR_LEN || next > len - off)) || elem_len < SMB2_HDR_LEN)
+		uint32_t next = le32(msg + off + SMB2_HDR_NEXT_COMMAND);
+		size_t elem_len = next ? next : msg_len - off;
+		if ((next && (next % 8 != 0 || next < SMB2_HDR_LEN || next > msg_len - off)) || elem_len < SMB2_HDR_LEN)
 			goto drop;
 		if (count == cap) {
 			cap *= 2;
@@ -542,7 +630,12 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 		}
 		struct smb2_call *call = &req->calls[count];
 		call->req = req;
-		if (!decode_header(call, pdu + off, elem_len))
+		if (!decode_header(call, msg + off, elem_len))
+			goto drop;
+		/* Every element of an encrypted message belongs to its session
+		 * (MS-SMB2 3.3.5.2.1.1). */
+		if (encrypted && call->session_id != enc_session_id &&
+		    !((call->flags & SMB2_FLAGS_RELATED_OPERATIONS) && call->session_id == UINT64_MAX))
 			goto drop;
 		count++;
 		if (next == 0)

@@ -24,6 +24,8 @@ struct smbd_conn;
  * after which the call and its request may be gone.
  */
 NTSTATUS smbd_call_go_async(struct smb2_call *call, void (*cancel_fn)(struct smb2_call *call));
+/* Whether an operation that only ever waits (CHANGE_NOTIFY) may go async here. */
+bool smbd_call_async_allowed(const struct smb2_call *call);
 void smbd_call_async_done(struct smb2_call *call, NTSTATUS status);
 /* Cancels (synchronously finishes) every pending call of a session or tree
  * about to go away, so none outlives what it points to. */

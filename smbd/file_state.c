@@ -155,6 +155,13 @@ void smbd_file_remove_open(struct smbd_open *o)
 	file_maybe_free(f);
 }
 
+void smbd_file_foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_open *each, void *arg), void *arg)
+{
+	struct smbd_file *f = o->file;
+	for (size_t i = 0; f && i < f->n_opens; i++)
+		fn(f->opens[i], arg);
+}
+
 struct smbd_open *smbd_file_other_open(const struct smbd_open *o)
 {
 	struct smbd_file *f = o->file;

@@ -27,6 +27,9 @@ bool smbd_file_add_open(struct smbd_server *srv, struct smbd_open *o);
 /* Forgets an open; wakes CREATEs waiting on its oplock. */
 void smbd_file_remove_open(struct smbd_open *o);
 
+/* Calls fn for every open of o's file (o included). fn must not close opens. */
+void smbd_file_foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_open *each, void *arg), void *arg);
+
 /* Another open of the same file, or NULL. */
 struct smbd_open *smbd_file_other_open(const struct smbd_open *o);
 

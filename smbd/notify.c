@@ -68,6 +68,10 @@
 	(FILE_NOTIFY_CHANGE_ATTRIBUTES | FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_LAST_ACCESS | \
 	 FILE_NOTIFY_CHANGE_CREATION | FILE_NOTIFY_CHANGE_EA | FILE_NOTIFY_CHANGE_SECURITY)
 
+/* Windows follows a file's rename with a MODIFIED of the new name for these
+ * (not a directory's); smb2.notify.mask-change expects it. */
+#define FILTER_RENAMED_FILE (FILE_NOTIFY_CHANGE_ATTRIBUTES | FILE_NOTIFY_CHANGE_CREATION)
+
 struct smbd_notify_ctx;
 struct smbd_notify;
 
@@ -669,10 +673,14 @@ static void handle_event(struct smbd_notify_ctx *ctx, const struct inotify_event
 			report_rename(s, name_filter, name, to);
 			if (isdir)
 				track_dir(s, ev->mask, name, to);
+			else
+				report(s, FILE_ACTION_MODIFIED, FILTER_RENAMED_FILE, to);
 		} else if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
 			report(s, FILE_ACTION_ADDED, name_filter, name);
 			if (isdir)
 				track_dir(s, ev->mask, name, NULL);
+			else if (ev->mask & IN_MOVED_TO)
+				report(s, FILE_ACTION_MODIFIED, FILTER_RENAMED_FILE, name);
 		} else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
 			report(s, FILE_ACTION_REMOVED, name_filter, name);
 			if (isdir && (ev->mask & IN_MOVED_FROM))
@@ -849,6 +857,8 @@ NTSTATUS smbd_notify_request(struct smb2_call *call, struct smbd_open *o, uint32
 		queue_clear(n);
 		return status;
 	}
+	if (!smbd_call_async_allowed(call))
+		return NT_STATUS_INTERNAL_ERROR;
 	struct notify_waiter *w = talloc_zero(call->req, struct notify_waiter);
 	if (w == NULL)
 		return NT_STATUS_NO_MEMORY;
@@ -872,6 +882,19 @@ NTSTATUS smbd_notify_request(struct smb2_call *call, struct smbd_open *o, uint32
 	talloc_set_destructor(w, waiter_destructor);
 	call->async_state = w;
 	return smbd_call_go_async(call, waiter_cancel);
+}
+
+void smbd_notify_delete_pending(struct smbd_server *srv, dev_t dev, ino_t ino)
+{
+	struct smbd_notify_ctx *ctx = srv->notify;
+	for (struct smbd_notify *n = ctx ? ctx->notifies : NULL; n; n = n->next) {
+		if (n->o->dev != dev || n->o->ino != ino)
+			continue;
+		n->root_gone = true;
+		queue_clear(n);
+		while (n->waiters != NULL)
+			waiter_ready(n->waiters, NT_STATUS_DELETE_PENDING, NULL, 0);
+	}
 }
 
 void smbd_notify_open_closing(struct smbd_open *o)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lib/ntstatus.h"
 
@@ -67,6 +68,14 @@ NTSTATUS smbd_notify_request(struct smb2_call *call, struct smbd_open *o, uint32
  * next loop turn, and the watches go.
  */
 void smbd_notify_open_closing(struct smbd_open *o);
+
+/*
+ * The directory (dev, ino) became delete-pending (its delete-on-close passed
+ * to a remaining open, MS-FSA 2.1.5.4): pending requests on its opens
+ * complete with STATUS_DELETE_PENDING, and so do later ones (as Windows;
+ * smb2.notify.rmdir1-4).
+ */
+void smbd_notify_delete_pending(struct smbd_server *srv, dev_t dev, ino_t ino);
 
 /*
  * Encodes the CHANGE_NOTIFY response (MS-SMB2 2.2.36) with FILE_NOTIFY_INFORMATION

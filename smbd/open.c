@@ -6,6 +6,7 @@
 
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "smbd/brlock.h"
 #include "smbd/file_state.h"
 #include "smbd/notify.h"
 #include "smbd/server.h"
@@ -68,6 +69,8 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 	struct smbd_share *share = o->tcon->share;
 	/* Pending CHANGE_NOTIFYs complete with NOTIFY_CLEANUP; watches go. */
 	smbd_notify_open_closing(o);
+	/* Locks go with the handle; requests blocked on them are woken. */
+	smbd_brlock_close(o);
 	if (o->fd >= 0) {
 		close(o->fd);
 		o->fd = -1;

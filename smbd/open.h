@@ -21,6 +21,7 @@ struct vfs_dirent;
 struct smbd_file;
 struct event;
 struct smbd_notify;
+struct smbd_brlocks;
 
 struct smbd_open {
 	struct smbd_server *srv;
@@ -60,8 +61,16 @@ struct smbd_open {
 	size_t dir_pos;          /* 0 and 1 are "." and ".." */
 	char *dir_pattern;
 
+	/* Byte-range locks held and LOCK requests blocked (smbd/brlock.c). */
+	struct smbd_brlocks *brlocks;
+
 	/* CHANGE_NOTIFY state from the first request until close (smbd/notify.c). */
 	struct smbd_notify *notify;
+
+	/* FSCTL_SRV_REQUEST_RESUME_KEY: made on the first request, the same
+	 * after (smbd/smb2_ioctl_copy.c). */
+	uint8_t resume_key[24];
+	bool has_resume_key;
 };
 
 /* Allocates an open under tcon and assigns its ids; fd is adopted. */

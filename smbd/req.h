@@ -87,6 +87,10 @@ struct smbd_req {
 	uint64_t related_fid_persistent;
 	uint64_t related_fid_volatile;
 	NTSTATUS related_status;
+	bool related_to_nothing;    /* the first element was flagged related */
+
+	bool encrypted;             /* arrived in a transform header */
+	uint64_t enc_session_id;    /* ... of this session */
 
 	size_t next_call;           /* first element not run yet */
 	size_t reply_from;          /* first element whose reply is not sent */

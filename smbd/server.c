@@ -17,6 +17,7 @@
 #include "lib/fscc.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "smbd/ioctl.h"
 #include "smbd/share.h"
 #include "smbd/transport_tcp.h"
 #include "smbd/vfs.h"
@@ -65,6 +66,8 @@ static struct smbd_share *share_new(struct smbd_server *srv, const char *name, c
 			talloc_free(sh);
 			return NULL;
 		}
+		/* Advertise block cloning only where the file system does it. */
+		sh->can_reflink = smbd_probe_reflink(sh->vfs->root_fd);
 	}
 	return sh;
 }

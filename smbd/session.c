@@ -14,6 +14,9 @@
 
 static int session_destructor(struct smbd_session *s)
 {
+	struct smbd_conn *conn = idtable_find(s->srv->conns, s->conn_id);
+	if (conn != NULL)
+		conn->n_sessions--;
 	if (idtable_find(s->srv->sessions, s->id) == s)
 		idtable_remove(s->srv->sessions, s->id);
 	/* Keys are secrets: do not leave them in freed memory. */
@@ -41,6 +44,7 @@ struct smbd_session *smbd_session_new(struct smbd_server *srv, struct smbd_conn 
 		talloc_free(s);
 		return NULL;
 	}
+	conn->n_sessions++;
 	talloc_set_destructor(s, session_destructor);
 	return s;
 }

@@ -43,6 +43,10 @@ struct smbd_session {
 	enum smb2_sign_algo sign_algo;
 	uint8_t session_key[16];
 	struct smb2_session_keys keys;
+	uint16_t cipher;          /* SMB2 cipher id the keys are for; 0 = none */
+	uint64_t nonce_counter;   /* transform nonces, never reused */
+	uint8_t nonce_prefix[4];
+	bool encrypt_data;        /* every request must arrive encrypted */
 	uint8_t preauth_hash[64]; /* 3.1.1, while setting up */
 
 	struct idtable *tcons;   /* tree id -> struct smbd_tcon */

@@ -14,6 +14,7 @@ struct smbd_share {
 	const struct share_config *cfg; /* NULL for IPC$ */
 	struct vfs_share *vfs;          /* NULL for IPC$ */
 	bool is_ipc;
+	bool can_reflink;               /* block cloning works here (probed at start) */
 };
 
 #endif

@@ -375,7 +375,10 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 		action = in->disposition == FILE_SUPERSEDE ? FILE_SUPERSEDED : overwrite ? FILE_OVERWRITTEN : FILE_OPENED;
 		if (overwrite) {
 			/* MS-FSA 2.1.5.1.2.1: overwrite replaces the attributes, keeping DIRECTORY off. */
-			vfs_dos_set(fd, in->file_attributes | FILE_ATTRIBUTE_ARCHIVE, dos.creation_time);
+			/* The sparse state is the file's, set only by FSCTL_SET_SPARSE. */
+			vfs_dos_set(fd, (in->file_attributes & ~FILE_ATTRIBUTE_SPARSE_FILE) |
+						(dos.attributes & FILE_ATTRIBUTE_SPARSE_FILE) | FILE_ATTRIBUTE_ARCHIVE,
+				    dos.creation_time);
 		}
 	} else {
 		if (in->disposition == FILE_OPEN || in->disposition == FILE_OVERWRITE)
@@ -401,7 +404,8 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 			return status;
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		uint32_t attrs = in->file_attributes & ~FILE_ATTRIBUTE_NORMAL;
+		/* Windows ignores SPARSE_FILE at create: only FSCTL_SET_SPARSE sets it. */
+		uint32_t attrs = in->file_attributes & ~(FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_SPARSE_FILE);
 		attrs |= want_dir ? FILE_ATTRIBUTE_DIRECTORY : FILE_ATTRIBUTE_ARCHIVE;
 		vfs_dos_set(fd, attrs, fscc_nttime_from_timespec(&now));
 		action = FILE_CREATED;

@@ -11,24 +11,15 @@
 #include "lib/rpc/rpc_server.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/ioctl.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
 
-struct ioctl_in {
-	uint32_t ctl_code;
-	uint64_t fid_p, fid_v;
-	const uint8_t *input;
-	uint32_t input_count;
-	uint32_t max_output;
-	uint32_t flags;
-};
-
-/* Response with 'out' as output; the input is never echoed back. */
-static NTSTATUS reply(struct smb2_call *call, const struct ioctl_in *in, const uint8_t *out, size_t out_len,
-		      NTSTATUS status)
+NTSTATUS smb2_ioctl_reply(struct smb2_call *call, const struct ioctl_in *in, const uint8_t *out, size_t out_len,
+			  NTSTATUS status)
 {
 	struct wire_wr *w = &call->out;
 	wire_put_u16(w, 49);
@@ -74,7 +65,7 @@ static NTSTATUS validate_negotiate(struct smb2_call *call, const struct ioctl_in
 		mode |= SMB2_NEGOTIATE_SIGNING_REQUIRED;
 	put_le16(out + 20, mode);
 	put_le16(out + 22, conn->dialect);
-	return reply(call, in, out, sizeof(out), NT_STATUS_OK);
+	return smb2_ioctl_reply(call, in, out, sizeof(out), NT_STATUS_OK);
 }
 
 static NTSTATUS pipe_transceive(struct smb2_call *call, const struct ioctl_in *in)
@@ -93,7 +84,31 @@ static NTSTATUS pipe_transceive(struct smb2_call *call, const struct ioctl_in *i
 	status = rpc_pipe_read(o->pipe, call->req, in->max_output, &out, &out_len);
 	if (NT_STATUS_IS_ERR(status))
 		return status;
-	return reply(call, in, out, out_len, status);
+	return smb2_ioctl_reply(call, in, out, out_len, status);
+}
+
+/*
+ * MS-FSCC 2.3.7 / 2.3.31: FILE_OBJECTID_BUFFER. Object ids are derived from
+ * the file id and the volume, so every file has a stable one without a
+ * store; GET therefore never answers OBJECTID_NOT_FOUND, unlike NTFS for a
+ * file that was never given one.
+ */
+static NTSTATUS object_id(struct smb2_call *call, const struct ioctl_in *in)
+{
+	struct smbd_open *o;
+	NTSTATUS status = smbd_call_open(call, in->fid_p, in->fid_v, &o);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (o->pipe != NULL)
+		return NT_STATUS_INVALID_DEVICE_REQUEST;
+	if (in->max_output < 64)
+		return NT_STATUS_BUFFER_TOO_SMALL;
+	uint8_t out[64] = { 0 };
+	put_le64(out, o->file_id);
+	put_le64(out + 8, (uint64_t)o->dev);
+	memcpy(out + 16, call->req->conn->srv->server_guid, 16); /* BirthVolumeId */
+	memcpy(out + 32, out, 16);                                /* BirthObjectId */
+	return smb2_ioctl_reply(call, in, out, sizeof(out), NT_STATUS_OK);
 }
 
 NTSTATUS smb2_ioctl(struct smb2_call *call)
@@ -135,6 +150,22 @@ NTSTATUS smb2_ioctl(struct smb2_call *call)
 		return NT_STATUS_FS_DRIVER_REQUIRED;
 	case FSCTL_QUERY_NETWORK_INTERFACE_INFO:
 		return NT_STATUS_NOT_SUPPORTED; /* multichannel is not offered yet */
+	case FSCTL_CREATE_OR_GET_OBJECT_ID:
+	case FSCTL_GET_OBJECT_ID:
+		return object_id(call, &in);
+	case FSCTL_SET_SPARSE:
+		return smb2_ioctl_set_sparse(call, &in);
+	case FSCTL_SET_ZERO_DATA:
+		return smb2_ioctl_set_zero_data(call, &in);
+	case FSCTL_QUERY_ALLOCATED_RANGES:
+		return smb2_ioctl_query_allocated_ranges(call, &in);
+	case FSCTL_SRV_REQUEST_RESUME_KEY:
+		return smb2_ioctl_request_resume_key(call, &in);
+	case FSCTL_SRV_COPYCHUNK:
+	case FSCTL_SRV_COPYCHUNK_WRITE:
+		return smb2_ioctl_copychunk(call, &in);
+	case FSCTL_DUPLICATE_EXTENTS_TO_FILE:
+		return smb2_ioctl_duplicate_extents(call, &in);
 	default: {
 		struct smbd_open *o;
 		status = smbd_call_open(call, in.fid_p, in.fid_v, &o);

@@ -10,6 +10,7 @@
 #include "conf/conf.h"
 #include "lib/crypto/smb2_preauth.h"
 #include "lib/crypto/random.h"
+#include "lib/crypto/smb2_aead.h"
 #include "lib/crypto/smb2_sign.h"
 #include "lib/fscc.h"
 #include "lib/log.h"
@@ -41,6 +42,8 @@ struct negotiate_ctx_result {
 	bool preauth_sha512;
 	bool have_signing;
 	uint16_t signing_algo;
+	bool have_encryption;
+	uint16_t cipher; /* 0: none in common */
 };
 
 static uint16_t choose_dialect(const struct smbd_conn *conn, const uint16_t *dialects, size_t n)
@@ -112,9 +115,26 @@ static NTSTATUS parse_contexts(const struct smb2_call *call, const struct negoti
 				res->signing_algo = SMB2_SIGN_AES_CMAC;
 			break;
 		}
+		case SMB2_ENCRYPTION_CAPABILITIES: {
+			if (res->have_encryption)
+				return NT_STATUS_INVALID_PARAMETER;
+			res->have_encryption = true;
+			uint16_t count = wire_u16(&d);
+			if (count == 0)
+				return NT_STATUS_INVALID_PARAMETER;
+			/* The client's order of preference decides, as on Windows. */
+			for (uint16_t k = 0; k < count; k++) {
+				uint16_t c = wire_u16(&d);
+				if (res->cipher == 0 && c >= SMB2_CIPHER_AES128_CCM && c <= SMB2_CIPHER_AES256_GCM)
+					res->cipher = c;
+			}
+			if (!wire_ok(&d))
+				return NT_STATUS_INVALID_PARAMETER;
+			break;
+		}
 		default:
-			/* MS-SMB2 3.3.5.4: unknown contexts are ignored; encryption and
-			 * compression are not offered, so theirs are too. */
+			/* MS-SMB2 3.3.5.4: unknown contexts are ignored; compression
+			 * is not offered, so its context is too. */
 			break;
 		}
 	}
@@ -147,6 +167,9 @@ NTSTATUS smb2_negotiate_build_response(struct smbd_conn *conn, struct wire_wr *w
 		sec_mode |= SMB2_NEGOTIATE_SIGNING_REQUIRED;
 	bool large = dialect != SMB2_DIALECT_202;
 	uint32_t caps = large ? SMB2_GLOBAL_CAP_LARGE_MTU : 0;
+	/* For 3.1.1 the encryption context says it, not the capability. */
+	if ((dialect == SMB2_DIALECT_300 || dialect == SMB2_DIALECT_302) && conn->cipher_id)
+		caps |= SMB2_GLOBAL_CAP_ENCRYPTION;
 	uint32_t max_io = large ? SMB2_MAX_IO_LARGE : SMB2_MAX_IO_SMALL;
 	if (max_io + 4096 > srv->cfg->max_pdu)
 		max_io = (srv->cfg->max_pdu - 4096) & ~65535u;
@@ -233,6 +256,15 @@ NTSTATUS smb2_negotiate(struct smb2_call *call)
 			n_out_ctx++;
 			conn->signing_algo_id = ctx.signing_algo;
 		}
+		if (ctx.have_encryption) {
+			/* MS-SMB2 3.3.5.4: one cipher, or 0 when none is in common. */
+			uint8_t ec[4];
+			put_le16(ec, 1);
+			put_le16(ec + 2, ctx.cipher);
+			put_context(&ctxw, SMB2_ENCRYPTION_CAPABILITIES, ec, sizeof(ec));
+			n_out_ctx++;
+			conn->cipher_id = ctx.cipher;
+		}
 		/* H0 = zeros; H1 = SHA-512(H0 || NEGOTIATE request) (MS-SMB2 3.3.5.4). */
 		memset(conn->preauth_hash, 0, sizeof(conn->preauth_hash));
 		struct iovec req_iov = { (void *)call->in_hdr, call->in_len };
@@ -241,6 +273,9 @@ NTSTATUS smb2_negotiate(struct smb2_call *call)
 		call->preauth_out = conn->preauth_hash;
 	} else if (dialect >= SMB2_DIALECT_300) {
 		conn->signing_algo_id = SMB2_SIGN_AES_CMAC;
+		/* 3.0 and 3.0.2 know only AES-128-CCM, agreed by capability. */
+		if (in.capabilities & SMB2_GLOBAL_CAP_ENCRYPTION)
+			conn->cipher_id = SMB2_CIPHER_AES128_CCM;
 	} else {
 		conn->signing_algo_id = SMB2_SIGN_HMAC_SHA256;
 	}

@@ -3,6 +3,7 @@
 
 #include <talloc.h>
 
+#include "lib/log.h"
 #include "lib/unicode.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
@@ -96,6 +97,7 @@ NTSTATUS smb2_notify_encode(struct smb2_call *call, const struct smbd_notify_cha
 		wire_put_u32(w, (uint32_t)name_len);
 		wire_put_bytes(w, name, name_len);
 		talloc_free(name);
+		LOG_DBG("change %u '%s'", changes[i].action, changes[i].name);
 	}
 	if (prev == SIZE_MAX) {
 		smb2_notify_encode_empty(call);

@@ -62,6 +62,8 @@ static NTSTATUS query_file(struct smb2_call *call, struct smbd_open *o, const st
 	};
 	struct wire_wr data;
 	wire_wr_init(&data, call->req, 256);
+	if (in->info_class == FSCC_FILE_FULL_EA_INFORMATION)
+		return NT_STATUS_EAS_NOT_SUPPORTED; /* as SET_INFO: no EA support is advertised */
 	if (in->info_class == FSCC_FILE_STREAM_INFORMATION) {
 		/* Directories have no data stream; files have only ::$DATA until streams are served. */
 		struct fscc_stream s = { "::$DATA", fi.end_of_file, fi.allocation_size };
@@ -103,6 +105,7 @@ static NTSTATUS query_fs(struct smb2_call *call, struct smbd_open *o, const stru
 		.fs_attributes = FSCC_FS_CASE_SENSITIVE_SEARCH | FSCC_FS_CASE_PRESERVED_NAMES |
 				 FSCC_FS_UNICODE_ON_DISK | FSCC_FS_PERSISTENT_ACLS | FSCC_FS_SUPPORTS_SPARSE_FILES |
 				 FSCC_FS_SUPPORTS_HARD_LINKS |
+				 (o->tcon->share->can_reflink ? FSCC_FS_SUPPORTS_BLOCK_REFCOUNTING : 0) |
 				 (o->tcon->read_only ? FSCC_FS_READ_ONLY_VOLUME : 0),
 		.max_name_len = 255,
 		.volume_creation_time = srv->start_time,
@@ -159,20 +162,24 @@ NTSTATUS smb2_query_info(struct smb2_call *call)
 	in.info_type = wire_u8(r);
 	in.info_class = wire_u8(r);
 	in.out_len = wire_u32(r);
-	wire_skip(r, 8); /* InputBufferOffset, Reserved, InputBufferLength */
+	uint16_t input_off = wire_u16(r);
+	wire_skip(r, 2);
+	uint32_t input_len = wire_u32(r);
 	in.additional = wire_u32(r);
 	in.flags = wire_u32(r);
 	in.fid_p = wire_u64(r);
 	in.fid_v = wire_u64(r);
-	if (!wire_ok(r))
+	struct wire_rd input;
+	if (!wire_ok(r) || (input_len && !wire_slice(&call->in, input_off, input_len, &input)))
 		return NT_STATUS_INVALID_PARAMETER;
-	struct smbd_open *o;
-	NTSTATUS status = smbd_call_open(call, in.fid_p, in.fid_v, &o);
+	/* MS-SMB2 3.3.5.20: sizes and the charge are checked before anything else. */
+	if (in.out_len > conn->max_transact || input_len > conn->max_transact)
+		return NT_STATUS_INVALID_PARAMETER;
+	NTSTATUS status = smbd_call_check_charge(call, in.out_len > input_len ? in.out_len : input_len);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	if (in.out_len > conn->max_transact)
-		return NT_STATUS_INVALID_PARAMETER;
-	status = smbd_call_check_charge(call, in.out_len);
+	struct smbd_open *o;
+	status = smbd_call_open(call, in.fid_p, in.fid_v, &o);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	if (o->pipe)

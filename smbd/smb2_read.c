@@ -4,6 +4,7 @@
 #include <talloc.h>
 
 #include "lib/rpc/rpc_server.h"
+#include "smbd/brlock.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/open.h"
@@ -70,6 +71,10 @@ NTSTATUS smb2_read(struct smb2_call *call)
 		return NT_STATUS_ACCESS_DENIED;
 	if (offset > INT64_MAX || length > INT64_MAX - offset)
 		return NT_STATUS_INVALID_PARAMETER;
+	/* Byte-range locks are mandatory (MS-FSA 2.1.4.10). */
+	status = smbd_brlock_check_io(o, offset, length, false);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
 
 	uint8_t *buf = talloc_size(call->req, length ? length : 1);
 	if (buf == NULL)

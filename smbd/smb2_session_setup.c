@@ -9,6 +9,8 @@
 
 #include "conf/conf.h"
 #include "lib/auth/auth.h"
+#include "lib/crypto/random.h"
+#include "lib/crypto/smb2_aead.h"
 #include "lib/crypto/smb2_keys.h"
 #include "lib/crypto/smb2_preauth.h"
 #include "lib/log.h"
@@ -18,6 +20,9 @@
 #include "smbd/session.h"
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
+
+/* Windows allows a few per connection; SMB clients use one or two. */
+#define SMBD_MAX_SESSIONS_PER_CONN 64
 
 struct session_setup_in {
 	uint8_t flags;
@@ -90,9 +95,13 @@ static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const str
 		memcpy(s->session_key, info->session_key,
 		       info->session_key_len < 16 ? info->session_key_len : 16);
 		if (conn->dialect >= SMB2_DIALECT_300) {
+			enum smb2_cipher cipher = conn->cipher_id ? (enum smb2_cipher)conn->cipher_id
+								  : SMB2_CIPHER_AES128_CCM;
 			if (!smb2_derive_session_keys(conn->dialect, info->session_key, info->session_key_len,
-						      s->preauth_hash, SMB2_CIPHER_AES128_CCM, &s->keys))
+						      s->preauth_hash, cipher, &s->keys))
 				return NT_STATUS_INTERNAL_ERROR;
+			s->cipher = conn->cipher_id;
+			crypto_random(s->nonce_prefix, sizeof(s->nonce_prefix));
 			s->sign_algo = (enum smb2_sign_algo)conn->signing_algo_id;
 		} else {
 			memcpy(s->keys.signing, s->session_key, 16);
@@ -130,6 +139,10 @@ NTSTATUS smb2_session_setup(struct smb2_call *call)
 	struct smbd_session *s = call->session;
 	bool fresh = false;
 	if (call->session_id == 0) {
+		/* A bound on sessions per connection, so half-done setups
+		 * cannot pile up (each holds an authentication context). */
+		if (conn->n_sessions >= SMBD_MAX_SESSIONS_PER_CONN)
+			return NT_STATUS_INSUFF_SERVER_RESOURCES;
 		s = smbd_session_new(srv, conn);
 		if (s == NULL)
 			return NT_STATUS_INSUFFICIENT_RESOURCES;

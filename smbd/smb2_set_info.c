@@ -44,7 +44,10 @@ static NTSTATUS set_basic(struct smbd_open *o, const uint8_t *buf, size_t len)
 		if ((b.attributes & FILE_ATTRIBUTE_TEMPORARY) && o->is_dir)
 			return NT_STATUS_INVALID_PARAMETER;
 	}
-	uint32_t attrs = b.attributes ? (b.attributes & ~FILE_ATTRIBUTE_NORMAL) : dos.attributes;
+	/* SPARSE_FILE follows FSCTL_SET_SPARSE only, as on Windows. */
+	uint32_t attrs = b.attributes ? (b.attributes & ~(FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_SPARSE_FILE)) |
+					(dos.attributes & FILE_ATTRIBUTE_SPARSE_FILE)
+				      : dos.attributes;
 	if (o->is_dir)
 		attrs |= FILE_ATTRIBUTE_DIRECTORY;
 	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };

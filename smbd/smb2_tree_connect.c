@@ -17,6 +17,7 @@
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
 #include "smbd/tcon.h"
+#include "smbd/transform.h"
 
 #define SMB2_TREE_CONNECT_FLAG_EXTENSION_PRESENT 0x0004
 
@@ -81,10 +82,18 @@ NTSTATUS smb2_tree_connect(struct smb2_call *call)
 		LOG_INFO("%s: user '%s' refused on [%s]", conn->peer, s->user, share->name);
 		return NT_STATUS_ACCESS_DENIED;
 	}
+	bool encrypt = !share->is_ipc && share->cfg->encrypt_required;
+	if (encrypt && !smbd_session_can_encrypt(s)) {
+		/* MS-SMB2 3.3.5.7: a client that cannot encrypt is refused. */
+		LOG_INFO("%s: [%s] requires encryption, which the client did not negotiate", conn->peer,
+			 share->name);
+		return NT_STATUS_ACCESS_DENIED;
+	}
 	struct smbd_tcon *t = smbd_tcon_new(s, share);
 	if (t == NULL)
 		return NT_STATUS_INSUFFICIENT_RESOURCES;
 	t->read_only = share->is_ipc ? false : share->cfg->read_only;
+	t->encrypt = encrypt;
 	t->maximal_access = t->read_only ? SHARE_READ_ACCESS : FILE_ALL_ACCESS;
 	call->out_tree_id = t->id;
 	call->out_tree_set = true;
@@ -95,7 +104,7 @@ NTSTATUS smb2_tree_connect(struct smb2_call *call)
 	wire_put_u8(w, share->is_ipc ? SMB2_SHARE_TYPE_PIPE : SMB2_SHARE_TYPE_DISK);
 	wire_put_u8(w, 0);
 	/* Manual caching, as Windows and Samba default to. */
-	wire_put_u32(w, SMB2_SHAREFLAG_MANUAL_CACHING);
+	wire_put_u32(w, SMB2_SHAREFLAG_MANUAL_CACHING | (encrypt ? SMB2_SHAREFLAG_ENCRYPT_DATA : 0));
 	wire_put_u32(w, 0); /* Capabilities */
 	wire_put_u32(w, t->maximal_access);
 	LOG_DBG("%s: tree %u -> [%s]", conn->peer, t->id, share->name);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "lib/rpc/rpc_server.h"
+#include "smbd/brlock.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
@@ -67,6 +68,10 @@ NTSTATUS smb2_write(struct smb2_call *call)
 	 * file" value included (smbtorture smb2.rw.invalid). */
 	if (offset > INT64_MAX || length > INT64_MAX - offset)
 		return NT_STATUS_INVALID_PARAMETER;
+	/* Byte-range locks are mandatory (MS-FSA 2.1.4.10). */
+	status = smbd_brlock_check_io(o, offset, length, true);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
 	size_t done = 0;
 	status = vfs_pwrite(o->fd, bytes, length, offset, &done);
 	if (!NT_STATUS_IS_OK(status))

@@ -16,6 +16,7 @@ struct smbd_tcon {
 	struct smbd_share *share;
 	uint32_t maximal_access;
 	bool read_only;
+	bool encrypt;            /* requests on this tree must be encrypted */
 };
 
 struct smbd_tcon *smbd_tcon_new(struct smbd_session *s, struct smbd_share *share);

@@ -20,12 +20,12 @@ free_port() {
 	return 1
 }
 
-# porthos_start [extra [global] lines...]: a server with share "test" (rw)
-# and "ro" (read only). Sets SRV_DIR, SRV_PORT, SRV_PID, SHARE_DIR.
+# porthos_start [extra [global] lines...]: a server with shares "test" (rw),
+# "ro" (read only) and "enc" (rw, encryption required). Sets SRV_DIR, SRV_PORT, SRV_PID, SHARE_DIR.
 porthos_start() {
 	SRV_DIR=$(mktemp -d /tmp/porthos-test.XXXXXX)
 	SHARE_DIR="$SRV_DIR/share"
-	mkdir -p "$SHARE_DIR" "$SRV_DIR/ro" "$SRV_DIR/state"
+	mkdir -p "$SHARE_DIR" "$SRV_DIR/ro" "$SRV_DIR/enc" "$SRV_DIR/state"
 	SRV_PORT=$(free_port)
 	{
 		echo "[global]"
@@ -42,6 +42,10 @@ porthos_start() {
 		echo "[ro]"
 		echo "path = $SRV_DIR/ro"
 		echo "read only = yes"
+		echo "[enc]"
+		echo "path = $SRV_DIR/enc"
+		echo "read only = no"
+		echo "smb encrypt = required"
 	} > "$SRV_DIR/porthos.conf"
 	printf '%s\n' "$TEST_PASS" | "$CTL" --passdb "$SRV_DIR/state/passdb" user add "$TEST_USER" \
 		--uid 0 --gid 0 --password-stdin >/dev/null

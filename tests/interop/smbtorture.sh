@@ -14,6 +14,8 @@ suites=(
 	smb2.session.reauth5 smb2.session.reauth6
 	smb2.session.signing-hmac-sha-256 smb2.session.signing-aes-128-cmac
 	smb2.session.signing-aes-128-gmac
+	smb2.session.encryption-aes-128-ccm smb2.session.encryption-aes-128-gcm
+	smb2.session.encryption-aes-256-ccm smb2.session.encryption-aes-256-gcm
 	smb2.create smb2.compound smb2.credits
 )
 [ -n "${TORTURE_SUITES:-}" ] && read -r -a suites <<<"$TORTURE_SUITES"
@@ -27,7 +29,7 @@ results="$SRV_DIR/torture-results"
 : > "$results"
 for suite in "${suites[@]}"; do
 	log="$SRV_DIR/torture-$suite.log"
-	timeout -k 5 300 smbtorture "//127.0.0.1/test" -p "$SRV_PORT" -s "$(smbclient_conf)" \
+	timeout -k 5 180 smbtorture "//127.0.0.1/test" -p "$SRV_PORT" -s "$(smbclient_conf)" \
 		-U "$TEST_USER%$TEST_PASS" --option=torture:progress=no "$suite" >"$log" 2>&1
 	rc=$?
 	# A suite that hangs, crashes or reports nothing is a failure of its own.
