@@ -86,6 +86,15 @@ NTSTATUS smbd_call_open(struct smb2_call *call, uint64_t fid_persistent, uint64_
 	return NT_STATUS_OK;
 }
 
+NTSTATUS smbd_call_open_from(struct smb2_call *call, struct wire_rd *r, struct smbd_open **out)
+{
+	uint64_t fid_persistent = wire_u64(r);
+	uint64_t fid_volatile = wire_u64(r);
+	if (!wire_ok(r))
+		return NT_STATUS_INVALID_PARAMETER;
+	return smbd_call_open(call, fid_persistent, fid_volatile, out);
+}
+
 void smbd_call_set_related_open(struct smb2_call *call, uint64_t fid_persistent, uint64_t fid_volatile)
 {
 	call->req->related_fid_persistent = fid_persistent;

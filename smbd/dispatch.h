@@ -43,6 +43,9 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len);
  */
 NTSTATUS smbd_call_open(struct smb2_call *call, uint64_t fid_persistent, uint64_t fid_volatile,
 			struct smbd_open **out);
+/* Reads a FileId at the cursor and resolves it; INVALID_PARAMETER if the
+ * body (up to and including the FileId) was short. */
+NTSTATUS smbd_call_open_from(struct smb2_call *call, struct wire_rd *r, struct smbd_open **out);
 /* Records the file a related chain continues with (CREATE does this). */
 void smbd_call_set_related_open(struct smb2_call *call, uint64_t fid_persistent, uint64_t fid_volatile);
 /* MS-SMB2 3.3.5.2.5: a multi-credit request must be charged for its payload. */

@@ -162,6 +162,15 @@ void smbd_file_foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_op
 		fn(f->opens[i], arg);
 }
 
+bool smbd_file_delete_pending(struct smbd_server *srv, dev_t dev, ino_t ino)
+{
+	struct smbd_file *f = file_find(srv, dev, ino);
+	for (size_t i = 0; f && i < f->n_opens; i++)
+		if (f->opens[i]->delete_pending)
+			return true;
+	return false;
+}
+
 struct smbd_open *smbd_file_other_open(const struct smbd_open *o)
 {
 	struct smbd_file *f = o->file;
@@ -307,12 +316,12 @@ NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino)
 	return smbd_call_go_async(call, waiter_cancel);
 }
 
-void smbd_oplock_break_level2(struct smbd_open *writer)
+void smbd_oplock_break_level2(struct smbd_open *writer, bool include_self)
 {
 	struct smbd_file *f = writer->file;
 	for (size_t i = 0; f && i < f->n_opens; i++) {
 		struct smbd_open *o = f->opens[i];
-		if (o != writer && o->oplock_level == SMB2_OPLOCK_LEVEL_II) {
+		if ((o != writer || include_self) && o->oplock_level == SMB2_OPLOCK_LEVEL_II) {
 			send_break(o, SMB2_OPLOCK_LEVEL_NONE);
 			o->oplock_level = SMB2_OPLOCK_LEVEL_NONE;
 		}

@@ -30,6 +30,9 @@ void smbd_file_remove_open(struct smbd_open *o);
 /* Calls fn for every open of o's file (o included). fn must not close opens. */
 void smbd_file_foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_open *each, void *arg), void *arg);
 
+/* Whether some open of (dev, ino) has the file marked for deletion. */
+bool smbd_file_delete_pending(struct smbd_server *srv, dev_t dev, ino_t ino);
+
 /* Another open of the same file, or NULL. */
 struct smbd_open *smbd_file_other_open(const struct smbd_open *o);
 
@@ -44,8 +47,9 @@ NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_
 			   uint64_t self_volatile_id, uint8_t *granted);
 /* Parks a CREATE until the breaks on (dev, ino) are resolved, then runs it again. */
 NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino);
-/* A write through 'writer': level II oplocks of the other opens break to none. */
-void smbd_oplock_break_level2(struct smbd_open *writer);
+/* A write through 'writer': level II oplocks of the other opens break to
+ * none; a byte-range lock breaks the locker's own too (smb2.oplock.brl*). */
+void smbd_oplock_break_level2(struct smbd_open *writer, bool include_self);
 /* The client's OPLOCK_BREAK acknowledgment (MS-SMB2 3.3.5.22.1). */
 NTSTATUS smbd_oplock_ack(struct smbd_open *o, uint8_t level, uint8_t *new_level);
 

@@ -80,7 +80,11 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 	struct smbd_open *other = o->delete_on_close ? smbd_file_other_open(o) : NULL;
 	if (other != NULL) {
 		other->delete_on_close = true;
+		other->delete_pending = true;
 		o->delete_on_close = false;
+		/* Watchers of a directory being deleted are told (smb2.notify.rmdir*). */
+		if (o->is_dir)
+			smbd_notify_delete_pending(o->srv, o->dev, o->ino);
 	}
 	if (o->delete_on_close && share->vfs != NULL) {
 		status = o->is_dir ? vfs_rmdir(share->vfs, o->rel_path) : vfs_unlink(share->vfs, o->rel_path);

@@ -38,7 +38,8 @@ struct smbd_open {
 	uint32_t access;         /* granted access mask */
 	uint32_t share_access;
 	uint32_t create_options;
-	bool delete_on_close;
+	bool delete_on_close;    /* delete when this handle closes */
+	bool delete_pending;     /* set through SET_INFO: new opens fail (MS-FSA 2.1.5.1.2) */
 	uint64_t position;       /* FilePositionInformation */
 	bool user_set_change_time; /* this handle set ChangeTime (MS-FSA 2.1.5.14.2) */
 	uint32_t mode;           /* FileModeInformation */

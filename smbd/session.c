@@ -61,16 +61,17 @@ static void destroy_tcon_cb(uint64_t id, void *obj, void *arg)
 
 void smbd_session_destroy(struct smbd_session *s)
 {
-	smbd_cancel_pending(s->srv, s, NULL);
-	/* Trees first, so that their opens see a live session while closing. */
+	/* Trees first, so that their opens see a live session while closing;
+	 * then whatever still waits on the session is cancelled. */
 	idtable_foreach(s->tcons, destroy_tcon_cb, NULL);
+	smbd_cancel_pending(s->srv, s, NULL);
 	talloc_free(s);
 }
 
 void smbd_session_logoff_after_reply(struct smb2_call *call, struct smbd_session *s)
 {
-	smbd_cancel_pending(s->srv, s, NULL);
 	idtable_foreach(s->tcons, destroy_tcon_cb, NULL);
+	smbd_cancel_pending(s->srv, s, NULL);
 	idtable_remove(s->srv->sessions, s->id);
 	s->state = SMBD_SESSION_EXPIRED;
 	talloc_steal(call->req, s);

@@ -14,12 +14,8 @@ NTSTATUS smb2_close(struct smb2_call *call)
 	wire_skip(r, 2);
 	uint16_t flags = wire_u16(r);
 	wire_skip(r, 4);
-	uint64_t fid_p = wire_u64(r);
-	uint64_t fid_v = wire_u64(r);
-	if (!wire_ok(r))
-		return NT_STATUS_INVALID_PARAMETER;
 	struct smbd_open *o;
-	NTSTATUS status = smbd_call_open(call, fid_p, fid_v, &o);
+	NTSTATUS status = smbd_call_open_from(call, r, &o);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 

@@ -18,6 +18,7 @@
 #include "smbd/file_state.h"
 #include "smbd/fileinfo.h"
 #include "smbd/open.h"
+#include "smbd/security_desc.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/share.h"
@@ -45,6 +46,8 @@ struct create_in {
 	char *name;              /* UTF-8, as sent */
 	bool want_mxac;
 	bool want_qfid;
+	const uint8_t *secd;     /* "SecD": a validated self-relative descriptor, in the request */
+	uint32_t secd_len;
 };
 
 /* The create contexts we act on; the rest are ignored (MS-SMB2 3.3.5.9). */
@@ -77,6 +80,13 @@ static NTSTATUS parse_contexts(struct smb2_call *call, uint32_t off, uint32_t le
 			in->want_mxac = true;
 		else if (name_len == 4 && memcmp(tag, "QFid", 4) == 0)
 			in->want_qfid = true;
+		else if (name_len == 4 && memcmp(tag, "SecD", 4) == 0) {
+			struct smbd_sd sd;
+			in->secd = wire_ptr(&data, data_len);
+			in->secd_len = data_len;
+			if (in->secd == NULL || !NT_STATUS_IS_OK(smbd_sd_parse(in->secd, data_len, &sd)))
+				return NT_STATUS_INVALID_PARAMETER;
+		}
 		if (next == 0)
 			return NT_STATUS_OK;
 		pos += next;
@@ -327,6 +337,8 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 	int fd = -1;
 	if (exists) {
 		bool is_dir = S_ISDIR(st.st_mode);
+		if (smbd_file_delete_pending(call->req->conn->srv, st.st_dev, st.st_ino))
+			return NT_STATUS_DELETE_PENDING;
 		if (in->disposition == FILE_CREATE)
 			return NT_STATUS_OBJECT_NAME_COLLISION;
 		if (is_dir && (in->options & FILE_NON_DIRECTORY_FILE))
@@ -409,6 +421,13 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 		attrs |= want_dir ? FILE_ATTRIBUTE_DIRECTORY : FILE_ATTRIBUTE_ARCHIVE;
 		vfs_dos_set(fd, attrs, fscc_nttime_from_timespec(&now));
 		action = FILE_CREATED;
+		/* The SecD context, or what the parent directory passes on (MS-DTYP 2.5.3.4). */
+		status = smbd_security_desc_on_create(vfs, rel, fd, want_dir, in->secd, in->secd_len);
+		if (!NT_STATUS_IS_OK(status)) {
+			close(fd);
+			want_dir ? vfs_rmdir(vfs, rel) : vfs_unlink(vfs, rel);
+			return status;
+		}
 		if (!want_dir && in->oplock_level != SMB2_OPLOCK_LEVEL_LEASE)
 			granted = in->oplock_level;
 	}

@@ -337,7 +337,7 @@ NTSTATUS smb2_ioctl_copychunk(struct smb2_call *call, const struct ioctl_in *in)
 		chunks++;
 	}
 	if (total > 0)
-		smbd_oplock_break_level2(dst);
+		smbd_oplock_break_level2(dst, false);
 	if (NT_STATUS_IS_OK(status) && (dst->create_options & FILE_WRITE_THROUGH))
 		status = vfs_fsync(dst->fd);
 	if (!NT_STATUS_IS_OK(status))
@@ -435,6 +435,6 @@ NTSTATUS smb2_ioctl_duplicate_extents(struct smb2_call *call, const struct ioctl
 			return status;
 	}
 	if (clone_len > 0)
-		smbd_oplock_break_level2(dst);
+		smbd_oplock_break_level2(dst, false);
 	return smb2_ioctl_reply(call, in, NULL, 0, NT_STATUS_OK);
 }

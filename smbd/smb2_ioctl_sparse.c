@@ -291,7 +291,7 @@ NTSTATUS smb2_ioctl_set_zero_data(struct smb2_call *call, const struct ioctl_in 
 			if (!NT_STATUS_IS_OK(status))
 				return status;
 		}
-		smbd_oplock_break_level2(o);
+		smbd_oplock_break_level2(o, false);
 	}
 	return smb2_ioctl_reply(call, in, NULL, 0, NT_STATUS_OK);
 }

@@ -117,7 +117,7 @@ static NTSTATUS do_locks(struct smb2_call *call, struct smbd_open *o, const stru
 	}
 	if (NT_STATUS_IS_OK(status)) {
 		/* MS-FSA 2.1.4.12: a byte-range lock breaks level II oplocks. */
-		smbd_oplock_break_level2(o);
+		smbd_oplock_break_level2(o, true);
 		return status;
 	}
 	smbd_brlock_drop_newest(o, i);

@@ -12,12 +12,8 @@ NTSTATUS smb2_oplock_break(struct smb2_call *call)
 	wire_skip(r, 2);
 	uint8_t level = wire_u8(r);
 	wire_skip(r, 5);
-	uint64_t fid_p = wire_u64(r);
-	uint64_t fid_v = wire_u64(r);
-	if (!wire_ok(r))
-		return NT_STATUS_INVALID_PARAMETER;
 	struct smbd_open *o;
-	NTSTATUS status = smbd_call_open(call, fid_p, fid_v, &o);
+	NTSTATUS status = smbd_call_open_from(call, r, &o);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	uint8_t new_level;
@@ -29,7 +25,7 @@ NTSTATUS smb2_oplock_break(struct smb2_call *call)
 	wire_put_u8(w, new_level);
 	wire_put_u8(w, 0);
 	wire_put_u32(w, 0);
-	wire_put_u64(w, fid_p);
-	wire_put_u64(w, fid_v);
+	wire_put_u64(w, o->persistent_id);
+	wire_put_u64(w, o->volatile_id);
 	return NT_STATUS_OK;
 }

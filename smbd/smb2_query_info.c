@@ -128,18 +128,12 @@ static NTSTATUS query_fs(struct smb2_call *call, struct smbd_open *o, const stru
 /* MS-SMB2 3.3.5.20.3 */
 static NTSTATUS query_security(struct smb2_call *call, struct smbd_open *o, const struct query_info_in *in)
 {
-	if (!(o->access & READ_CONTROL))
-		return NT_STATUS_ACCESS_DENIED;
-	if (in->additional & SECINFO_SACL)
-		return NT_STATUS_PRIVILEGE_NOT_HELD;
-	struct stat st = { 0 };
-	if (o->fd >= 0)
-		vfs_fstat(o->fd, &st);
 	struct wire_wr data;
 	wire_wr_init(&data, call->req, 128);
-	smbd_security_desc_encode(&data, in->additional, st.st_uid, st.st_gid, o->tcon->maximal_access);
-	if (!wire_wr_ok(&data))
-		return NT_STATUS_NO_MEMORY;
+	NTSTATUS status = smbd_security_desc_query(call->req, o->fd, o->access, in->additional,
+						   o->tcon->maximal_access, &data);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
 	if (data.len > in->out_len) {
 		/* MS-SMB2 3.3.5.20.3: the error carries the size needed. */
 		struct wire_wr *w = &call->out;

@@ -116,6 +116,13 @@ static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const str
 		s->signing_required = false;
 	}
 	s->state = SMBD_SESSION_VALID;
+	/* MS-SMB2 3.3.5.5.3: a client reconnecting names its previous session,
+	 * which goes away if it belongs to the same user. */
+	if (in->previous_session_id != 0 && in->previous_session_id != s->id && !s->anonymous) {
+		struct smbd_session *prev = smbd_session_find(conn->srv, in->previous_session_id);
+		if (prev != NULL && prev->user != NULL && strcasecmp(prev->user, s->user) == 0)
+			smbd_session_destroy(prev);
+	}
 	LOG_INFO("%s: session %llx: user '%s'%s", conn->peer, (unsigned long long)s->id,
 		 s->anonymous ? "(anonymous)" : s->user, s->guest ? " as guest" : "");
 	smbd_conn_authenticated(conn);

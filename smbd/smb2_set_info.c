@@ -11,6 +11,7 @@
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/open.h"
+#include "smbd/security_desc.h"
 #include "smbd/server.h"
 #include "smbd/share.h"
 #include "smbd/smb2_handlers.h"
@@ -190,6 +191,7 @@ static NTSTATUS set_delete(struct smbd_open *o, bool delete_pending)
 		}
 	}
 	o->delete_on_close = delete_pending;
+	o->delete_pending = delete_pending;
 	return NT_STATUS_OK;
 }
 
@@ -268,7 +270,7 @@ NTSTATUS smb2_set_info(struct smb2_call *call)
 	uint32_t buf_len = wire_u32(r);
 	uint16_t buf_off = wire_u16(r);
 	wire_skip(r, 2);
-	wire_skip(r, 4); /* AdditionalInformation */
+	uint32_t additional = wire_u32(r);
 	uint64_t fid_p = wire_u64(r);
 	uint64_t fid_v = wire_u64(r);
 	struct wire_rd data;
@@ -291,8 +293,7 @@ NTSTATUS smb2_set_info(struct smb2_call *call)
 		status = NT_STATUS_ACCESS_DENIED; /* volume settings are the admin's */
 		break;
 	case SMB2_0_INFO_SECURITY:
-		/* Descriptors are not stored yet: refusing is honest, accepting would lie. */
-		status = NT_STATUS_NOT_SUPPORTED;
+		status = smbd_security_desc_set(o->fd, o->access, additional, buf, buf_len);
 		break;
 	case SMB2_0_INFO_QUOTA:
 		status = NT_STATUS_NOT_SUPPORTED;

@@ -82,7 +82,7 @@ NTSTATUS smb2_write(struct smb2_call *call)
 			return status;
 	}
 	o->position = offset + done;
-	smbd_oplock_break_level2(o);
+	smbd_oplock_break_level2(o, false);
 	encode(call, (uint32_t)done);
 	return NT_STATUS_OK;
 }
@@ -91,12 +91,8 @@ NTSTATUS smb2_flush(struct smb2_call *call)
 {
 	struct wire_rd *r = &call->in;
 	wire_skip(r, 8);
-	uint64_t fid_p = wire_u64(r);
-	uint64_t fid_v = wire_u64(r);
-	if (!wire_ok(r))
-		return NT_STATUS_INVALID_PARAMETER;
 	struct smbd_open *o;
-	NTSTATUS status = smbd_call_open(call, fid_p, fid_v, &o);
+	NTSTATUS status = smbd_call_open_from(call, r, &o);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	if (!(o->access & (FILE_WRITE_DATA | FILE_APPEND_DATA)))

@@ -51,9 +51,11 @@ static void close_open_cb(uint64_t id, void *obj, void *arg)
 
 void smbd_tcon_destroy(struct smbd_tcon *t)
 {
-	smbd_cancel_pending(t->session->srv, NULL, t);
-	/* Close opens explicitly so delete-on-close is honoured. */
+	/* Close opens explicitly so delete-on-close is honoured; their
+	 * waiters finish as on a close (notify cleanup, lock not granted),
+	 * and what still waits is cancelled. */
 	struct close_arg a = { t };
 	idtable_foreach(t->session->srv->opens, close_open_cb, &a);
+	smbd_cancel_pending(t->session->srv, NULL, t);
 	talloc_free(t);
 }
