@@ -611,11 +611,18 @@ NTSTATUS smbd_sd_inherit(TALLOC_CTX *mem, const struct smbd_sd *parent, bool is_
 NTSTATUS smbd_sd_load(TALLOC_CTX *mem, int fd, struct smbd_sd *out)
 {
 	memset(out, 0, sizeof(*out));
-	size_t cap = 65536; /* the Linux maximum for one xattr value */
+	size_t cap = 1024; /* most descriptors; larger ones cost a second call */
 	uint8_t *buf = talloc_size(mem, cap);
 	if (buf == NULL)
 		return NT_STATUS_NO_MEMORY;
 	ssize_t n = fgetxattr(fd, SD_XATTR_NAME, buf, cap);
+	if (n < 0 && errno == ERANGE) {
+		cap = 65536; /* the Linux maximum for one xattr value */
+		buf = talloc_realloc_size(mem, buf, cap);
+		if (buf == NULL)
+			return NT_STATUS_NO_MEMORY;
+		n = fgetxattr(fd, SD_XATTR_NAME, buf, cap);
+	}
 	if (n < 0) {
 		int err = errno;
 		talloc_free(buf);

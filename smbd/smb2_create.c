@@ -30,6 +30,9 @@
 
 /* MS-SMB2 2.2.13: bits of DesiredAccess that must be zero. */
 #define ACCESS_MASK_RESERVED 0x0CE0FE00u
+/* What CREATE stores of the requested attributes. */
+#define CREATE_KEPT_ATTRIBUTES (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | \
+				FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_TEMPORARY | FILE_ATTRIBUTE_OFFLINE)
 /* MS-FSCC 2.6: attributes a client may set. */
 #define SETTABLE_ATTRIBUTES 0x00007FB7u
 #define WRITE_ACCESS (FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | \
@@ -46,6 +49,9 @@ struct create_in {
 	char *name;              /* UTF-8, as sent */
 	bool want_mxac;
 	bool want_qfid;
+	bool have_alloc_size;
+	uint64_t alloc_size;
+	uint64_t timewarp;       /* "TWrp": a previous version by NT time */
 	const uint8_t *secd;     /* "SecD": a validated self-relative descriptor, in the request */
 	uint32_t secd_len;
 };
@@ -75,8 +81,21 @@ static NTSTATUS parse_contexts(struct smb2_call *call, uint32_t off, uint32_t le
 		    !wire_slice(&c, name_off, name_len, &name) || !wire_slice(&c, data_off, data_len, &data) ||
 		    (uint64_t)name_off + name_len > this_len || (data_len && (uint64_t)data_off + data_len > this_len))
 			return NT_STATUS_INVALID_PARAMETER;
+		/* Windows refuses tags shorter than 4 bytes (smbtorture create.blob). */
+		if (name_len < 4)
+			return NT_STATUS_INVALID_PARAMETER;
 		const uint8_t *tag = wire_ptr(&name, name_len);
-		if (name_len == 4 && memcmp(tag, "MxAc", 4) == 0)
+		if (name_len == 4 && memcmp(tag, "AlSi", 4) == 0) {
+			/* MS-SMB2 2.2.13.2.6: applies when the file is created or overwritten. */
+			in->alloc_size = wire_u64(&data);
+			if (!wire_ok(&data))
+				return NT_STATUS_INVALID_PARAMETER;
+			in->have_alloc_size = true;
+		} else if (name_len == 4 && memcmp(tag, "TWrp", 4) == 0) {
+			in->timewarp = wire_u64(&data);
+			if (!wire_ok(&data))
+				return NT_STATUS_INVALID_PARAMETER;
+		} else if (name_len == 4 && memcmp(tag, "MxAc", 4) == 0)
 			in->want_mxac = true;
 		else if (name_len == 4 && memcmp(tag, "QFid", 4) == 0)
 			in->want_qfid = true;
@@ -121,6 +140,14 @@ static NTSTATUS decode(struct smb2_call *call, struct create_in *in)
 		return NT_STATUS_INVALID_PARAMETER;
 	if (in->desired_access & ACCESS_MASK_RESERVED)
 		return NT_STATUS_ACCESS_DENIED;
+	/* Tree connections, opens by file id and oplock filters are not
+	 * offered (MS-SMB2 3.3.5.9: NOT_SUPPORTED, as smbtorture create.gentest
+	 * sees from Windows). */
+	if (in->options & (FILE_CREATE_TREE_CONNECTION | FILE_OPEN_BY_FILE_ID | FILE_RESERVE_OPFILTER))
+		return NT_STATUS_NOT_SUPPORTED;
+	/* The SACL right needs SeSecurityPrivilege, which no user holds here. */
+	if (in->desired_access & ACCESS_SYSTEM_SECURITY)
+		return NT_STATUS_PRIVILEGE_NOT_HELD;
 	if (in->disposition > FILE_OVERWRITE_IF || (in->file_attributes & ~SETTABLE_ATTRIBUTES) ||
 	    in->share_access > (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE))
 		return NT_STATUS_INVALID_PARAMETER;
@@ -308,6 +335,10 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 	NTSTATUS status = vfs_path_from_smb(call->req, in->name, &rel);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
+	/* A previous version (MS-SMB2 2.2.13.2.7): no snapshot exists to open
+	 * until shadow copies are served, so none is found. */
+	if (in->timewarp != 0)
+		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
 	/* Windows names are case-insensitive: use the spelling on disk. */
 	char *ondisk;
 	bool found;
@@ -416,8 +447,10 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 			return status;
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		/* Windows ignores SPARSE_FILE at create: only FSCTL_SET_SPARSE sets it. */
-		uint32_t attrs = in->file_attributes & ~(FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_SPARSE_FILE);
+		/* Of what a client asks for at create, Windows keeps only these
+		 * (smbtorture create.gentest); SPARSE_FILE comes from
+		 * FSCTL_SET_SPARSE, ENCRYPTED would be a promise not kept. */
+		uint32_t attrs = in->file_attributes & CREATE_KEPT_ATTRIBUTES;
 		attrs |= want_dir ? FILE_ATTRIBUTE_DIRECTORY : FILE_ATTRIBUTE_ARCHIVE;
 		vfs_dos_set(fd, attrs, fscc_nttime_from_timespec(&now));
 		action = FILE_CREATED;
@@ -464,6 +497,18 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 		return NT_STATUS_NO_MEMORY;
 	}
 	o->oplock_level = granted;
+	if (in->have_alloc_size && !o->is_dir && action != FILE_OPENED) {
+		status = vfs_fallocate(o->fd, in->alloc_size);
+		if (!NT_STATUS_IS_OK(status)) {
+			smbd_open_close(o);
+			return status;
+		}
+		status = smbd_open_fileinfo(o, &fi);
+		if (!NT_STATUS_IS_OK(status)) {
+			smbd_open_close(o);
+			return status;
+		}
+	}
 	smbd_call_set_related_open(call, o->persistent_id, o->volatile_id);
 	LOG_DBG("create '%s' -> %s action %u", in->name, rel, action);
 	return encode(call, in, o, &fi, action);

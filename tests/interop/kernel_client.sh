@@ -8,7 +8,8 @@
 #
 # Required cases: vers=3.1.1 and vers=3.0, each unsigned (the kernel's
 # default against a server that does not require signing) and with the
-# "sign" mount option. Informational (reported, never failing the test):
+# "sign" mount option, and vers=3.1.1 with "seal" (SMB3 encryption).
+# Informational (reported, never failing the test):
 # vers=2.1.
 #
 # Env: KC_CASES overrides the case list (see tests/vm/guest-cifs-suite.sh);
@@ -23,7 +24,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 export PORTHOS_BUILD=${PORTHOS_BUILD:-$top/build}
 . "$top/tests/interop/lib.sh"
 
-CASES=${KC_CASES:-"3.1.1 3.0 3.1.1:sign 3.0:sign ?2.1"}
+CASES=${KC_CASES:-"3.1.1 3.0 3.1.1:sign 3.0:sign 3.1.1:seal ?2.1"}
 export PORTHOS_LOG_LEVEL=${PORTHOS_LOG_LEVEL:-debug}
 
 [ "$(id -u)" = 0 ] || fail "kernel_client needs root (qemu guest, apt)"
@@ -81,6 +82,12 @@ for c in $CASES; do
 	case $c in \?*) continue ;; esac
 	grep -qF "CIFS-CASE PASS $c (" "$SRV_DIR/guest.log" || fail "case $c did not pass"
 done
+# A sealed mount must really be encrypted: the client's DebugData for that
+# case marks the tree "encrypted" (the case's section runs to the next one).
+if grep -q 'seal' <<<"$CASES"; then
+	awk '/^######## case .*opts=seal/ {on=1; next} /^######## case/ {on=0} on' "$SRV_DIR/guest.log" |
+		grep -q 'type: DISK.* encrypted' || fail "the sealed mount's tree is not marked encrypted"
+fi
 # Every case deletes what it made: the share must be empty again.
 left=$(ls -A "$SHARE_DIR")
 [ -z "$left" ] || fail "left on the share: $left"
