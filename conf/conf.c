@@ -40,7 +40,7 @@ enum conf_param_id {
 	P_NETBIOS_NAME, P_WORKGROUP, P_SERVER_STRING, P_LISTEN, P_SMB_PORT,
 	P_PASSDB, P_STATE_DIR, P_LOG_LEVEL, P_LOG_SYSLOG, P_MAX_PDU,
 	P_IDLE_TIMEOUT, P_AUTH_TIMEOUT, P_SIGNING, P_MIN_PROTOCOL,
-	P_MAX_PROTOCOL, P_GUID_FILE, P_ANONYMOUS,
+	P_MAX_PROTOCOL, P_GUID_FILE, P_ANONYMOUS, P_LOGON_DELAY,
 	P_PATH, P_COMMENT, P_READ_ONLY, P_WRITEABLE, P_GUEST_OK, P_BROWSEABLE,
 	P_CA, P_SMB_ENCRYPT, P_ENCRYPT_DATA, P_VALID_USERS,
 };
@@ -73,6 +73,7 @@ static const struct conf_param conf_params[] = {
 	{ "max protocol", P_MAX_PROTOCOL, SCOPE_GLOBAL },
 	{ "server guid file", P_GUID_FILE, SCOPE_GLOBAL },
 	{ "allow anonymous", P_ANONYMOUS, SCOPE_GLOBAL },
+	{ "max logon delay", P_LOGON_DELAY, SCOPE_GLOBAL },
 	{ "path", P_PATH, SCOPE_SHARE },
 	{ "comment", P_COMMENT, SCOPE_SHARE },
 	{ "read only", P_READ_ONLY, SCOPE_BOTH },
@@ -691,6 +692,7 @@ struct porthos_config *conf_default(TALLOC_CTX *mem)
 	c->max_pdu = DEF_MAX_PDU;
 	c->idle_timeout_s = 900;
 	c->auth_timeout_s = 60;
+	c->max_logon_delay_s = 8;
 	c->signing_required = false;
 	c->min_protocol = CONF_SMB2_02;
 	c->max_protocol = CONF_SMB3_11;
@@ -966,6 +968,13 @@ static void conf_set_global(struct conf_parser *p, int line, const char *key,
 			return;
 		}
 		c->log_syslog = b;
+		return;
+	case P_LOGON_DELAY:
+		if (!conf_parse_range(v, 0, 60, &n)) {
+			conf_bad_value(p, line, key, v, "seconds from 0 to 60");
+			return;
+		}
+		c->max_logon_delay_s = (uint32_t)n;
 		return;
 	case P_ANONYMOUS:
 		if (!conf_parse_bool(v, &b)) {

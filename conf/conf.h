@@ -68,6 +68,7 @@ struct porthos_config {
 	uint32_t max_pdu;      /* "max pdu size", default 8454144 (8 MiB data + 256 KiB headroom) */
 	uint32_t idle_timeout_s;    /* "idle timeout", default 900 (0 = never) */
 	uint32_t auth_timeout_s;    /* "auth timeout", default 60: session setup must finish within it */
+	uint32_t max_logon_delay_s; /* "max logon delay": ceiling of the per-address back-off after failed logons; 0 = off; default 8 */
 	bool allow_anonymous;  /* "allow anonymous": null sessions (they reach only guest-ok shares); default no */
 	bool signing_required; /* "server signing": true only for required/mandatory; default auto (false) */
 	uint16_t min_protocol, max_protocol; /* "server min/max protocol"; defaults 0x0202 and 0x0311 */

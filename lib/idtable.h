@@ -24,7 +24,8 @@ void *idtable_find(const struct idtable *t, uint64_t id);
 /* Removes id; returns the object that was there, or NULL. */
 void *idtable_remove(struct idtable *t, uint64_t id);
 size_t idtable_count(const struct idtable *t);
-/* Calls fn for every entry; fn may remove the current entry only. */
+/* Calls fn for every entry present at the start; fn may add or remove entries
+ * (removed ones are not visited, added ones may not be). */
 void idtable_foreach(struct idtable *t, void (*fn)(uint64_t id, void *obj, void *arg), void *arg);
 
 #endif

@@ -47,7 +47,7 @@ bool smbd_credits_consume(struct smbd_credits *c, uint64_t mid, uint16_t charge)
 	return true;
 }
 
-uint16_t smbd_credits_grant(struct smbd_credits *c, uint16_t requested, uint16_t charge)
+uint16_t smbd_credits_grant(struct smbd_credits *c, uint16_t requested)
 {
 	uint32_t held = c->window - c->used;
 	uint32_t want = requested;
@@ -63,6 +63,5 @@ uint16_t smbd_credits_grant(struct smbd_credits *c, uint16_t requested, uint16_t
 	if (held == 0 && want == 0 && c->window < SMBD_CREDITS_WINDOW)
 		want = 1;
 	c->window += want;
-	(void)charge;
 	return (uint16_t)want;
 }

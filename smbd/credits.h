@@ -27,10 +27,9 @@ void smbd_credits_init(struct smbd_credits *c);
 /* Checks that [mid, mid+charge) is inside the window and unused, then uses it. */
 bool smbd_credits_consume(struct smbd_credits *c, uint64_t mid, uint16_t charge);
 /*
- * How many credits to grant for a request that asked for 'requested' and
- * was charged 'charge'; adds them to the window. Never leaves the client
- * with zero credits.
+ * How many credits to grant for a request that asked for 'requested'; adds
+ * them to the window. Never leaves the client with zero credits.
  */
-uint16_t smbd_credits_grant(struct smbd_credits *c, uint16_t requested, uint16_t charge);
+uint16_t smbd_credits_grant(struct smbd_credits *c, uint16_t requested);
 
 #endif

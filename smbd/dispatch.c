@@ -338,7 +338,7 @@ static bool append_reply(struct smb2_call *call, struct iovec *iov, int *niov, u
 	/* Credits go out once: with the interim reply if there is one. */
 	uint16_t credits = 0;
 	if (!call->interim_sent)
-		credits = smbd_credits_grant(&conn->credits, call->credit_request, call->credit_charge);
+		credits = smbd_credits_grant(&conn->credits, call->credit_request);
 	if (interim || call->interim_sent)
 		call->flags |= SMB2_FLAGS_ASYNC_COMMAND;
 	write_reply_header(call, h, credits);
@@ -474,10 +474,12 @@ static void process_calls(struct smbd_req *req)
 			return;
 		}
 		if (NT_STATUS_EQUAL(call->status, NT_STATUS_PENDING)) {
-			/* Replies so far, with the interim one for this element. */
+			/* Replies so far, with the interim one for this element
+			 * unless it is held quietly. */
 			call->async_id = conn->next_async_id++;
-			send_replies(req, req->reply_from, i + 1);
-			req->reply_from = i + 1;
+			size_t upto = call->quiet ? i : i + 1;
+			send_replies(req, req->reply_from, upto);
+			req->reply_from = upto;
 			req->pending = call;
 			req->next_call = i + 1;
 			return;
@@ -485,6 +487,12 @@ static void process_calls(struct smbd_req *req)
 	}
 	send_replies(req, req->reply_from, req->n_calls);
 	talloc_free(req);
+}
+
+NTSTATUS smbd_call_hold(struct smb2_call *call, void (*cancel_fn)(struct smb2_call *call))
+{
+	call->quiet = true;
+	return smbd_call_go_async(call, cancel_fn);
 }
 
 bool smbd_call_async_allowed(const struct smb2_call *call)

@@ -24,6 +24,9 @@ struct smbd_conn;
  * after which the call and its request may be gone.
  */
 NTSTATUS smbd_call_go_async(struct smb2_call *call, void (*cancel_fn)(struct smb2_call *call));
+/* As smbd_call_go_async, without the interim reply: for short waits the
+ * client should not see as asynchronous (a held logon failure). */
+NTSTATUS smbd_call_hold(struct smb2_call *call, void (*cancel_fn)(struct smb2_call *call));
 /* Whether an operation that only ever waits (CHANGE_NOTIFY) may go async here. */
 bool smbd_call_async_allowed(const struct smb2_call *call);
 void smbd_call_async_done(struct smb2_call *call, NTSTATUS status);

@@ -64,6 +64,7 @@ struct smb2_call {
 	void (*cancel_fn)(struct smb2_call *call);
 	void *async_state;
 	bool interim_sent;
+	bool quiet;              /* waiting without an interim reply */
 	bool async_done;
 };
 

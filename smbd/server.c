@@ -18,6 +18,7 @@
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/ioctl.h"
+#include "smbd/logon_backoff.h"
 #include "smbd/share.h"
 #include "smbd/transport_tcp.h"
 #include "smbd/vfs.h"
@@ -82,7 +83,8 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 	srv->sessions = idtable_new(srv, UINT64_MAX - 1);
 	srv->opens = idtable_new(srv, UINT64_MAX - 1);
 	srv->conns = idtable_new(srv, UINT64_MAX - 1);
-	if (srv->sessions == NULL || srv->opens == NULL || srv->conns == NULL)
+	srv->backoff = smbd_backoff_new(srv, cfg->max_logon_delay_s * 1000);
+	if (srv->sessions == NULL || srv->opens == NULL || srv->conns == NULL || srv->backoff == NULL)
 		goto fail;
 
 	struct timespec now;

@@ -17,6 +17,7 @@ struct smbd_conn;
 struct smbd_share;
 struct idtable;
 struct file_table;
+struct smbd_backoff;
 struct smbd_notify_ctx;
 
 struct smbd_server {
@@ -30,6 +31,7 @@ struct smbd_server {
 	struct idtable *opens;    /* volatile file id -> struct smbd_open */
 	struct idtable *conns;    /* connection id -> struct smbd_conn */
 
+	struct smbd_backoff *backoff;  /* failed logons per address */
 	struct file_table *files;  /* (dev, ino) -> struct smbd_file, file_state.c */
 	struct smbd_notify_ctx *notify; /* the inotify fd, notify.c; made on first use */
 

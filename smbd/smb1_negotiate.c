@@ -59,7 +59,7 @@ void smb1_negotiate(struct smbd_conn *conn, const uint8_t *pdu, size_t len)
 
 	/* Message id 0 is used by this exchange (MS-SMB2 3.3.5.3.1). */
 	smbd_credits_consume(&conn->credits, 0, 1);
-	uint16_t credits = smbd_credits_grant(&conn->credits, 1, 1);
+	uint16_t credits = smbd_credits_grant(&conn->credits, 1);
 
 	struct wire_wr w;
 	wire_wr_init(&w, conn, 256);

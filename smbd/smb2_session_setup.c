@@ -3,8 +3,10 @@
  */
 #include "config.h"
 
+#include <event2/event.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <talloc.h>
 
 #include "conf/conf.h"
@@ -15,6 +17,8 @@
 #include "lib/crypto/smb2_preauth.h"
 #include "lib/log.h"
 #include "smbd/conn.h"
+#include "smbd/logon_backoff.h"
+#include "smbd/transport.h"
 #include "smbd/dispatch.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -129,6 +133,66 @@ static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const str
 	return NT_STATUS_OK;
 }
 
+/* The held reply of a failed logon (logon_backoff.h). */
+struct held_failure {
+	struct smb2_call *call;
+	struct event *timer;
+	NTSTATUS status;
+};
+
+static int held_failure_destructor(struct held_failure *h)
+{
+	event_free(h->timer);
+	return 0;
+}
+
+static void held_failure_release(evutil_socket_t fd, short what, void *arg)
+{
+	struct held_failure *h = arg;
+	struct smb2_call *call = h->call;
+	NTSTATUS status = h->status;
+	call->async_state = NULL;
+	talloc_free(h);
+	smbd_call_async_done(call, status);
+}
+
+static void held_failure_cancel(struct smb2_call *call)
+{
+	TALLOC_FREE(call->async_state);
+	smbd_call_async_done(call, NT_STATUS_CANCELLED);
+}
+
+static NTSTATUS hold_failure(struct smb2_call *call, NTSTATUS status)
+{
+	struct smbd_conn *conn = call->req->conn;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* Only what a password guess yields counts; malformed tokens do not. */
+	if (!NT_STATUS_EQUAL(status, NT_STATUS_LOGON_FAILURE) && !NT_STATUS_EQUAL(status, NT_STATUS_WRONG_PASSWORD) &&
+	    !NT_STATUS_EQUAL(status, NT_STATUS_ACCOUNT_DISABLED))
+		return status;
+	uint32_t ms = smbd_backoff_failure(conn->srv->backoff, conn->transport->addr, now.tv_sec);
+	if (ms == 0)
+		return status;
+	struct held_failure *h = talloc_zero(call->req, struct held_failure);
+	if (h == NULL)
+		return status;
+	h->timer = evtimer_new(conn->srv->ev, held_failure_release, h);
+	if (h->timer == NULL) {
+		talloc_free(h);
+		return status;
+	}
+	talloc_set_destructor(h, held_failure_destructor);
+	h->call = call;
+	h->status = status;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	evtimer_add(h->timer, &tv);
+	call->async_state = h;
+	LOG_WARN("%s: repeated logon failures: answering in %u ms", conn->peer, ms);
+	/* Held quietly: no interim reply, the client just waits. */
+	return smbd_call_hold(call, held_failure_cancel);
+}
+
 NTSTATUS smb2_session_setup(struct smb2_call *call)
 {
 	struct smbd_conn *conn = call->req->conn;
@@ -189,13 +253,14 @@ NTSTATUS smb2_session_setup(struct smb2_call *call)
 		status = finish(call, s, &in, &session_flags);
 	TALLOC_FREE(s->auth);
 	if (!NT_STATUS_IS_OK(status)) {
-		LOG_INFO("%s: session setup failed: %s", conn->peer, nt_errstr(status));
+		LOG_WARN("%s: session setup failed: %s", conn->peer, nt_errstr(status));
 		/* A failed re-authentication ends the session too, as on Windows
 		 * (smbtorture smb2.session.reauth6). */
 		smbd_session_destroy(s);
 		call->session = NULL;
-		return status;
+		return hold_failure(call, status);
 	}
+	smbd_backoff_success(srv->backoff, conn->transport->addr);
 	encode(call, session_flags, token, token_len);
 	return status;
 }

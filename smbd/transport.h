@@ -30,6 +30,7 @@ struct smbd_transport {
 	const struct smbd_transport_ops *ops;
 	struct smbd_conn *conn;
 	char peer[64];  /* "addr:port" for logs */
+	char addr[64];  /* the peer's address alone, for per-address policy */
 	char local[64];
 	uint32_t max_pdu;
 };

@@ -49,6 +49,14 @@ static void sockaddr_to_str(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
+static void sockaddr_to_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *a = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+						  : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+	if (inet_ntop(sa->sa_family, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "unknown");
+}
+
 static int tcp_send_pdu(struct smbd_transport *t, const struct iovec *iov, int iovcnt)
 {
 	struct tcp_transport *tt = (struct tcp_transport *)t;
@@ -192,6 +200,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	tt->base.ops = &tcp_ops;
 	tt->base.max_pdu = srv->cfg->max_pdu;
 	sockaddr_to_str(sa, tt->base.peer, sizeof(tt->base.peer));
+	sockaddr_to_addr(sa, tt->base.addr, sizeof(tt->base.addr));
 	struct sockaddr_storage ls;
 	socklen_t lslen = sizeof(ls);
 	if (getsockname(fd, (struct sockaddr *)&ls, &lslen) == 0)
@@ -204,6 +213,9 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	talloc_steal(conn, tt);
+	/* libevent writes 16 KiB per loop turn by default: a 1 MiB READ reply
+	 * would take 64 turns (docs/PERFORMANCE.md). */
+	bufferevent_set_max_single_write(tt->bev, 4 * 1024 * 1024);
 	bufferevent_setcb(tt->bev, tcp_read_cb, NULL, tcp_event_cb, tt);
 	bufferevent_setwatermark(tt->bev, EV_READ, 4, 0);
 	bufferevent_enable(tt->bev, EV_READ | EV_WRITE);

@@ -5,11 +5,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "lib/idtable.h"
 #include "smbd/credits.h"
+#include "smbd/logon_backoff.h"
 
 static void test_idtable_add_find_remove(void **state)
 {
@@ -88,7 +90,7 @@ static void test_credits_window(void **state)
 	assert_false(smbd_credits_consume(&c, 1, 1));
 	assert_true(smbd_credits_consume(&c, 0, 1));
 	assert_false(smbd_credits_consume(&c, 0, 1)); /* no replay */
-	assert_int_equal(smbd_credits_grant(&c, 10, 1), 10);
+	assert_int_equal(smbd_credits_grant(&c, 10), 10);
 	/* Out of order inside the window is fine, once each. */
 	assert_true(smbd_credits_consume(&c, 5, 1));
 	assert_false(smbd_credits_consume(&c, 5, 1));
@@ -104,7 +106,7 @@ static void test_credits_never_zero(void **state)
 	smbd_credits_init(&c);
 	assert_true(smbd_credits_consume(&c, 0, 1));
 	/* A client asking for nothing still gets one credit back. */
-	assert_int_equal(smbd_credits_grant(&c, 0, 1), 1);
+	assert_int_equal(smbd_credits_grant(&c, 0), 1);
 	assert_true(smbd_credits_consume(&c, 1, 1));
 }
 
@@ -114,12 +116,68 @@ static void test_credits_capped(void **state)
 	smbd_credits_init(&c);
 	uint32_t total = 1;
 	for (int i = 0; i < 10; i++)
-		total += smbd_credits_grant(&c, 65535, 1);
+		total += smbd_credits_grant(&c, 65535);
 	/* Exactly the maximum: smbtorture's credits tests expect 8192. */
 	assert_int_equal(total, SMBD_CREDITS_MAX);
 	/* Ids far beyond the window are refused, not wrapped into it. */
 	assert_false(smbd_credits_consume(&c, SMBD_CREDITS_WINDOW + 5, 1));
 	assert_false(smbd_credits_consume(&c, UINT64_MAX, 1));
+}
+
+static void test_backoff_doubles_to_ceiling(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct smbd_backoff *b = smbd_backoff_new(mem, 4000);
+	for (int i = 0; i < SMBD_BACKOFF_FREE_FAILURES; i++)
+		assert_int_equal(smbd_backoff_failure(b, "192.0.2.1", 100), 0);
+	assert_int_equal(smbd_backoff_failure(b, "192.0.2.1", 100), 500);
+	assert_int_equal(smbd_backoff_failure(b, "192.0.2.1", 100), 1000);
+	assert_int_equal(smbd_backoff_failure(b, "192.0.2.1", 100), 2000);
+	assert_int_equal(smbd_backoff_failure(b, "192.0.2.1", 100), 4000);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(smbd_backoff_failure(b, "192.0.2.1", 100), 4000);
+	/* Another address is not affected. */
+	assert_int_equal(smbd_backoff_failure(b, "192.0.2.2", 100), 0);
+	talloc_free(mem);
+}
+
+static void test_backoff_forgiven(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct smbd_backoff *b = smbd_backoff_new(mem, 8000);
+	for (int i = 0; i < 10; i++)
+		smbd_backoff_failure(b, "a", 100);
+	/* A success from the address forgets it... */
+	smbd_backoff_success(b, "a");
+	assert_int_equal(smbd_backoff_failure(b, "a", 101), 0);
+	for (int i = 0; i < 10; i++)
+		smbd_backoff_failure(b, "a", 102);
+	/* ...and so does a long quiet period. */
+	assert_int_equal(smbd_backoff_failure(b, "a", 102 + SMBD_BACKOFF_FORGET_S + 1), 0);
+	/* Off: never a delay. */
+	struct smbd_backoff *off = smbd_backoff_new(mem, 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(smbd_backoff_failure(off, "a", 100), 0);
+	talloc_free(mem);
+}
+
+static void test_backoff_table_bounded(void **state)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct smbd_backoff *b = smbd_backoff_new(mem, 8000);
+	char addr[32];
+	/* Many more addresses than remembered: memory stays fixed, the oldest go. */
+	for (int i = 0; i < 3 * SMBD_BACKOFF_ADDRESSES; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		smbd_backoff_failure(b, addr, i);
+	}
+	size_t before = talloc_total_size(b);
+	for (int i = 0; i < SMBD_BACKOFF_ADDRESSES; i++) {
+		snprintf(addr, sizeof(addr), "11.0.%d.%d", (i >> 8) & 255, i & 255);
+		smbd_backoff_failure(b, addr, 1000000 + i);
+	}
+	assert_int_equal(talloc_total_size(b), before);
+	talloc_free(mem);
 }
 
 int main(void)
@@ -132,6 +190,9 @@ int main(void)
 		cmocka_unit_test(test_credits_window),
 		cmocka_unit_test(test_credits_never_zero),
 		cmocka_unit_test(test_credits_capped),
+		cmocka_unit_test(test_backoff_doubles_to_ceiling),
+		cmocka_unit_test(test_backoff_forgiven),
+		cmocka_unit_test(test_backoff_table_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
