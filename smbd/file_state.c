@@ -162,6 +162,42 @@ void smbd_file_foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_op
 		fn(f->opens[i], arg);
 }
 
+/* Only these rights take part in sharing (MS-FSA 2.1.5.1.2.1); an open for
+ * attributes alone never conflicts. */
+#define SHARE_READ_RIGHTS (FILE_READ_DATA | FILE_EXECUTE)
+#define SHARE_WRITE_RIGHTS (FILE_WRITE_DATA | FILE_APPEND_DATA)
+
+static bool lets_in(uint32_t access, uint32_t share_access_of_other)
+{
+	if ((access & SHARE_READ_RIGHTS) && !(share_access_of_other & FILE_SHARE_READ))
+		return false;
+	if ((access & SHARE_WRITE_RIGHTS) && !(share_access_of_other & FILE_SHARE_WRITE))
+		return false;
+	if ((access & DELETE_ACCESS) && !(share_access_of_other & FILE_SHARE_DELETE))
+		return false;
+	return true;
+}
+
+NTSTATUS smbd_share_mode_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access,
+			       uint32_t share_access)
+{
+	const uint32_t sharing_rights = SHARE_READ_RIGHTS | SHARE_WRITE_RIGHTS | DELETE_ACCESS;
+	/* An open without data or delete rights (a "stat open") takes no part
+	 * in sharing, either way (smbtorture smb2.sharemode.bug14375). */
+	if (!(access & sharing_rights))
+		return NT_STATUS_OK;
+	struct smbd_file *f = file_find(srv, dev, ino);
+	for (size_t i = 0; f && i < f->n_opens; i++) {
+		const struct smbd_open *o = f->opens[i];
+		if (o->pipe != NULL || !(o->access & sharing_rights))
+			continue;
+		/* Each must allow what the other asked for. */
+		if (!lets_in(access, o->share_access) || !lets_in(o->access, share_access))
+			return NT_STATUS_SHARING_VIOLATION;
+	}
+	return NT_STATUS_OK;
+}
+
 bool smbd_file_delete_pending(struct smbd_server *srv, dev_t dev, ino_t ino)
 {
 	struct smbd_file *f = file_find(srv, dev, ino);

@@ -30,6 +30,14 @@ void smbd_file_remove_open(struct smbd_open *o);
 /* Calls fn for every open of o's file (o included). fn must not close opens. */
 void smbd_file_foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_open *each, void *arg), void *arg);
 
+/*
+ * MS-FSA 2.1.5.1.2 share-mode check: a new open of (dev, ino) asking for
+ * 'access' and granting 'share_access' to others. SHARING_VIOLATION when
+ * it and an existing open do not let each other in.
+ */
+NTSTATUS smbd_share_mode_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access,
+			       uint32_t share_access);
+
 /* Whether some open of (dev, ino) has the file marked for deletion. */
 bool smbd_file_delete_pending(struct smbd_server *srv, dev_t dev, ino_t ino);
 

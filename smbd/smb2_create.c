@@ -403,6 +403,11 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 			if (!NT_STATUS_IS_OK(status))
 				return status;
 		}
+		/* After any oplock break, so a holder that closed on the break
+		 * no longer stands in the way (MS-FSA 2.1.5.1.2). */
+		status = smbd_share_mode_check(call->req->conn->srv, st.st_dev, st.st_ino, access, in->share_access);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
 		int flags = O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 		if (is_dir)
 			flags |= O_RDONLY | O_DIRECTORY;

@@ -16,7 +16,7 @@ suites=(
 	smb2.session.signing-aes-128-gmac
 	smb2.session.encryption-aes-128-ccm smb2.session.encryption-aes-128-gcm
 	smb2.session.encryption-aes-256-ccm smb2.session.encryption-aes-256-gcm
-	smb2.create smb2.compound smb2.credits smb2.lock
+	smb2.create smb2.compound smb2.credits smb2.lock smb2.sharemode
 	# smb2.notify test by test: "mask" sleeps for 100 s and "rec" is a
 	# known failure on Samba too (it expects no MODIFIED after renames,
 	# which "mask-change" requires).
