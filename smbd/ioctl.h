@@ -34,6 +34,12 @@ struct ioctl_in {
  * the input is never echoed back. Returns status (or NO_MEMORY): an error
  * status with a body is sent with that body, as copychunk needs.
  */
+struct smbd_open;
+
+/* The open an FSCTL names, which must be a file or directory with an fd:
+ * a pipe gets INVALID_DEVICE_REQUEST, as Windows answers. */
+NTSTATUS smb2_ioctl_file_open(struct smb2_call *call, const struct ioctl_in *in, struct smbd_open **out);
+
 NTSTATUS smb2_ioctl_reply(struct smb2_call *call, const struct ioctl_in *in, const uint8_t *out, size_t out_len,
 			  NTSTATUS status);
 

@@ -96,11 +96,9 @@ static NTSTATUS pipe_transceive(struct smb2_call *call, const struct ioctl_in *i
 static NTSTATUS object_id(struct smb2_call *call, const struct ioctl_in *in)
 {
 	struct smbd_open *o;
-	NTSTATUS status = smbd_call_open(call, in->fid_p, in->fid_v, &o);
+	NTSTATUS status = smb2_ioctl_file_open(call, in, &o);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	if (o->pipe != NULL)
-		return NT_STATUS_INVALID_DEVICE_REQUEST;
 	if (in->max_output < 64)
 		return NT_STATUS_BUFFER_TOO_SMALL;
 	uint8_t out[64] = { 0 };
@@ -109,6 +107,16 @@ static NTSTATUS object_id(struct smb2_call *call, const struct ioctl_in *in)
 	memcpy(out + 16, call->req->conn->srv->server_guid, 16); /* BirthVolumeId */
 	memcpy(out + 32, out, 16);                                /* BirthObjectId */
 	return smb2_ioctl_reply(call, in, out, sizeof(out), NT_STATUS_OK);
+}
+
+NTSTATUS smb2_ioctl_file_open(struct smb2_call *call, const struct ioctl_in *in, struct smbd_open **out)
+{
+	NTSTATUS status = smbd_call_open(call, in->fid_p, in->fid_v, out);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if ((*out)->pipe != NULL || (*out)->fd < 0)
+		return NT_STATUS_INVALID_DEVICE_REQUEST;
+	return NT_STATUS_OK;
 }
 
 NTSTATUS smb2_ioctl(struct smb2_call *call)

@@ -226,11 +226,9 @@ static struct smbd_open *find_by_resume_key(struct smbd_server *srv, const uint8
 NTSTATUS smb2_ioctl_request_resume_key(struct smb2_call *call, const struct ioctl_in *in)
 {
 	struct smbd_open *o;
-	NTSTATUS status = smbd_call_open(call, in->fid_p, in->fid_v, &o);
+	NTSTATUS status = smb2_ioctl_file_open(call, in, &o);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	if (o->pipe != NULL || o->fd < 0)
-		return NT_STATUS_INVALID_DEVICE_REQUEST;
 	/* MS-SMB2 3.3.5.15.5 */
 	if (in->max_output < RESUME_KEY_RSP_SIZE)
 		return NT_STATUS_INVALID_PARAMETER;
@@ -266,11 +264,9 @@ static bool ranges_overlap(uint64_t a, uint64_t b, uint64_t n)
 NTSTATUS smb2_ioctl_copychunk(struct smb2_call *call, const struct ioctl_in *in)
 {
 	struct smbd_open *dst;
-	NTSTATUS status = smbd_call_open(call, in->fid_p, in->fid_v, &dst);
+	NTSTATUS status = smb2_ioctl_file_open(call, in, &dst);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	if (dst->pipe != NULL || dst->fd < 0)
-		return NT_STATUS_INVALID_DEVICE_REQUEST;
 	/* MS-SMB2 3.3.5.15.6: without room for the response, no response. */
 	if (in->max_output < COPYCHUNK_RSP_SIZE)
 		return NT_STATUS_INVALID_PARAMETER;
@@ -351,11 +347,9 @@ NTSTATUS smb2_ioctl_copychunk(struct smb2_call *call, const struct ioctl_in *in)
 NTSTATUS smb2_ioctl_duplicate_extents(struct smb2_call *call, const struct ioctl_in *in)
 {
 	struct smbd_open *dst;
-	NTSTATUS status = smbd_call_open(call, in->fid_p, in->fid_v, &dst);
+	NTSTATUS status = smb2_ioctl_file_open(call, in, &dst);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	if (dst->pipe != NULL || dst->fd < 0)
-		return NT_STATUS_INVALID_DEVICE_REQUEST;
 	/* Only where FILE_SUPPORTS_BLOCK_REFCOUNTING is advertised. */
 	if (!dst->tcon->share->can_reflink)
 		return NT_STATUS_NOT_SUPPORTED;

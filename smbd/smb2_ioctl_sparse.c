@@ -192,11 +192,9 @@ NTSTATUS fsctl_decode_allocated_range(const uint8_t *buf, size_t len, struct fsc
 /* The open of a sparse FSCTL: a data file (not a pipe, not a directory). */
 static NTSTATUS data_file_open(struct smb2_call *call, const struct ioctl_in *in, struct smbd_open **out)
 {
-	NTSTATUS status = smbd_call_open(call, in->fid_p, in->fid_v, out);
+	NTSTATUS status = smb2_ioctl_file_open(call, in, out);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	if ((*out)->pipe != NULL || (*out)->fd < 0)
-		return NT_STATUS_INVALID_DEVICE_REQUEST;
 	/* Windows answers INVALID_PARAMETER for directories (smbtorture
 	 * smb2.ioctl.sparse_dir_flag, 2008 and 2012 alike). */
 	if ((*out)->is_dir)

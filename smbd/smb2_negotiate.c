@@ -154,6 +154,15 @@ static void put_context(struct wire_wr *w, uint16_t type, const uint8_t *data, u
 	wire_put_bytes(w, data, len);
 }
 
+/* A context that answers with the one algorithm chosen: count 1, then its id. */
+static void put_choice_context(struct wire_wr *w, uint16_t type, uint16_t id)
+{
+	uint8_t data[4];
+	put_le16(data, 1);
+	put_le16(data + 2, id);
+	put_context(w, type, data, sizeof(data));
+}
+
 /*
  * The response body. 'w' starts at the end of the 64-byte header, so a body
  * offset X is header offset 64 + X; alignment is relative to the header.
@@ -249,19 +258,13 @@ NTSTATUS smb2_negotiate(struct smb2_call *call)
 		n_out_ctx++;
 		conn->signing_algo_id = SMB2_SIGN_AES_CMAC;
 		if (ctx.have_signing) {
-			uint8_t sc[4];
-			put_le16(sc, 1);
-			put_le16(sc + 2, ctx.signing_algo);
-			put_context(&ctxw, SMB2_SIGNING_CAPABILITIES, sc, sizeof(sc));
+			put_choice_context(&ctxw, SMB2_SIGNING_CAPABILITIES, ctx.signing_algo);
 			n_out_ctx++;
 			conn->signing_algo_id = ctx.signing_algo;
 		}
 		if (ctx.have_encryption) {
 			/* MS-SMB2 3.3.5.4: one cipher, or 0 when none is in common. */
-			uint8_t ec[4];
-			put_le16(ec, 1);
-			put_le16(ec + 2, ctx.cipher);
-			put_context(&ctxw, SMB2_ENCRYPTION_CAPABILITIES, ec, sizeof(ec));
+			put_choice_context(&ctxw, SMB2_ENCRYPTION_CAPABILITIES, ctx.cipher);
 			n_out_ctx++;
 			conn->cipher_id = ctx.cipher;
 		}
