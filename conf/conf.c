@@ -41,8 +41,10 @@ enum conf_param_id {
 	P_PASSDB, P_STATE_DIR, P_LOG_LEVEL, P_LOG_SYSLOG, P_MAX_PDU,
 	P_IDLE_TIMEOUT, P_AUTH_TIMEOUT, P_SIGNING, P_MIN_PROTOCOL,
 	P_MAX_PROTOCOL, P_GUID_FILE, P_ANONYMOUS, P_LOGON_DELAY,
+	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM,
 	P_PATH, P_COMMENT, P_READ_ONLY, P_WRITEABLE, P_GUEST_OK, P_BROWSEABLE,
 	P_CA, P_SMB_ENCRYPT, P_ENCRYPT_DATA, P_VALID_USERS,
+	P_INVALID_USERS, P_READ_LIST, P_WRITE_LIST,
 };
 
 struct conf_param {
@@ -74,6 +76,11 @@ static const struct conf_param conf_params[] = {
 	{ "server guid file", P_GUID_FILE, SCOPE_GLOBAL },
 	{ "allow anonymous", P_ANONYMOUS, SCOPE_GLOBAL },
 	{ "max logon delay", P_LOGON_DELAY, SCOPE_GLOBAL },
+	{ "max connections", P_MAX_CONNECTIONS, SCOPE_GLOBAL },
+	{ "max open files", P_MAX_OPEN_FILES, SCOPE_GLOBAL },
+	{ "max async requests", P_MAX_ASYNC, SCOPE_GLOBAL },
+	{ "kerberos keytab", P_KEYTAB, SCOPE_GLOBAL },
+	{ "realm", P_REALM, SCOPE_GLOBAL },
 	{ "path", P_PATH, SCOPE_SHARE },
 	{ "comment", P_COMMENT, SCOPE_SHARE },
 	{ "read only", P_READ_ONLY, SCOPE_BOTH },
@@ -88,6 +95,9 @@ static const struct conf_param conf_params[] = {
 	{ "smb encrypt", P_SMB_ENCRYPT, SCOPE_BOTH },
 	{ "encrypt data", P_ENCRYPT_DATA, SCOPE_BOTH },
 	{ "valid users", P_VALID_USERS, SCOPE_BOTH },
+	{ "invalid users", P_INVALID_USERS, SCOPE_BOTH },
+	{ "read list", P_READ_LIST, SCOPE_BOTH },
+	{ "write list", P_WRITE_LIST, SCOPE_BOTH },
 };
 
 /* Share settings given explicitly; the rest come from [global] or built-ins. */
@@ -98,6 +108,9 @@ enum {
 	SET_CA = 1u << 3,
 	SET_ENCRYPT = 1u << 4,
 	SET_VALID_USERS = 1u << 5,
+	SET_INVALID_USERS = 1u << 6,
+	SET_READ_LIST = 1u << 7,
+	SET_WRITE_LIST = 1u << 8,
 };
 
 struct conf_share_state {
@@ -653,8 +666,10 @@ static void conf_share_defaults(struct share_config *sc)
 	sc->browseable = true;
 	sc->continuous_availability = false;
 	sc->encrypt_required = false;
-	sc->valid_users = NULL;
-	sc->n_valid_users = 0;
+	sc->valid_users = (struct conf_name_list){ 0 };
+	sc->invalid_users = (struct conf_name_list){ 0 };
+	sc->read_list = (struct conf_name_list){ 0 };
+	sc->write_list = (struct conf_name_list){ 0 };
 }
 
 /* The upper-cased first label of the host name, cut to 15, as Samba does. */
@@ -693,6 +708,9 @@ struct porthos_config *conf_default(TALLOC_CTX *mem)
 	c->idle_timeout_s = 900;
 	c->auth_timeout_s = 60;
 	c->max_logon_delay_s = 8;
+	c->max_connections = 16384;
+	c->max_open_files = 16384;
+	c->max_async_requests = 2048;
 	c->signing_required = false;
 	c->min_protocol = CONF_SMB2_02;
 	c->max_protocol = CONF_SMB3_11;
@@ -976,6 +994,31 @@ static void conf_set_global(struct conf_parser *p, int line, const char *key,
 		}
 		c->max_logon_delay_s = (uint32_t)n;
 		return;
+	case P_MAX_CONNECTIONS:
+	case P_MAX_OPEN_FILES:
+	case P_MAX_ASYNC: {
+		uint32_t *dst = id == P_MAX_CONNECTIONS ? &c->max_connections
+				: id == P_MAX_OPEN_FILES ? &c->max_open_files : &c->max_async_requests;
+		if (!conf_parse_range(v, 1, 1000000, &n)) {
+			conf_bad_value(p, line, key, v, "a number from 1 to 1000000");
+			return;
+		}
+		*dst = (uint32_t)n;
+		return;
+	}
+	case P_KEYTAB:
+		conf_set_abs_path(p, line, key, &c->kerberos_keytab, v);
+		return;
+	case P_REALM:
+		if (v[0] == '\0' || strpbrk(v, " \t/@") != NULL) {
+			conf_bad_value(p, line, key, v, "a Kerberos realm such as EXAMPLE.COM");
+			return;
+		}
+		TALLOC_FREE(c->realm);
+		c->realm = conf_upper_dup(c, v);
+		if (c->realm == NULL)
+			conf_oom(p, line);
+		return;
 	case P_ANONYMOUS:
 		if (!conf_parse_bool(v, &b)) {
 			conf_bad_value(p, line, key, v, "yes or no");
@@ -1035,6 +1078,26 @@ static void conf_set_global(struct conf_parser *p, int line, const char *key,
 	}
 	default:
 		return;
+	}
+}
+
+/* The access list a list parameter sets, and its SET_ flag added to *set. */
+static struct conf_name_list *conf_share_list(struct share_config *sc, enum conf_param_id id,
+					      unsigned *set)
+{
+	switch (id) {
+	case P_INVALID_USERS:
+		*set |= SET_INVALID_USERS;
+		return &sc->invalid_users;
+	case P_READ_LIST:
+		*set |= SET_READ_LIST;
+		return &sc->read_list;
+	case P_WRITE_LIST:
+		*set |= SET_WRITE_LIST;
+		return &sc->write_list;
+	default:
+		*set |= SET_VALID_USERS;
+		return &sc->valid_users;
 	}
 }
 
@@ -1108,17 +1171,20 @@ static void conf_set_share(struct conf_parser *p, int line, const char *key,
 		sc->encrypt_required = b;
 		*set |= SET_ENCRYPT;
 		return;
-	case P_VALID_USERS: {
+	case P_VALID_USERS:
+	case P_INVALID_USERS:
+	case P_READ_LIST:
+	case P_WRITE_LIST: {
+		struct conf_name_list *dst = conf_share_list(sc, id, set);
 		char **arr;
 		size_t cnt;
 		if (conf_split_list(owner, v, &arr, &cnt) != 0) {
 			conf_bad_value(p, line, key, v, "a list of user or @group names");
 			return;
 		}
-		talloc_free(sc->valid_users);
-		sc->valid_users = arr;
-		sc->n_valid_users = cnt;
-		*set |= SET_VALID_USERS;
+		talloc_free(dst->v);
+		dst->v = arr;
+		dst->n = cnt;
 		return;
 	}
 	default:
@@ -1421,14 +1487,16 @@ static void conf_finish(struct conf_parser *p)
 			sc->continuous_availability = p->gdef.continuous_availability;
 		if (!(st->set & SET_ENCRYPT))
 			sc->encrypt_required = p->gdef.encrypt_required;
-		if (!(st->set & SET_VALID_USERS) && p->gdef.n_valid_users > 0) {
-			sc->valid_users = conf_copy_list(sc, p->gdef.valid_users, p->gdef.n_valid_users);
-			if (sc->valid_users == NULL) {
-				sc->n_valid_users = 0;
+		for (enum conf_param_id lid = P_VALID_USERS; lid <= P_WRITE_LIST; lid++) {
+			unsigned flag = 0;
+			struct conf_name_list *dst = conf_share_list(sc, lid, &flag);
+			const struct conf_name_list *def = conf_share_list(&p->gdef, lid, &flag);
+			if ((st->set & flag) || def->n == 0)
+				continue;
+			dst->v = conf_copy_list(sc, def->v, def->n);
+			dst->n = dst->v != NULL ? def->n : 0;
+			if (dst->v == NULL)
 				conf_oom(p, sc->line);
-			} else {
-				sc->n_valid_users = p->gdef.n_valid_users;
-			}
 		}
 		if (conf_append_share(c, sc) != 0)
 			conf_oom(p, sc->line);

@@ -40,6 +40,11 @@
 #define CONF_SMB3_02 0x0302
 #define CONF_SMB3_11 0x0311
 
+struct conf_name_list {
+	char **v;
+	size_t n;
+};
+
 struct share_config {
 	char *name;            /* as written, case preserved; lookups are case-insensitive */
 	char *path;            /* absolute, no trailing '/', an existing directory at load time */
@@ -49,8 +54,11 @@ struct share_config {
 	bool browseable;       /* "browseable" / "browsable"; default yes */
 	bool continuous_availability; /* default no; parsed now, used later */
 	bool encrypt_required; /* "smb encrypt = required" or "encrypt data = yes|required" */
-	char **valid_users;    /* verbatim entries (user, @group); none = every authenticated user */
-	size_t n_valid_users;
+	/* Access lists: verbatim entries, a user name or @group (smbd/share_access.c). */
+	struct conf_name_list valid_users;   /* "valid users": none = every authenticated user */
+	struct conf_name_list invalid_users; /* "invalid users": refused even if listed as valid */
+	struct conf_name_list read_list;     /* "read list": read-only on a writable share */
+	struct conf_name_list write_list;    /* "write list": writable even on a read-only share */
 	int line;              /* where the section starts, for messages; 0 if added by conf_add_share */
 };
 
@@ -73,6 +81,11 @@ struct porthos_config {
 	bool signing_required; /* "server signing": true only for required/mandatory; default auto (false) */
 	uint16_t min_protocol, max_protocol; /* "server min/max protocol"; defaults 0x0202 and 0x0311 */
 	char *server_guid_file; /* "server guid file", default <state directory>/server-guid */
+	uint32_t max_connections;   /* "max connections": TCP connections at once; default 16384 */
+	uint32_t max_open_files;    /* "max open files": opens per session; default 16384 */
+	uint32_t max_async_requests; /* "max async requests": pending async requests per connection; default 2048 */
+	char *kerberos_keytab;  /* "kerberos keytab": the service keytab; NULL = Kerberos off */
+	char *realm;            /* "realm": the Kerberos realm, upper-cased; NULL = the keytab's */
 	struct share_config **shares;
 	size_t n_shares;
 };

@@ -28,11 +28,11 @@ static bool user_allowed(const struct share_config *sc, const struct smbd_sessio
 {
 	if (s->anonymous || s->guest)
 		return sc->guest_ok;
-	if (sc->n_valid_users == 0)
+	if (sc->valid_users.n == 0)
 		return true;
-	for (size_t i = 0; i < sc->n_valid_users; i++) {
+	for (size_t i = 0; i < sc->valid_users.n; i++) {
 		/* "@group" entries need group lookups: matched later with identity mapping. */
-		if (strcasecmp(sc->valid_users[i], s->user) == 0)
+		if (strcasecmp(sc->valid_users.v[i], s->user) == 0)
 			return true;
 	}
 	return false;

@@ -37,8 +37,8 @@ results="$SRV_DIR/torture-results"
 : > "$results"
 for suite in "${suites[@]}"; do
 	log="$SRV_DIR/torture-$suite.log"
-	timeout -k 5 180 smbtorture "//127.0.0.1/test" -p "$SRV_PORT" -s "$(smbclient_conf)" \
-		-U "$TEST_USER%$TEST_PASS" --option=torture:progress=no "$suite" >"$log" 2>&1
+	(cd "$SRV_DIR" && timeout -k 5 180 smbtorture "//127.0.0.1/test" -p "$SRV_PORT" -s "$(smbclient_conf)" \
+		-U "$TEST_USER%$TEST_PASS" --option=torture:progress=no "$suite") >"$log" 2>&1
 	rc=$?
 	# A suite that hangs, crashes or reports nothing is a failure of its own.
 	if [ $rc -ge 124 ] || ! grep -qE '^(success|failure|error|skip|xfail): ' "$log"; then

@@ -157,10 +157,10 @@ static void test_full_file(void **state)
 	assert_false(s->browseable);
 	assert_true(s->continuous_availability);
 	assert_true(s->encrypt_required);
-	assert_int_equal(s->n_valid_users, 3);
-	assert_string_equal(s->valid_users[0], "alice");
-	assert_string_equal(s->valid_users[1], "@admins");
-	assert_string_equal(s->valid_users[2], "Domain Users");
+	assert_int_equal(s->valid_users.n, 3);
+	assert_string_equal(s->valid_users.v[0], "alice");
+	assert_string_equal(s->valid_users.v[1], "@admins");
+	assert_string_equal(s->valid_users.v[2], "Domain Users");
 	assert_int_equal(s->line, 20);
 
 	s = c->shares[1];
@@ -209,7 +209,7 @@ static void test_defaults(void **state)
 	assert_true(s->browseable);
 	assert_false(s->continuous_availability);
 	assert_false(s->encrypt_required);
-	assert_int_equal(s->n_valid_users, 0);
+	assert_int_equal(s->valid_users.n, 0);
 
 	/* Default listen follows "smb port"; an empty file is a valid config. */
 	c = load_ok(f, "[global]\nsmb port = 4455\n");
