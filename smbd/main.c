@@ -14,6 +14,7 @@
 
 #include "conf/conf.h"
 #include "lib/log.h"
+#include "smbd/identity.h"
 #include "smbd/server.h"
 
 static void usage(FILE *f)
@@ -183,6 +184,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (cfg->n_shares == 0)
 		LOG_WARN("no shares configured: only IPC$ is served");
+	if (!smbd_identity_can_switch())
+		LOG_WARN("not running as root: every user acts on files as uid %u", (unsigned)geteuid());
 	if (smbd_server_listen(srv) != 0)
 		return 1;
 

@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "smbd/brlock.h"
 #include "smbd/file_state.h"
+#include "smbd/identity.h"
 #include "smbd/notify.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -87,7 +88,16 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 			smbd_notify_delete_pending(o->srv, o->dev, o->ino);
 	}
 	if (o->delete_on_close && share->vfs != NULL) {
-		status = o->is_dir ? vfs_rmdir(share->vfs, o->rel_path) : vfs_unlink(share->vfs, o->rel_path);
+		/* The unlink acts on a name, so as the handle's user even when
+		 * the close comes from a logoff or a dropped connection (then
+		 * running as root): a directory renamed or swapped for a
+		 * symlink since the open must not let root remove another
+		 * user's file. */
+		if (smbd_become(smbd_session_identity(o->tcon->session)))
+			status = o->is_dir ? vfs_rmdir(share->vfs, o->rel_path) : vfs_unlink(share->vfs, o->rel_path);
+		else
+			status = NT_STATUS_ACCESS_DENIED;
+		smbd_become_root();
 		if (!NT_STATUS_IS_OK(status))
 			LOG_INFO("delete on close of %s failed: %s", o->rel_path, nt_errstr(status));
 	}

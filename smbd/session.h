@@ -18,6 +18,7 @@ struct smbd_server;
 struct smbd_conn;
 struct auth_server;
 struct idtable;
+struct smbd_identity;
 
 enum smbd_session_state {
 	SMBD_SESSION_IN_PROGRESS,
@@ -37,6 +38,7 @@ struct smbd_session {
 	char *domain;
 	uint32_t uid, gid;
 	bool anonymous, guest;
+	struct smbd_identity *identity; /* smbd_session_identity(): built on first use */
 
 	bool signing_required;
 	bool has_keys;

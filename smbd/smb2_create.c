@@ -17,7 +17,9 @@
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
 #include "smbd/fileinfo.h"
+#include "smbd/identity.h"
 #include "smbd/open.h"
+#include "smbd/posix_access.h"
 #include "smbd/security_desc.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -54,6 +56,7 @@ struct create_in {
 	uint64_t timewarp;       /* "TWrp": a previous version by NT time */
 	const uint8_t *secd;     /* "SecD": a validated self-relative descriptor, in the request */
 	uint32_t secd_len;
+	uint32_t maximal_access; /* out: what MxAc reports for this object */
 };
 
 /* The create contexts we act on; the rest are ignored (MS-SMB2 3.3.5.9). */
@@ -206,7 +209,7 @@ static void encode_contexts(struct smb2_call *call, const struct create_in *in, 
 		wire_put_bytes(w, "MxAc", 4);
 		wire_put_u32(w, 0);
 		wire_put_u32(w, 0); /* QueryStatus */
-		wire_put_u32(w, o->tcon->maximal_access);
+		wire_put_u32(w, in->maximal_access);
 	}
 	if (in->want_qfid) {
 		wire_put_align(w, 8);
@@ -323,13 +326,53 @@ static NTSTATUS missing_status(struct vfs_share *vfs, TALLOC_CTX *mem, const cha
 	return NT_STATUS_OBJECT_NAME_NOT_FOUND;
 }
 
+/*
+ * Opens an existing object, whose rights were checked, as the user (so
+ * the kernel checks again). One exception: an open for attributes only of
+ * something the user may not read (stat opens, Windows grants them by
+ * the parent's list right) takes an fd as root, by re-opening an O_PATH fd
+ * the user's own walk produced and checking the inode is the same, so a
+ * rename racing with us cannot point root at anything else.
+ */
+static NTSTATUS open_existing(struct vfs_share *vfs, const struct smbd_identity *id, const char *rel,
+			      bool is_dir, bool write, bool overwrite, bool can_read, int *fd_out)
+{
+	int flags = O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	if (is_dir)
+		flags |= O_RDONLY | O_DIRECTORY;
+	else if (write)
+		flags |= can_read ? O_RDWR : O_WRONLY;
+	else
+		flags |= O_RDONLY;
+	if (overwrite)
+		flags |= O_TRUNC;
+	if (can_read || (write && !is_dir))
+		return vfs_open(vfs, rel, flags, 0, fd_out);
+
+	int path_fd;
+	NTSTATUS status = vfs_open(vfs, rel, O_PATH, 0, &path_fd);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	smbd_become_root();
+	status = vfs_reopen(vfs, rel, path_fd, flags, fd_out);
+	if (!smbd_become(id)) {
+		if (NT_STATUS_IS_OK(status))
+			close(*fd_out);
+		status = NT_STATUS_ACCESS_DENIED;
+	}
+	close(path_fd);
+	return status;
+}
+
 static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 {
 	struct smbd_tcon *tcon = call->tcon;
 	struct vfs_share *vfs = tcon->share->vfs;
-	/* What was asked for explicitly must be within the share's grant;
-	 * MAXIMUM_ALLOWED adds whatever the share grants. */
+	/* What was asked for explicitly must be within the share's grant and
+	 * (for an existing object) the user's POSIX rights; MAXIMUM_ALLOWED
+	 * adds whatever both grant. */
 	uint32_t access = map_generic(in->desired_access & ~MAXIMUM_ALLOWED, 0);
+	const struct smbd_identity *id = smbd_session_identity(call->session);
 	char *rel;
 
 	NTSTATUS status = vfs_path_from_smb(call->req, in->name, &rel);
@@ -346,12 +389,16 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	rel = ondisk;
+	if (id == NULL)
+		return NT_STATUS_NO_MEMORY;
 	if (access & ~tcon->maximal_access)
 		return NT_STATUS_ACCESS_DENIED;
-	if (in->desired_access & MAXIMUM_ALLOWED)
+	bool max_allowed = in->desired_access & MAXIMUM_ALLOWED;
+	if (max_allowed)
 		access |= tcon->maximal_access;
 	if ((in->options & FILE_DELETE_ON_CLOSE) && !(access & DELETE_ACCESS))
 		return NT_STATUS_ACCESS_DENIED;
+	in->maximal_access = tcon->maximal_access;
 
 	struct stat st;
 	status = vfs_stat(vfs, rel, &st);
@@ -382,6 +429,15 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 			return NT_STATUS_INVALID_PARAMETER;
 		if (overwrite && tcon->read_only)
 			return NT_STATUS_ACCESS_DENIED;
+		uint32_t posix;
+		status = smbd_posix_access(vfs, rel, id->uid, &posix);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		in->maximal_access &= posix;
+		if (max_allowed)
+			access &= in->maximal_access | map_generic(in->desired_access & ~MAXIMUM_ALLOWED, 0);
+		if (access & ~posix || (overwrite && !(posix & FILE_WRITE_DATA)))
+			return NT_STATUS_ACCESS_DENIED;
 		struct vfs_dos_info dos;
 		status = vfs_dos_get_at(vfs, rel, &st, &dos);
 		if (!NT_STATUS_IS_OK(status))
@@ -408,16 +464,9 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 		status = smbd_share_mode_check(call->req->conn->srv, st.st_dev, st.st_ino, access, in->share_access);
 		if (!NT_STATUS_IS_OK(status))
 			return status;
-		int flags = O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-		if (is_dir)
-			flags |= O_RDONLY | O_DIRECTORY;
-		else if (!tcon->read_only && (access & (FILE_WRITE_DATA | FILE_APPEND_DATA) || overwrite))
-			flags |= O_RDWR;
-		else
-			flags |= O_RDONLY;
-		if (overwrite)
-			flags |= O_TRUNC;
-		status = vfs_open(vfs, rel, flags, 0, &fd);
+		status = open_existing(vfs, id, rel, is_dir, !tcon->read_only &&
+						(access & (FILE_WRITE_DATA | FILE_APPEND_DATA) || overwrite),
+				       overwrite, posix & FILE_READ_DATA, &fd);
 		if (!NT_STATUS_IS_OK(status))
 			return status;
 		action = in->disposition == FILE_SUPERSEDE ? FILE_SUPERSEDED : overwrite ? FILE_OVERWRITTEN : FILE_OPENED;
@@ -521,6 +570,11 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 
 void smb2_create_retry(struct smb2_call *call)
 {
+	/* Not through the dispatcher: take on the session's identity here. */
+	if (!smbd_become(smbd_session_identity(call->session))) {
+		smbd_call_async_done(call, NT_STATUS_ACCESS_DENIED);
+		return;
+	}
 	/* Decode afresh: the handler is idempotent up to its first change. */
 	wire_rd_init(&call->in, call->in_hdr, call->in_len);
 	wire_seek(&call->in, SMB2_HDR_LEN);
@@ -532,6 +586,7 @@ void smb2_create_retry(struct smb2_call *call)
 		call->out.len = 0;
 		call->req->related_status = status;
 	}
+	smbd_become_root();
 	smbd_call_async_done(call, status);
 }
 

@@ -10,9 +10,11 @@
 #include "lib/log.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/identity.h"
 #include "smbd/open.h"
 #include "smbd/security_desc.h"
 #include "smbd/server.h"
+#include "smbd/session.h"
 #include "smbd/share.h"
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
@@ -156,6 +158,22 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	return NT_STATUS_OK;
 }
 
+/*
+ * Rename and link act on names, so the kernel checks them as the session's
+ * user (write on both directories); the other classes act on the handle,
+ * whose access was checked at open, and run as root: a user with write
+ * access may set times on a file it does not own, as on Windows.
+ */
+static NTSTATUS set_name_as_user(struct smb2_call *call, struct smbd_open *o, const uint8_t *buf,
+				 size_t len, bool link)
+{
+	if (!smbd_become(smbd_session_identity(call->session)))
+		return NT_STATUS_ACCESS_DENIED;
+	NTSTATUS status = set_rename(call, o, buf, len, link);
+	smbd_become_root();
+	return status;
+}
+
 static NTSTATUS set_delete(struct smbd_open *o, bool delete_pending)
 {
 	if (!(o->access & DELETE_ACCESS))
@@ -206,9 +224,8 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 	case FSCC_FILE_BASIC_INFORMATION:
 		return set_basic(o, buf, len);
 	case FSCC_FILE_RENAME_INFORMATION:
-		return set_rename(call, o, buf, len, false);
 	case FSCC_FILE_LINK_INFORMATION:
-		return set_rename(call, o, buf, len, true);
+		return set_name_as_user(call, o, buf, len, info_class == FSCC_FILE_LINK_INFORMATION);
 	case FSCC_FILE_DISPOSITION_INFORMATION:
 		status = fscc_decode_disposition(buf, len, &b);
 		return NT_STATUS_IS_OK(status) ? set_delete(o, b) : status;

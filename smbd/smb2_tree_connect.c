@@ -14,6 +14,7 @@
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/share.h"
+#include "smbd/share_access.h"
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
 #include "smbd/tcon.h"
@@ -23,20 +24,6 @@
 
 /* Read-only shares grant this much (Windows' "read" share permission). */
 #define SHARE_READ_ACCESS (FILE_GENERIC_READ | FILE_GENERIC_EXECUTE)
-
-static bool user_allowed(const struct share_config *sc, const struct smbd_session *s)
-{
-	if (s->anonymous || s->guest)
-		return sc->guest_ok;
-	if (sc->valid_users.n == 0)
-		return true;
-	for (size_t i = 0; i < sc->valid_users.n; i++) {
-		/* "@group" entries need group lookups: matched later with identity mapping. */
-		if (strcasecmp(sc->valid_users.v[i], s->user) == 0)
-			return true;
-	}
-	return false;
-}
 
 NTSTATUS smb2_tree_connect(struct smb2_call *call)
 {
@@ -78,7 +65,8 @@ NTSTATUS smb2_tree_connect(struct smb2_call *call)
 		LOG_INFO("%s: no share '%.80s'", conn->peer, name);
 		return NT_STATUS_BAD_NETWORK_NAME;
 	}
-	if (!share->is_ipc && !user_allowed(share->cfg, s)) {
+	enum smbd_share_grant grant = share->is_ipc ? SMBD_SHARE_WRITE : smbd_share_access(share->cfg, s);
+	if (grant == SMBD_SHARE_DENIED) {
 		LOG_INFO("%s: user '%s' refused on [%s]", conn->peer, s->user, share->name);
 		return NT_STATUS_ACCESS_DENIED;
 	}
@@ -92,7 +80,7 @@ NTSTATUS smb2_tree_connect(struct smb2_call *call)
 	struct smbd_tcon *t = smbd_tcon_new(s, share);
 	if (t == NULL)
 		return NT_STATUS_INSUFFICIENT_RESOURCES;
-	t->read_only = share->is_ipc ? false : share->cfg->read_only;
+	t->read_only = grant == SMBD_SHARE_READ;
 	t->encrypt = encrypt;
 	t->maximal_access = t->read_only ? SHARE_READ_ACCESS : FILE_ALL_ACCESS;
 	call->out_tree_id = t->id;

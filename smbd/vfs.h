@@ -136,6 +136,14 @@ NTSTATUS vfs_open(struct vfs_share *s, const char *rel, int flags, mode_t mode, 
  */
 NTSTATUS vfs_reopen(struct vfs_share *s, const char *rel, int path_fd, int flags, int *fd_out);
 
+/*
+ * Whether the thread's current file-system identity may access the object
+ * fd refers to (any fd, O_PATH included) with mode R_OK/W_OK/X_OK, as the
+ * kernel judges it (mode bits and POSIX ACLs; faccessat2 AT_EACCESS, which
+ * uses the fsuid and fsgid). In vfs_access.c.
+ */
+bool vfs_may(int fd, int mode);
+
 /* Follows in-share symlinks (like stat(2)). */
 NTSTATUS vfs_stat(struct vfs_share *s, const char *rel, struct stat *st);
 /* Does not follow a symlink as the last component (like lstat(2)). */

@@ -21,7 +21,10 @@ free_port() {
 }
 
 # porthos_start [extra [global] lines...]: a server with shares "test" (rw),
-# "ro" (read only) and "enc" (rw, encryption required). Sets SRV_DIR, SRV_PORT, SRV_PID, SHARE_DIR.
+# "ro" (read only) and "enc" (rw, encryption required), plus any sections in
+# PORTHOS_EXTRA_SHARES; a function porthos_pre_start, if the caller defines
+# one, runs with SRV_DIR set just before the server starts (to create the
+# extra shares' directories and users). Sets SRV_DIR, SRV_PORT, SRV_PID, SHARE_DIR.
 porthos_start() {
 	SRV_DIR=$(mktemp -d /tmp/porthos-test.XXXXXX)
 	SHARE_DIR="$SRV_DIR/share"
@@ -46,7 +49,10 @@ porthos_start() {
 		echo "path = $SRV_DIR/enc"
 		echo "read only = no"
 		echo "smb encrypt = required"
+		# More share sections from the caller; @SRV_DIR@ stands for $SRV_DIR.
+		[ -z "${PORTHOS_EXTRA_SHARES:-}" ] || printf '%s\n' "${PORTHOS_EXTRA_SHARES//@SRV_DIR@/$SRV_DIR}"
 	} > "$SRV_DIR/porthos.conf"
+	! declare -F porthos_pre_start >/dev/null || porthos_pre_start || return 1
 	printf '%s\n' "$TEST_PASS" | "$CTL" --passdb "$SRV_DIR/state/passdb" user add "$TEST_USER" \
 		--uid 0 --gid 0 --password-stdin >/dev/null
 	"$SMBD" --config "$SRV_DIR/porthos.conf" >"$SRV_DIR/smbd.log" 2>&1 &

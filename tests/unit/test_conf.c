@@ -390,8 +390,8 @@ static void test_continuation(void **state)
 	struct porthos_config *c = load_ok(f, text);
 	assert_string_equal(c->server_string, "Porthos on Linux");
 	assert_string_equal(c->workgroup, "WG");
-	assert_int_equal(c->shares[0]->n_valid_users, 3);
-	assert_string_equal(c->shares[0]->valid_users[2], "carol");
+	assert_int_equal(c->shares[0]->valid_users.n, 3);
+	assert_string_equal(c->shares[0]->valid_users.v[2], "carol");
 	assert_string_equal(c->shares[0]->path, f->a);
 
 	/* An error in a continued line is reported at its first line; lines after count on. */
@@ -465,17 +465,66 @@ static void test_global_share_defaults(void **state)
 	assert_true(one->guest_ok);
 	assert_false(one->browseable);
 	assert_true(one->encrypt_required);
-	assert_int_equal(one->n_valid_users, 2);
-	assert_string_equal(one->valid_users[1], "bob");
+	assert_int_equal(one->valid_users.n, 2);
+	assert_string_equal(one->valid_users.v[1], "bob");
 	assert_true(two->read_only);
 	assert_false(two->guest_ok);
 	assert_true(two->browseable);
 	assert_false(two->encrypt_required);
-	assert_int_equal(two->n_valid_users, 1);
-	assert_string_equal(two->valid_users[0], "carol");
+	assert_int_equal(two->valid_users.n, 1);
+	assert_string_equal(two->valid_users.v[0], "carol");
 	/* The lists are separate copies. */
-	assert_ptr_not_equal(one->valid_users, two->valid_users);
-	assert_ptr_equal(talloc_parent(one->valid_users), one);
+	assert_ptr_not_equal(one->valid_users.v, two->valid_users.v);
+	assert_ptr_equal(talloc_parent(one->valid_users.v), one);
+}
+
+static void test_access_lists_and_limits(void **state)
+{
+	struct fixture *f = *state;
+	char *text = talloc_asprintf(f->mem,
+		"[global]\n"
+		"write list = admin\n"
+		"max connections = 100\n"
+		"max open files = 50\n"
+		"max async requests = 7\n"
+		"kerberos keytab = /etc/porthos/krb5.keytab\n"
+		"realm = example.test\n"
+		"[one]\n"
+		"path = %s\n"
+		"invalid users = mallory @blocked\n"
+		"read list = @auditors\n"
+		"[two]\n"
+		"path = %s\n"
+		"write list = bob\n",
+		f->a, f->b);
+	struct porthos_config *c = load_ok(f, text);
+	assert_int_equal(c->max_connections, 100);
+	assert_int_equal(c->max_open_files, 50);
+	assert_int_equal(c->max_async_requests, 7);
+	assert_string_equal(c->kerberos_keytab, "/etc/porthos/krb5.keytab");
+	assert_string_equal(c->realm, "EXAMPLE.TEST");
+	const struct share_config *one = conf_find_share(c, "one");
+	const struct share_config *two = conf_find_share(c, "two");
+	assert_int_equal(one->invalid_users.n, 2);
+	assert_string_equal(one->invalid_users.v[1], "@blocked");
+	assert_int_equal(one->read_list.n, 1);
+	assert_int_equal(one->write_list.n, 1); /* from [global] */
+	assert_string_equal(one->write_list.v[0], "admin");
+	assert_int_equal(two->write_list.n, 1); /* its own replaces the default */
+	assert_string_equal(two->write_list.v[0], "bob");
+	assert_int_equal(two->invalid_users.n, 0);
+
+	/* Defaults. */
+	c = load_ok(f, "");
+	assert_int_equal(c->max_connections, 16384);
+	assert_int_equal(c->max_open_files, 16384);
+	assert_int_equal(c->max_async_requests, 2048);
+	assert_null(c->kerberos_keytab);
+	assert_null(c->realm);
+
+	expect_one(f, "[global]\nmax open files = 0\n", 2, "bad value");
+	expect_one(f, "[global]\nrealm = EXAMPLE.TEST/x\n", 2, "bad value");
+	expect_one(f, "[global]\nkerberos keytab = relative.keytab\n", 2, "relative.keytab");
 }
 
 static void test_parse_listen(void **state)
@@ -707,7 +756,7 @@ static void test_sample(void **state)
 	assert_true(c->shares[0]->browseable);
 	assert_false(c->shares[0]->encrypt_required);
 	assert_false(c->shares[0]->continuous_availability);
-	assert_int_equal(c->shares[0]->n_valid_users, 0);
+	assert_int_equal(c->shares[0]->valid_users.n, 0);
 }
 
 int main(void)
@@ -721,6 +770,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_continuation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_insensitive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global_share_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_lists_and_limits, setup, teardown),
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test_setup_teardown(test_default_and_add_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_file, setup, teardown),
