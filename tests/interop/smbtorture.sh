@@ -10,12 +10,7 @@ knownfail="$here/../knownfail/smbtorture"
 
 suites=(
 	smb2.connect smb2.read smb2.rw smb2.dir smb2.getinfo smb2.setinfo smb2.tcon
-	smb2.session.reauth1 smb2.session.reauth2 smb2.session.reauth3 smb2.session.reauth4
-	smb2.session.reauth5 smb2.session.reauth6
-	smb2.session.signing-hmac-sha-256 smb2.session.signing-aes-128-cmac
-	smb2.session.signing-aes-128-gmac
-	smb2.session.encryption-aes-128-ccm smb2.session.encryption-aes-128-gcm
-	smb2.session.encryption-aes-256-ccm smb2.session.encryption-aes-256-gcm
+	smb2.session
 	smb2.create smb2.compound smb2.credits smb2.lock smb2.sharemode
 	# smb2.notify test by test: "mask" sleeps for 100 s and "rec" is a
 	# known failure on Samba too (it expects no MODIFIED after renames,
@@ -59,10 +54,23 @@ for suite in "${suites[@]}"; do
 	done >>"$results"
 done
 
+# A known-failure entry names one test, or ends in '*' to name every test
+# that starts so (a family waiting on one feature, e.g. session binding).
+mapfile -t patterns < <(grep -vE '^[[:space:]]*(#|$)' "$knownfail" | awk '{print $1}')
+is_known() {
+	local p
+	for p in "${patterns[@]}"; do
+		case "$p" in
+		*'*') [[ "$1" == "${p%\*}"* ]] && return 0 ;;
+		*) [ "$1" = "$p" ] && return 0 ;;
+		esac
+	done
+	return 1
+}
 bad=0
 while read -r result name; do
 	listed=no
-	grep -Eq "^${name//./\\.}([[:space:]]|$)" "$knownfail" && listed=yes
+	is_known "$name" && listed=yes
 	case "$result/$listed" in
 	success/no) echo "ok        $name" ;;
 	skip/*) echo "skip      $name" ;;
