@@ -8,11 +8,15 @@ set -euo pipefail
 build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libssl-dev libevent-dev libtalloc-dev libcmocka-dev
 	libcpg-dev libquorum-dev libcmap-dev libcorosync-common-dev
-	libibverbs-dev librdmacm-dev)
+	libibverbs-dev librdmacm-dev libkrb5-dev)
 # Peers: Samba's smbclient and smbtorture, impacket, the kernel client in a
-# qemu guest. Never ksmbd-tools: it conflicts with (removes) samba.
+# qemu guest, a private MIT KDC for Kerberos (kadmin.local is in
+# krb5-admin-server, kinit in krb5-user; keyutils for cifs.upcall;
+# python3-gssapi for a raw SPNEGO client).
+# Never ksmbd-tools: it conflicts with (removes) samba.
 test_pkgs=(smbclient samba-testsuite python3-impacket cifs-utils
-	qemu-system-x86 busybox-static cpio zstd xz-utils)
+	qemu-system-x86 busybox-static cpio zstd xz-utils
+	krb5-kdc krb5-admin-server krb5-user keyutils python3-gssapi)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")

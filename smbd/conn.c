@@ -93,6 +93,23 @@ void smbd_conn_authenticated(struct smbd_conn *conn)
 	}
 }
 
+/*
+ * A frame that starts and then stops arriving pins a receive buffer (up
+ * to "max pdu size") and is never a client's normal state: a client that
+ * has something to say sends it whole. The idle time-out (15 minutes by
+ * default) is for quiet connections that cost almost nothing, so it is
+ * far too long here; the auth time-out (a minute by default) is the
+ * server's bound on how long a client may take to finish a step it has
+ * started, and a TCP path that moves no byte for that long is broken. So
+ * a stall in the middle of a frame is given the auth time-out, or the idle
+ * time-out when the auth one is off; the clock restarts with every byte,
+ * so a slow but moving link is never cut.
+ */
+uint32_t smbd_conn_frame_timeout(const struct smbd_server *srv)
+{
+	return srv->cfg->auth_timeout_s ? srv->cfg->auth_timeout_s : srv->cfg->idle_timeout_s;
+}
+
 void smbd_conn_terminate(struct smbd_conn *conn, const char *why)
 {
 	if (conn->terminating)

@@ -44,6 +44,7 @@ struct smbd_conn {
 
 	struct smbd_req *requests; /* in flight, for CANCEL and teardown */
 	uint64_t next_async_id;
+	unsigned n_async;         /* calls waiting asynchronously, at most "max async requests" */
 
 	struct event *idle_timer;
 	struct event *terminate_ev;
@@ -65,5 +66,10 @@ void smbd_conn_terminate(struct smbd_conn *conn, const char *why);
 void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt);
 /* The client reached an authenticated session: swap the auth time-out for the idle one. */
 void smbd_conn_authenticated(struct smbd_conn *conn);
+/*
+ * Seconds a transport waits for the rest of a frame once it has begun to
+ * arrive and stops (0: no limit); see conn.c for why it is what it is.
+ */
+uint32_t smbd_conn_frame_timeout(const struct smbd_server *srv);
 
 #endif

@@ -8,7 +8,9 @@
 
 #include <string.h>
 #include <talloc.h>
+#include <time.h>
 
+#include "conf/conf.h"
 #include "lib/crypto/smb2_preauth.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
@@ -58,9 +60,14 @@ static const struct smb2_cmd_desc smb2_cmds[SMB2_COMMAND_COUNT] = {
 	[SMB2_OPLOCK_BREAK] = { "OPLOCK_BREAK", 24, true, true, false, smb2_oplock_break },
 };
 
+static void async_uncount(struct smb2_call *call);
+
 static int req_destructor(struct smbd_req *req)
 {
 	struct smbd_conn *conn = req->conn;
+	/* Freed while a call still waits (the connection is going). */
+	if (req->pending != NULL)
+		async_uncount(req->pending);
 	if (req->prev)
 		req->prev->next = req->next;
 	else if (conn->requests == req)
@@ -515,10 +522,57 @@ bool smbd_call_async_allowed(const struct smb2_call *call)
 	return !(call->flags & SMB2_FLAGS_RELATED_OPERATIONS) || idx + 1 == req->n_calls;
 }
 
+/*
+ * "max async requests": a connection may have that many calls waiting at
+ * once. Past it, MS-SMB2 3.3.4.2 lets the server fail an operation that
+ * would go async with STATUS_INSUFFICIENT_RESOURCES, and so it fails at
+ * once; what the handler set up to wait (call->async_state, a talloc
+ * object whose destructor unlinks it) is freed first, so nothing can
+ * wake the call later. A held logon failure (smbd_call_hold) counts too,
+ * but answering it early would undo the logon back-off: past the limit
+ * the connection is dropped instead (a client with that many failed
+ * logons in flight is not a real one). A call that waits again (a
+ * CREATE retried after an oplock break) is already counted: a set
+ * cancel_fn (never NULL here) is what marks a call as counted.
+ */
 NTSTATUS smbd_call_go_async(struct smb2_call *call, void (*cancel_fn)(struct smb2_call *call))
 {
+	struct smbd_conn *conn = call->req->conn;
+	if (call->cancel_fn == NULL) {
+		if (conn->n_async >= conn->srv->cfg->max_async_requests) {
+			/* Logged once a minute at most: a client decides how often. */
+			static time_t logged;
+			static unsigned long unlogged;
+			time_t now = time(NULL);
+			TALLOC_FREE(call->async_state);
+			if (now - logged >= 60) {
+				LOG_INFO("%s: %u requests wait already (max async requests): %s refused "
+					 "(and %lu more since the last such line)", conn->peer, conn->n_async,
+					 smb2_cmds[call->command].name, unlogged);
+				logged = now;
+				unlogged = 0;
+			} else {
+				unlogged++;
+			}
+			if (call->quiet) {
+				call->quiet = false;
+				call->disconnect = true;
+			}
+			return NT_STATUS_INSUFFICIENT_RESOURCES;
+		}
+		conn->n_async++;
+	}
 	call->cancel_fn = cancel_fn;
 	return NT_STATUS_PENDING;
+}
+
+/* The call no longer waits: it leaves the connection's async count. */
+static void async_uncount(struct smb2_call *call)
+{
+	if (call->cancel_fn != NULL) {
+		call->req->conn->n_async--;
+		call->cancel_fn = NULL;
+	}
 }
 
 void smbd_call_async_done(struct smb2_call *call, NTSTATUS status)
@@ -526,7 +580,7 @@ void smbd_call_async_done(struct smb2_call *call, NTSTATUS status)
 	struct smbd_req *req = call->req;
 	call->status = status;
 	call->async_done = true;
-	call->cancel_fn = NULL;
+	async_uncount(call);
 	req->pending = NULL;
 	LOG_DBG("async %s mid=%llu -> %s", smb2_cmds[call->command].name, (unsigned long long)call->message_id,
 		nt_errstr(status));

@@ -1,9 +1,11 @@
 #include "config.h"
 #include "smbd/open.h"
 
-#include <unistd.h>
 #include <talloc.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "conf/conf.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/brlock.h"
@@ -18,6 +20,9 @@
 
 static int open_destructor(struct smbd_open *o)
 {
+	/* Parents outlive their children's destructors (talloc), so the
+	 * session is still there, even when it is what is being freed. */
+	o->tcon->session->n_opens--;
 	smbd_file_remove_open(o);
 	idtable_remove(o->srv->opens, o->volatile_id);
 	if (o->fd >= 0)
@@ -25,9 +30,34 @@ static int open_destructor(struct smbd_open *o)
 	return 0;
 }
 
+NTSTATUS smbd_open_check_limit(const struct smbd_tcon *tcon)
+{
+	const struct smbd_session *s = tcon->session;
+	if (s->n_opens < s->srv->cfg->max_open_files)
+		return NT_STATUS_OK;
+	/* Logged once a minute at most: a client decides how often. */
+	static time_t logged;
+	static unsigned long unlogged;
+	time_t now = time(NULL);
+	if (now - logged >= 60) {
+		LOG_INFO("session %llx: %u opens already (max open files): open refused (and %lu more since the "
+			 "last such line)", (unsigned long long)s->id, s->n_opens, unlogged);
+		logged = now;
+		unlogged = 0;
+	} else {
+		unlogged++;
+	}
+	return NT_STATUS_INSUFFICIENT_RESOURCES;
+}
+
 struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd)
 {
 	struct smbd_server *srv = tcon->session->srv;
+	if (!NT_STATUS_IS_OK(smbd_open_check_limit(tcon))) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
 	struct smbd_open *o = talloc_zero(tcon, struct smbd_open);
 	if (o == NULL) {
 		if (fd >= 0)
@@ -50,6 +80,7 @@ struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd)
 	/* Persistent ids matter once handles survive reconnects (durable
 	 * handles); until then the volatile id serves for both. */
 	o->persistent_id = o->volatile_id;
+	tcon->session->n_opens++;
 	talloc_set_destructor(o, open_destructor);
 	return o;
 }

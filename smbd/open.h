@@ -74,7 +74,14 @@ struct smbd_open {
 	bool has_resume_key;
 };
 
-/* Allocates an open under tcon and assigns its ids; fd is adopted. */
+/*
+ * Whether tcon's session may have one more open ("max open files", per
+ * session): OK, or INSUFFICIENT_RESOURCES (logged). CREATE asks before it
+ * changes anything on disk.
+ */
+NTSTATUS smbd_open_check_limit(const struct smbd_tcon *tcon);
+/* Allocates an open under tcon and assigns its ids; fd is adopted (closed
+ * on failure). NULL when out of memory or past smbd_open_check_limit(). */
 struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd);
 /* Finds an open by the request's file id; checks it belongs to session/tree. */
 struct smbd_open *smbd_open_find(struct smbd_server *srv, uint64_t persistent_id, uint64_t volatile_id,

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,8 +127,12 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 		.dns_domain = "",
 		.db = srv->passdb,
 		.guest_ok = any_guest || cfg->allow_anonymous,
+		.krb5_keytab = cfg->kerberos_keytab,
+		.krb5_realm = cfg->realm,
 	};
-	srv->negotiate_blob = auth_negotiate_blob(srv, &srv->negotiate_blob_len);
+	if (!auth_check_config(&srv->auth_cfg))
+		goto fail;
+	srv->negotiate_blob = auth_negotiate_blob(srv, &srv->auth_cfg, &srv->negotiate_blob_len);
 	if (srv->negotiate_blob == NULL)
 		goto fail;
 	return srv;
@@ -136,8 +141,41 @@ fail:
 	return NULL;
 }
 
+/*
+ * Descriptors the server needs beside one per connection: listeners,
+ * share roots, the inotify fd, the password database, logs.
+ */
+#define FD_RESERVE 64
+
+/*
+ * Each connection holds a descriptor (and each open file another), so the
+ * soft limit on descriptors, often 1024, would cap connections long before
+ * "max connections" does: raise it to the hard limit, which only the
+ * administrator (ulimit, LimitNOFILE= in the unit) can move.
+ */
+static void raise_fd_limit(const struct porthos_config *cfg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rlim_t soft = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			LOG_WARN("cannot raise the file descriptor limit from %llu to %llu: %s",
+				 (unsigned long long)soft, (unsigned long long)rl.rlim_max, strerror(errno));
+			rl.rlim_cur = soft;
+		}
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)cfg->max_connections + FD_RESERVE)
+		LOG_WARN("max connections = %u cannot be reached: the file descriptor limit is %llu "
+			 "(raise it with ulimit -n or LimitNOFILE=)",
+			 cfg->max_connections, (unsigned long long)rl.rlim_cur);
+}
+
 int smbd_server_listen(struct smbd_server *srv)
 {
+	raise_fd_limit(srv->cfg);
 	for (size_t i = 0; i < srv->cfg->n_listen; i++) {
 		char host[128];
 		uint16_t port;

@@ -19,6 +19,7 @@ struct idtable;
 struct file_table;
 struct smbd_backoff;
 struct smbd_notify_ctx;
+struct smbd_tcp_state;
 
 struct smbd_server {
 	struct event_base *ev;
@@ -34,6 +35,7 @@ struct smbd_server {
 	struct smbd_backoff *backoff;  /* failed logons per address */
 	struct file_table *files;  /* (dev, ino) -> struct smbd_file, file_state.c */
 	struct smbd_notify_ctx *notify; /* the inotify fd, notify.c; made on first use */
+	struct smbd_tcp_state *tcp; /* what TCP connections share (limits, budgets), transport_tcp.c */
 
 	struct smbd_share **shares; /* runtime shares, IPC$ included */
 	size_t n_shares;

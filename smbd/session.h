@@ -52,6 +52,7 @@ struct smbd_session {
 	uint8_t preauth_hash[64]; /* 3.1.1, while setting up */
 
 	struct idtable *tcons;   /* tree id -> struct smbd_tcon */
+	unsigned n_opens;        /* opens under its trees (smbd/open.c), at most "max open files" */
 	time_t auth_deadline;    /* an unfinished setup is dropped after this */
 };
 

@@ -596,6 +596,10 @@ NTSTATUS smb2_create(struct smb2_call *call)
 	NTSTATUS status = decode(call, &in);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
+	/* Before anything is created or truncated ("max open files"). */
+	status = smbd_open_check_limit(call->tcon);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
 	if (call->tcon->share->is_ipc)
 		return create_pipe(call, &in);
 	return create_file(call, &in);

@@ -95,6 +95,9 @@ static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const str
 		 * the reply is signed with them. */
 		call->sign_with_new_key = true;
 	} else if (!s->anonymous && !s->guest && info->session_key_len > 0) {
+		/* Session.SessionKey is the first 16 bytes of the key, zero
+		 * padded; the AES-256 cipher keys come from all of it (NTLM: 16
+		 * bytes, Kerberos: the subkey, 32 bytes with AES-256). */
 		memset(s->session_key, 0, sizeof(s->session_key));
 		memcpy(s->session_key, info->session_key,
 		       info->session_key_len < 16 ? info->session_key_len : 16);

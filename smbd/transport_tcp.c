@@ -16,13 +16,41 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <talloc.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/conn.h"
 #include "smbd/server.h"
 #include "smbd/transport.h"
+
+/*
+ * What one connection can make the server hold (docs/SECURITY.md, Limits):
+ *
+ * - Input. A frame under DIRECT_READ_MIN waits in the bufferevent, so at
+ *   most that much per connection. A larger one is read into a buffer of
+ *   its own that grows as its bytes arrive (DIRECT_INITIAL, then 4 times
+ *   bigger each time it fills): a header that claims 8 MiB costs no more
+ *   than DIRECT_INITIAL until the bytes come. Before
+ *   such a frame is read, its declared length is reserved from a
+ *   server-wide budget (rx_budget), so all partly received large frames
+ *   together never pass it, however many connections send them; a frame
+ *   that does not fit waits, its connection paused, in a FIFO until others
+ *   finish. Reserving the declared length rather than what has arrived so
+ *   far is what keeps this free of deadlock: a frame that got its
+ *   reservation can always be completed. So that headers alone cannot hold
+ *   the budget while others wait, a frame that then arrives slower than
+ *   CONTENDED_MIN_RATE (after CONTENDED_GRACE_MS) loses its connection.
+ * - Stalls. A frame that stops arriving part way is dropped after
+ *   smbd_conn_frame_timeout() without a byte; the clock runs only while
+ *   the server is reading (not while it holds the connection back).
+ * - Output. A client that does not read its replies: once its unsent
+ *   replies pass out_high, its requests are no longer read (those already
+ *   received still finish) until the replies drain below out_low.
+ *   SMB Direct needs no such rule: its send credits pace the peer.
+ */
 
 /*
  * Frames at least this big are read straight into their own buffer:
@@ -30,18 +58,103 @@
  * cost some 260 loop turns and a copy (docs/PERFORMANCE.md).
  */
 #define DIRECT_READ_MIN 65536
+/*
+ * The first buffer of such a frame, and how it grows as the bytes arrive:
+ * few steps, since each may copy what came so far (a 1 MiB WRITE takes
+ * one, an 8 MiB one three).
+ */
+#define DIRECT_INITIAL (256u * 1024)
+#define DIRECT_GROWTH 4
+/* Partly received large frames, all connections together: at least this,
+ * and at least RX_BUDGET_FRAMES frames of "max pdu size". */
+#define RX_BUDGET_MIN (256u * 1024 * 1024)
+#define RX_BUDGET_FRAMES 4
+/* While frames wait for budget, those being read must move at least this
+ * fast on average, counted from CONTENDED_GRACE_MS after they began: 2 Mbit/s,
+ * slow for the links virtual disks are served over, fast for a drip. */
+#define CONTENDED_MIN_RATE (256u * 1024)
+#define CONTENDED_GRACE_MS 2000
+/* Unsent output above which a connection's requests are not read: at
+ * least this and "max pdu size" (one largest reply); reading resumes at
+ * half of it. */
+#define OUT_HIGH_MIN (4u * 1024 * 1024)
+/* Refused connections and accept failures are logged at most this often. */
+#define LOG_INTERVAL_S 10
+/* An accept that fails for want of descriptors or memory is retried after this. */
+#define ACCEPT_RETRY_MS 100
+
+/* One log line per LOG_INTERVAL_S for a repeated event, with the count. */
+struct ratelimit {
+	time_t last;
+	unsigned long suppressed;
+};
+
+struct tcp_transport;
+
+/* What the TCP connections of one server share (srv->tcp). */
+struct smbd_tcp_state {
+	struct smbd_server *srv;
+	size_t rx_budget, rx_reserved;
+	struct tcp_transport *all;                  /* every connection */
+	struct tcp_transport *wait_head, *wait_tail; /* waiting for rx budget, FIFO */
+	struct event *evict_ev;     /* every second while frames wait for budget */
+	struct ratelimit refused_log, accept_log;
+};
 
 struct tcp_transport {
 	struct smbd_transport base;
+	struct smbd_tcp_state *st;  /* NULL once the server's state is gone */
+	struct tcp_transport *prev, *next;   /* st->all */
+	struct tcp_transport *wprev, *wnext; /* st->wait_* while budget_wait */
 	struct bufferevent *bev;
+	struct event *wake_ev;      /* handles buffered input on the next loop turn */
 	bool closing;
+	/* Reading stops while any of these holds. */
+	bool engine_paused;         /* set_receiving(false) */
+	bool output_paused;         /* unsent replies above out_high */
+	bool budget_wait;           /* queued for rx budget */
+	bool stall_armed;           /* the bufferevent's read time-out is set */
+	size_t want;                /* the frame length waited for */
+	size_t reserved;            /* rx budget held for the frame being read */
+	size_t out_high, out_low;
+	struct timeval stall_tv;    /* smbd_conn_frame_timeout() */
+	bool stall_on;              /* ... unless that is 0 */
 	/* A large frame being read directly (the bufferevent is paused). */
 	struct event *direct_ev;
 	uint8_t *direct_pdu;
-	size_t direct_len, direct_got;
+	size_t direct_len, direct_got, direct_cap;
+	uint64_t direct_start_ms;   /* CLOCK_MONOTONIC */
+};
+
+struct tcp_listener {
+	struct smbd_tcp_state *st;
+	struct evconnlistener *l;
+	struct event *retry;        /* re-enables it after a failed accept */
 };
 
 static void tcp_read_cb(struct bufferevent *bev, void *arg);
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* True if the event may be logged now; *suppressed: how many were not since. */
+static bool ratelimit_ok(struct ratelimit *r, unsigned long *suppressed)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (r->last != 0 && now.tv_sec - r->last < LOG_INTERVAL_S) {
+		r->suppressed++;
+		return false;
+	}
+	*suppressed = r->suppressed;
+	r->suppressed = 0;
+	r->last = now.tv_sec ? now.tv_sec : 1;
+	return true;
+}
 
 static void sockaddr_to_str(const struct sockaddr *sa, char *buf, size_t len)
 {
@@ -70,6 +183,156 @@ static void sockaddr_to_addr(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
+/* ---------------------------------------------------------------- reading */
+
+static bool tcp_may_read(const struct tcp_transport *tt)
+{
+	return !tt->closing && !tt->engine_paused && !tt->output_paused && !tt->budget_wait;
+}
+
+/* Reading on or off as the flags say; a frame read directly keeps its own event. */
+static void tcp_update_reading(struct tcp_transport *tt)
+{
+	if (tt->closing || tt->direct_pdu != NULL)
+		return;
+	if (tcp_may_read(tt))
+		bufferevent_enable(tt->bev, EV_READ);
+	else
+		bufferevent_disable(tt->bev, EV_READ);
+}
+
+/* Reading may resume: what the input buffer already holds is handled on
+ * the next loop turn (libevent calls back only when new bytes come). */
+static void tcp_resume(struct tcp_transport *tt)
+{
+	tcp_update_reading(tt);
+	if (tcp_may_read(tt) && tt->direct_pdu == NULL)
+		event_active(tt->wake_ev, 0, 0);
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_transport *tt = arg;
+	if (tcp_may_read(tt) && tt->direct_pdu == NULL)
+		tcp_read_cb(tt->bev, tt);
+}
+
+/* The bufferevent's read time-out is the stall clock of a partial small frame. */
+static void stall_bev(struct tcp_transport *tt, bool on)
+{
+	on = on && tt->stall_on;
+	if (on == tt->stall_armed)
+		return;
+	tt->stall_armed = on;
+	bufferevent_set_timeouts(tt->bev, on ? &tt->stall_tv : NULL, NULL);
+}
+
+/* ------------------------------------------------------------- rx budget */
+
+static void waiter_unlink(struct tcp_transport *tt)
+{
+	struct smbd_tcp_state *st = tt->st;
+	if (!tt->budget_wait)
+		return;
+	tt->budget_wait = false;
+	if (st == NULL)
+		return;
+	if (tt->wprev)
+		tt->wprev->wnext = tt->wnext;
+	else
+		st->wait_head = tt->wnext;
+	if (tt->wnext)
+		tt->wnext->wprev = tt->wprev;
+	else
+		st->wait_tail = tt->wprev;
+	tt->wprev = tt->wnext = NULL;
+}
+
+/* Hands freed budget to the waiters, oldest first; one that does not fit
+ * stops the rest, so a large frame is not starved by smaller ones. */
+static void budget_grant(struct smbd_tcp_state *st)
+{
+	while (st->wait_head != NULL && st->rx_reserved + st->wait_head->want <= st->rx_budget) {
+		struct tcp_transport *w = st->wait_head;
+		waiter_unlink(w);
+		st->rx_reserved += w->want;
+		w->reserved = w->want;
+		tcp_resume(w);
+	}
+}
+
+static void budget_release(struct tcp_transport *tt)
+{
+	struct smbd_tcp_state *st = tt->st;
+	size_t n = tt->reserved;
+	tt->reserved = 0;
+	if (st == NULL || n == 0)
+		return;
+	st->rx_reserved -= n;
+	budget_grant(st);
+}
+
+/*
+ * While frames wait for budget: drops the connections whose frames, holding
+ * budget, arrive too slowly (CONTENDED_MIN_RATE). Their budget goes to the
+ * waiters when they shut down.
+ */
+static void evict_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smbd_tcp_state *st = arg;
+	if (st->wait_head == NULL) {
+		event_del(st->evict_ev);
+		return;
+	}
+	uint64_t now = now_ms();
+	for (struct tcp_transport *tt = st->all; tt != NULL; tt = tt->next) {
+		if (tt->closing || tt->direct_pdu == NULL || tt->reserved == 0)
+			continue;
+		uint64_t ms = now - tt->direct_start_ms;
+		if (ms <= CONTENDED_GRACE_MS ||
+		    tt->direct_got >= (ms - CONTENDED_GRACE_MS) * CONTENDED_MIN_RATE / 1000)
+			continue;
+		LOG_INFO("%s: frame at %zu of %zu bytes after %llu ms while others wait for the receive budget",
+			 tt->base.peer, tt->direct_got, tt->direct_len, (unsigned long long)ms);
+		/* Shutting down releases its budget (tcp_shutdown); the list
+		 * stays intact: the connection is freed on the next turn. */
+		smbd_conn_terminate(tt->base.conn, "frame too slow while others wait");
+	}
+}
+
+/* Reserves len for the frame about to be read; false: queued, reading paused. */
+static bool budget_reserve(struct tcp_transport *tt, size_t len)
+{
+	struct smbd_tcp_state *st = tt->st;
+	if (st == NULL || tt->reserved == len)
+		return true; /* granted while waiting */
+	budget_release(tt);
+	if (st->wait_head == NULL && st->rx_reserved + len <= st->rx_budget) {
+		st->rx_reserved += len;
+		tt->reserved = len;
+		return true;
+	}
+	if (!event_pending(st->evict_ev, EV_TIMEOUT, NULL)) {
+		struct timeval second = { 1, 0 };
+		event_add(st->evict_ev, &second);
+	}
+	tt->want = len;
+	tt->budget_wait = true;
+	tt->wprev = st->wait_tail;
+	tt->wnext = NULL;
+	if (st->wait_tail)
+		st->wait_tail->wnext = tt;
+	else
+		st->wait_head = tt;
+	st->wait_tail = tt;
+	tcp_update_reading(tt);
+	LOG_DBG("%s: a %zu-byte frame waits: %zu of %zu bytes of receive budget in use", tt->base.peer, len,
+		st->rx_reserved, st->rx_budget);
+	return false;
+}
+
+/* ------------------------------------------------------------ transport ops */
+
 static int tcp_send_pdu(struct smbd_transport *t, const struct iovec *iov, int iovcnt)
 {
 	struct tcp_transport *tt = (struct tcp_transport *)t;
@@ -88,6 +351,13 @@ static int tcp_send_pdu(struct smbd_transport *t, const struct iovec *iov, int i
 		if (iov[i].iov_len && evbuffer_add(out, iov[i].iov_base, iov[i].iov_len) != 0)
 			return ENOMEM;
 	}
+	/* Back-pressure: tcp_write_cb resumes reading once this drains. */
+	if (!tt->output_paused && evbuffer_get_length(out) > tt->out_high) {
+		tt->output_paused = true;
+		tcp_update_reading(tt);
+		LOG_DBG("%s: %zu bytes of replies unsent: not reading requests", tt->base.peer,
+			evbuffer_get_length(out));
+	}
 	return 0;
 }
 
@@ -100,12 +370,11 @@ static size_t tcp_pending_bytes(const struct smbd_transport *t)
 static void tcp_set_receiving(struct smbd_transport *t, bool on)
 {
 	struct tcp_transport *tt = (struct tcp_transport *)t;
-	if (tt->closing || tt->direct_pdu != NULL)
-		return;
+	tt->engine_paused = !on;
 	if (on)
-		bufferevent_enable(tt->bev, EV_READ);
+		tcp_resume(tt);
 	else
-		bufferevent_disable(tt->bev, EV_READ);
+		tcp_update_reading(tt);
 }
 
 static void tcp_shutdown(struct smbd_transport *t)
@@ -115,8 +384,12 @@ static void tcp_shutdown(struct smbd_transport *t)
 		return;
 	tt->closing = true;
 	bufferevent_disable(tt->bev, EV_READ);
-	if (tt->direct_ev)
-		event_del(tt->direct_ev);
+	event_del(tt->direct_ev);
+	event_del(tt->wake_ev);
+	/* What this connection held of the receive budget goes to others now;
+	 * its buffer goes with the connection on the next loop turn. */
+	waiter_unlink(tt);
+	budget_release(tt);
 	/* Output is dropped: a connection is shut down on a protocol error or
 	 * teardown, where no reply is owed. */
 	bufferevent_setcb(tt->bev, NULL, NULL, NULL, NULL);
@@ -130,11 +403,39 @@ static const struct smbd_transport_ops tcp_ops = {
 	.set_receiving = tcp_set_receiving,
 };
 
+/* ----------------------------------------------------------------- framing */
+
+/* Room for more of the direct frame: a bigger buffer, up to the frame. */
+static bool direct_grow(struct tcp_transport *tt)
+{
+	size_t cap = tt->direct_cap * DIRECT_GROWTH;
+	if (cap > tt->direct_len || cap < tt->direct_cap)
+		cap = tt->direct_len;
+	uint8_t *p = talloc_realloc_size(tt->base.conn, tt->direct_pdu, cap);
+	if (p == NULL)
+		return false;
+	tt->direct_pdu = p;
+	tt->direct_cap = cap;
+	return true;
+}
+
 static void direct_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_transport *tt = arg;
+	if (what & EV_TIMEOUT) {
+		/* Not a byte of the frame for the whole stall time-out. */
+		event_del(tt->direct_ev);
+		LOG_INFO("%s: frame stalled at %zu of %zu bytes", tt->base.peer, tt->direct_got, tt->direct_len);
+		smbd_conn_terminate(tt->base.conn, "frame stalled");
+		return;
+	}
 	while (tt->direct_got < tt->direct_len) {
-		ssize_t n = recv(fd, tt->direct_pdu + tt->direct_got, tt->direct_len - tt->direct_got, 0);
+		if (tt->direct_got == tt->direct_cap && !direct_grow(tt)) {
+			event_del(tt->direct_ev);
+			smbd_conn_terminate(tt->base.conn, "out of memory");
+			return;
+		}
+		ssize_t n = recv(fd, tt->direct_pdu + tt->direct_got, tt->direct_cap - tt->direct_got, 0);
 		if (n > 0) {
 			tt->direct_got += (size_t)n;
 			continue;
@@ -150,29 +451,38 @@ static void direct_read_cb(evutil_socket_t fd, short what, void *arg)
 	event_del(tt->direct_ev);
 	uint8_t *pdu = tt->direct_pdu;
 	tt->direct_pdu = NULL;
+	budget_release(tt);
 	smbd_conn_recv(tt->base.conn, pdu, tt->direct_len);
 	if (tt->closing)
 		return;
 	/* Back to the bufferevent, and to whatever it already holds. */
-	bufferevent_enable(tt->bev, EV_READ);
-	tcp_read_cb(tt->bev, tt);
+	tcp_update_reading(tt);
+	if (tcp_may_read(tt))
+		tcp_read_cb(tt->bev, tt);
 }
 
-/* Starts reading a large frame whose first 'have' bytes are buffered. */
+/* Starts reading a large frame (its budget reserved) whose first bytes are buffered. */
 static bool start_direct_read(struct tcp_transport *tt, struct evbuffer *in, uint32_t len)
 {
-	evbuffer_drain(in, 4);
-	uint8_t *pdu = smbd_conn_alloc_pdu(tt->base.conn, len);
+	size_t have = evbuffer_get_length(in) - 4;
+	size_t cap = have > DIRECT_INITIAL ? have : DIRECT_INITIAL;
+	if (cap > len)
+		cap = len;
+	uint8_t *pdu = smbd_conn_alloc_pdu(tt->base.conn, cap);
 	if (pdu == NULL)
 		return false;
-	size_t have = evbuffer_get_length(in);
+	evbuffer_drain(in, 4);
 	evbuffer_remove(in, pdu, have);
 	tt->direct_pdu = pdu;
 	tt->direct_len = len;
 	tt->direct_got = have;
+	tt->direct_cap = cap;
+	tt->direct_start_ms = now_ms();
 	bufferevent_setwatermark(tt->bev, EV_READ, 4, 0);
 	bufferevent_disable(tt->bev, EV_READ);
-	event_add(tt->direct_ev, NULL);
+	stall_bev(tt, false);
+	/* EV_PERSIST with a time-out: the clock restarts at every callback. */
+	event_add(tt->direct_ev, tt->stall_on ? &tt->stall_tv : NULL);
 	return true;
 }
 
@@ -182,10 +492,10 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 	struct tcp_transport *tt = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
-	while (!tt->closing) {
+	while (tcp_may_read(tt)) {
 		uint8_t nbss[4];
 		if (evbuffer_copyout(in, nbss, 4) < 4)
-			return;
+			break;
 		uint32_t len = (uint32_t)nbss[1] << 16 | (uint32_t)nbss[2] << 8 | nbss[3];
 		if (nbss[0] != 0) {
 			/* NetBIOS session request / keepalive types (RFC 1002): only
@@ -204,15 +514,19 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 			smbd_conn_terminate(tt->base.conn, "bad frame length");
 			return;
 		}
-		if (evbuffer_get_length(in) < (size_t)len + 4 && len >= DIRECT_READ_MIN && tt->direct_ev) {
-			if (!start_direct_read(tt, in, len))
+		if (evbuffer_get_length(in) < (size_t)len + 4 && len >= DIRECT_READ_MIN) {
+			if (!budget_reserve(tt, len))
+				return; /* reading paused: no stall clock, the wait is ours */
+			if (!start_direct_read(tt, in, len)) {
+				budget_release(tt);
 				smbd_conn_terminate(tt->base.conn, "out of memory");
+			}
 			return;
 		}
 		/* Ask libevent not to call us again before the whole frame is in. */
 		if (evbuffer_get_length(in) < (size_t)len + 4) {
 			bufferevent_setwatermark(bev, EV_READ, (size_t)len + 4, 0);
-			return;
+			break;
 		}
 		bufferevent_setwatermark(bev, EV_READ, 4, 0);
 		evbuffer_drain(in, 4);
@@ -222,33 +536,125 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		evbuffer_remove(in, pdu, len);
+		/* A reservation granted while waiting, for a frame that then
+		 * turned out to be here whole. */
+		budget_release(tt);
 		smbd_conn_recv(tt->base.conn, pdu, len);
-		/* The engine may have paused us (async work) or closed us. */
-		if (!(bufferevent_get_enabled(bev) & EV_READ))
-			return;
+		/* The engine may have paused us (async work, back-pressure) or closed us. */
+	}
+	/* Part of a frame is here: the rest must keep coming. */
+	if (!tt->closing)
+		stall_bev(tt, evbuffer_get_length(in) > 0);
+}
+
+/* Output drained to out_low (the bufferevent's write low-water mark). */
+static void tcp_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct tcp_transport *tt = arg;
+	if (tt->output_paused && evbuffer_get_length(bufferevent_get_output(bev)) <= tt->out_low) {
+		tt->output_paused = false;
+		tcp_resume(tt);
 	}
 }
 
 static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct tcp_transport *tt = arg;
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
+		LOG_INFO("%s: frame stalled with %zu bytes buffered", tt->base.peer,
+			 evbuffer_get_length(bufferevent_get_input(bev)));
+		smbd_conn_terminate(tt->base.conn, "frame stalled");
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		LOG_DBG("%s: %s", tt->base.peer, (what & BEV_EVENT_EOF) ? "closed by peer" : strerror(errno));
 		smbd_conn_terminate(tt->base.conn, (what & BEV_EVENT_EOF) ? "closed by peer" : "socket error");
 	}
 }
 
+/* ------------------------------------------------------- connections, state */
+
 static int tcp_transport_destructor(struct tcp_transport *tt)
 {
+	struct smbd_tcp_state *st = tt->st;
+	waiter_unlink(tt);
+	budget_release(tt);
+	if (st != NULL) {
+		if (tt->prev)
+			tt->prev->next = tt->next;
+		else
+			st->all = tt->next;
+		if (tt->next)
+			tt->next->prev = tt->prev;
+	}
 	if (tt->direct_ev)
 		event_free(tt->direct_ev);
-	bufferevent_free(tt->bev);
+	if (tt->wake_ev)
+		event_free(tt->wake_ev);
+	if (tt->bev)
+		bufferevent_free(tt->bev);
 	return 0;
+}
+
+static int tcp_state_destructor(struct smbd_tcp_state *st)
+{
+	if (st->evict_ev)
+		event_free(st->evict_ev);
+	/* Connections that outlive it (teardown order) forget it. */
+	for (struct tcp_transport *tt = st->all; tt != NULL; tt = tt->next) {
+		tt->st = NULL;
+		tt->budget_wait = false;
+		tt->reserved = 0;
+	}
+	return 0;
+}
+
+static struct smbd_tcp_state *tcp_state_get(struct smbd_server *srv)
+{
+	if (srv->tcp != NULL)
+		return srv->tcp;
+	struct smbd_tcp_state *st = talloc_zero(srv, struct smbd_tcp_state);
+	if (st == NULL)
+		return NULL;
+	st->srv = srv;
+	talloc_set_destructor(st, tcp_state_destructor);
+	st->evict_ev = event_new(srv->ev, -1, EV_PERSIST, evict_cb, st);
+	if (st->evict_ev == NULL) {
+		talloc_free(st);
+		return NULL;
+	}
+	st->rx_budget = RX_BUDGET_MIN;
+	if ((size_t)srv->cfg->max_pdu * RX_BUDGET_FRAMES > st->rx_budget)
+		st->rx_budget = (size_t)srv->cfg->max_pdu * RX_BUDGET_FRAMES;
+	srv->tcp = st;
+	return st;
+}
+
+/* Past "max connections": accepted and closed at once, with a reset so
+ * that nothing (not even TIME_WAIT) is kept for it. */
+static void refuse(struct smbd_tcp_state *st, evutil_socket_t fd, const struct sockaddr *sa)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	evutil_closesocket(fd);
+	unsigned long more;
+	if (ratelimit_ok(&st->refused_log, &more)) {
+		char peer[64];
+		sockaddr_to_str(sa, peer, sizeof(peer));
+		LOG_WARN("connection from %s refused: %u connections already (max connections); %lu more "
+			 "refused in the last %d s", peer, st->srv->cfg->max_connections, more, LOG_INTERVAL_S);
+	}
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
-	struct smbd_server *srv = arg;
+	struct tcp_listener *tl = arg;
+	struct smbd_tcp_state *st = tl->st;
+	struct smbd_server *srv = st->srv;
+	if (idtable_count(srv->conns) >= srv->cfg->max_connections) {
+		refuse(st, fd, sa);
+		return;
+	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
@@ -264,8 +670,23 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		talloc_free(tt);
 		return;
 	}
-	tt->direct_ev = event_new(srv->ev, fd, EV_READ | EV_PERSIST, direct_read_cb, tt);
 	talloc_set_destructor(tt, tcp_transport_destructor);
+	tt->direct_ev = event_new(srv->ev, fd, EV_READ | EV_PERSIST, direct_read_cb, tt);
+	tt->wake_ev = event_new(srv->ev, -1, 0, wake_cb, tt);
+	if (tt->direct_ev == NULL || tt->wake_ev == NULL) {
+		talloc_free(tt);
+		return;
+	}
+	tt->st = st;
+	tt->next = st->all;
+	if (st->all)
+		st->all->prev = tt;
+	st->all = tt;
+	tt->out_high = srv->cfg->max_pdu > OUT_HIGH_MIN ? srv->cfg->max_pdu : OUT_HIGH_MIN;
+	tt->out_low = tt->out_high / 2;
+	uint32_t stall_s = smbd_conn_frame_timeout(srv);
+	tt->stall_on = stall_s != 0;
+	tt->stall_tv = (struct timeval){ .tv_sec = stall_s, .tv_usec = 0 };
 	tt->base.ops = &tcp_ops;
 	tt->base.max_pdu = srv->cfg->max_pdu;
 	sockaddr_to_str(sa, tt->base.peer, sizeof(tt->base.peer));
@@ -285,22 +706,44 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	/* libevent writes 16 KiB per loop turn by default: a 1 MiB READ reply
 	 * would take 64 turns (docs/PERFORMANCE.md). */
 	bufferevent_set_max_single_write(tt->bev, 4 * 1024 * 1024);
-	bufferevent_setcb(tt->bev, tcp_read_cb, NULL, tcp_event_cb, tt);
+	bufferevent_setcb(tt->bev, tcp_read_cb, tcp_write_cb, tcp_event_cb, tt);
 	bufferevent_setwatermark(tt->bev, EV_READ, 4, 0);
+	bufferevent_setwatermark(tt->bev, EV_WRITE, tt->out_low, 0);
 	bufferevent_enable(tt->bev, EV_READ | EV_WRITE);
 	(void)salen;
+	(void)l;
+}
+
+/* ---------------------------------------------------------------- listeners */
+
+static void listener_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_listener *tl = arg;
+	evconnlistener_enable(tl->l);
 }
 
 static void listener_error_cb(struct evconnlistener *l, void *arg)
 {
+	struct tcp_listener *tl = arg;
 	int err = EVUTIL_SOCKET_ERROR();
-	/* EMFILE and friends: keep listening, the next accept may succeed. */
-	LOG_WARN("accept failed: %s", evutil_socket_error_to_string(err));
+	unsigned long more;
+	if (ratelimit_ok(&tl->st->accept_log, &more))
+		LOG_WARN("accept failed: %s (%lu more failures in the last %d s)", evutil_socket_error_to_string(err),
+			 more, LOG_INTERVAL_S);
+	/* Out of descriptors (EMFILE, ENFILE) or memory: the connection stays
+	 * queued and the socket readable, so accepting again at once would
+	 * spin. Pause a moment; closing connections free descriptors. */
+	evconnlistener_disable(l);
+	struct timeval tv = { 0, ACCEPT_RETRY_MS * 1000 };
+	evtimer_add(tl->retry, &tv);
 }
 
-static int listener_destructor(struct evconnlistener **pl)
+static int listener_destructor(struct tcp_listener *tl)
 {
-	evconnlistener_free(*pl);
+	if (tl->l)
+		evconnlistener_free(tl->l);
+	if (tl->retry)
+		event_free(tl->retry);
 	return 0;
 }
 
@@ -322,9 +765,25 @@ int smbd_tcp_listen(struct smbd_server *srv, const char *host, uint16_t port)
 	} else {
 		return EINVAL;
 	}
+	struct smbd_tcp_state *st = tcp_state_get(srv);
+	if (st == NULL)
+		return ENOMEM;
+	struct tcp_listener *tl = talloc_zero(srv, struct tcp_listener);
+	if (tl == NULL)
+		return ENOMEM;
+	tl->st = st;
+	talloc_set_destructor(tl, listener_destructor);
+	tl->retry = evtimer_new(srv->ev, listener_retry_cb, tl);
+	if (tl->retry == NULL) {
+		talloc_free(tl);
+		return ENOMEM;
+	}
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return errno;
+	if (fd < 0) {
+		int err = errno;
+		talloc_free(tl);
+		return err;
+	}
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6)
@@ -332,20 +791,15 @@ int smbd_tcp_listen(struct smbd_server *srv, const char *host, uint16_t port)
 	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, 512) != 0) {
 		int err = errno;
 		close(fd);
+		talloc_free(tl);
 		return err;
 	}
-	struct evconnlistener *l = evconnlistener_new(srv->ev, accept_cb, srv, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	if (l == NULL) {
+	tl->l = evconnlistener_new(srv->ev, accept_cb, tl, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (tl->l == NULL) {
 		close(fd);
+		talloc_free(tl);
 		return ENOMEM;
 	}
-	evconnlistener_set_error_cb(l, listener_error_cb);
-	struct evconnlistener **pl = talloc(srv, struct evconnlistener *);
-	if (pl == NULL) {
-		evconnlistener_free(l);
-		return ENOMEM;
-	}
-	*pl = l;
-	talloc_set_destructor(pl, listener_destructor);
+	evconnlistener_set_error_cb(tl->l, listener_error_cb);
 	return 0;
 }

@@ -30,6 +30,28 @@ static bool vfs_path_char_invalid(unsigned char c)
 }
 
 /*
+ * A previous-version token, "@GMT-YYYY.MM.DD-HH.MM.SS", as a whole
+ * component: what Samba's shadow copies and SMB1 clients put in a path to
+ * name a snapshot (SMB2 Windows clients send the TWrp context instead).
+ * "@GMT" in any case: a later snapshot layer must not find that names it
+ * would read as tokens were created as plain ones meanwhile.
+ */
+static bool vfs_path_is_gmt_token(const char *comp, size_t n)
+{
+	static const char form[] = "@GMT-9999.99.99-99.99.99";
+
+	if (n != sizeof(form) - 1 || strncasecmp(comp, "@GMT-", 5) != 0)
+		return false;
+	for (size_t i = 5; i < n; i++) {
+		bool digit = comp[i] >= '0' && comp[i] <= '9';
+
+		if (form[i] == '9' ? !digit : comp[i] != form[i])
+			return false;
+	}
+	return true;
+}
+
+/*
  * Check one component of len bytes at comp. For the last one a trailing
  * "::$DATA" is cut off in place (*len shrinks).
  */
@@ -73,6 +95,7 @@ NTSTATUS vfs_path_from_smb(TALLOC_CTX *mem, const char *smb_path, char **rel_out
 	NTSTATUS status;
 	size_t len;
 	char *rel, *comp;
+	bool gmt = false;
 
 	*rel_out = NULL;
 	if (smb_path == NULL)
@@ -113,10 +136,18 @@ NTSTATUS vfs_path_from_smb(TALLOC_CTX *mem, const char *smb_path, char **rel_out
 			talloc_free(rel);
 			return status;
 		}
+		gmt |= vfs_path_is_gmt_token(comp, clen);
 		if (last)
 			break;
 		*sep = '/';
 		comp = sep + 1;
+	}
+	/* After the syntax checks, which still win: a snapshot of a bad path
+	 * is a bad path. No snapshot is served yet, so none is found, as for
+	 * the TWrp context (smb2_create.c). */
+	if (gmt) {
+		talloc_free(rel);
+		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
 	}
 
 	*rel_out = rel;

@@ -34,6 +34,9 @@
  *   char < 0x20 or " * / : < > ? |     OBJECT_NAME_INVALID (MS-FSCC 2.1.5.2)
  *   component > 255 bytes              OBJECT_NAME_INVALID
  *   any stream but "name::$DATA"       OBJECT_NAME_INVALID
+ *   (then, the path being well formed)
+ *   an "@GMT-YYYY.MM.DD-HH.MM.SS"
+ *   component, any case                OBJECT_NAME_NOT_FOUND
  * The "." / ".." statuses are what Windows returns (Samba's raw.chkpath
  * torture test, run against Windows servers, expects exactly these).
  * Windows would resolve a ".." that stays inside the share; we reject every
@@ -41,6 +44,13 @@
  * affected, and the walk never has to reason about "..".
  * One trailing '\' is allowed and dropped ("dir\\" is "dir"); "::$DATA"
  * (any case) on the last component names the default stream and is dropped.
+ * Named streams are not served: "name:stream[:type]", ":stream" and every
+ * ':' elsewhere are refused as a volume without streams (FAT) refuses
+ * them, never taken as a name that contains ':'.
+ * A previous-version token (Samba's and SMB1's way to name a snapshot,
+ * where SMB2 clients send the TWrp context) asks for a snapshot; none is
+ * served yet, so, as with TWrp, the answer is "not found", and no file or
+ * directory of that name can be created meanwhile.
  */
 NTSTATUS vfs_path_from_smb(TALLOC_CTX *mem, const char *smb_path, char **rel_out);
 

@@ -1,7 +1,7 @@
 /*
  * porthos-ctl: the administration command line.
  *
- *   porthos-ctl [--passdb PATH] user add NAME [--uid N] [--gid N] [--password-stdin]
+ *   porthos-ctl [--passdb PATH] user add NAME [--uid N] [--gid N] [--password-stdin|--no-password]
  *   porthos-ctl [--passdb PATH] user del NAME
  *   porthos-ctl [--passdb PATH] user list
  *   porthos-ctl [--passdb PATH] user disable|enable NAME
@@ -167,10 +167,11 @@ static int cmd_user_add(const struct ctl_globals *g, int argc, char **argv)
 		{ "uid", required_argument, NULL, 'u' },
 		{ "gid", required_argument, NULL, 'g' },
 		{ "password-stdin", no_argument, NULL, 'p' },
+		{ "no-password", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t uid = CTL_NOBODY, gid = CTL_NOBODY;
-	bool have_uid = false, have_gid = false, from_stdin = false;
+	bool have_uid = false, have_gid = false, from_stdin = false, no_password = false;
 	int c;
 	optind = 0; /* full reset of GNU getopt for the sub-argv */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -192,12 +193,19 @@ static int cmd_user_add(const struct ctl_globals *g, int argc, char **argv)
 		case 'p':
 			from_stdin = true;
 			break;
+		case 'n':
+			no_password = true;
+			break;
 		default:
 			return CTL_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
 		ctl_err("user add takes exactly one NAME");
+		return CTL_USAGE;
+	}
+	if (from_stdin && no_password) {
+		ctl_err("--password-stdin and --no-password exclude each other");
 		return CTL_USAGE;
 	}
 	const char *name = argv[optind];
@@ -221,12 +229,15 @@ static int cmd_user_add(const struct ctl_globals *g, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	char password[CTL_PASSWORD_MAX];
-	int ret = get_password(from_stdin, password, sizeof(password));
-	if (ret != CTL_OK)
-		return ret;
+	if (!no_password) {
+		int ret = get_password(from_stdin, password, sizeof(password));
+		if (ret != CTL_OK)
+			return ret;
+	}
 	int err = ensure_parent_dir(g->passdb);
+	/* No password: no NT hash, so only Kerberos can log the user on. */
 	if (err == 0)
-		err = passdb_set_password(g->passdb, name, password, uid, gid);
+		err = passdb_set_password(g->passdb, name, no_password ? NULL : password, uid, gid);
 	OPENSSL_cleanse(password, sizeof(password));
 	if (err != 0) {
 		ctl_err("cannot set the password of '%s' in %s: %s", name, g->passdb,
@@ -292,16 +303,17 @@ static int cmd_user_list(const struct ctl_globals *g, int argc, char **argv)
 	printf("%-24s %10s %10s  %s\n", "NAME", "UID", "GID", "FLAGS");
 	for (size_t i = 0; i < passdb_count(db); i++) {
 		const struct passdb_user *u = passdb_user_at(db, i);
-		printf("%-24s %10u %10u  %s\n", u->name, u->uid, u->gid,
-		       u->disabled ? "disabled" : "-");
+		const char *flags = u->disabled ? (u->has_nt_hash ? "disabled" : "disabled,no-password")
+						: (u->has_nt_hash ? "-" : "no-password");
+		printf("%-24s %10u %10u  %s\n", u->name, u->uid, u->gid, flags);
 	}
 	talloc_free(db);
 	return CTL_OK;
 }
 
 static const struct ctl_command ctl_commands[] = {
-	{ "user", "add", "NAME [--uid N] [--gid N] [--password-stdin]",
-	  "add a user or set its password", cmd_user_add },
+	{ "user", "add", "NAME [--uid N] [--gid N] [--password-stdin|--no-password]",
+	  "add a user or set its password (--no-password: Kerberos only, no NTLM)", cmd_user_add },
 	{ "user", "del", "NAME", "delete a user", cmd_user_del },
 	{ "user", "list", "", "list users", cmd_user_list },
 	{ "user", "disable", "NAME", "refuse logons of a user", cmd_user_disable },

@@ -4,19 +4,28 @@
 #include <string.h>
 
 #include "lib/auth/auth_mech.h"
+#include "lib/auth/gssapi_mech.h"
 #include "lib/auth/ntlm_crypto.h"
 #include "lib/auth/spnego.h"
 #include "lib/log.h"
 
 /*
- * The mechanisms SPNEGO offers, in the server's order of preference. A
- * Kerberos mechanism goes first here when it exists; it must also be
- * listed (with its OIDs) by auth_negotiate_blob(), which reads this table.
+ * The mechanisms SPNEGO offers, in the server's order of preference, as
+ * Windows lists them: Kerberos under the MS OID (what Windows clients
+ * name first), under the standard OID, then NTLMSSP. Kerberos only when
+ * a keytab is configured. auth_negotiate_blob() reads this table.
  */
 static const struct auth_mech_ops *const auth_mechs[] = {
+	&auth_mech_gssapi_ms_krb5,
+	&auth_mech_gssapi_krb5,
 	&auth_mech_ntlmssp,
 };
 #define N_MECHS (sizeof(auth_mechs) / sizeof(auth_mechs[0]))
+
+static bool mech_available(const struct auth_mech_ops *m, const struct auth_server_config *cfg)
+{
+	return m->available == NULL || m->available(cfg);
+}
 
 /* MS-SPNG 3.2.5.2: what Windows and Samba put in negHints. */
 static const char auth_hint_name[] = "not_defined_in_RFC4178@please_ignore";
@@ -40,6 +49,9 @@ struct auth_server {
 	/* The mechanism is not the client's first choice (RFC 4178 5). */
 	bool not_preferred;
 	bool sent_first_reply;
+	/* Our mechListMIC went out with the last mechanism token; the
+	 * client's is still due (RFC 4178 5). */
+	bool want_client_mic;
 };
 
 bool auth_global_init(void)
@@ -47,15 +59,24 @@ bool auth_global_init(void)
 	return ntlm_crypto_init();
 }
 
-uint8_t *auth_negotiate_blob(TALLOC_CTX *mem, size_t *out_len)
+bool auth_check_config(const struct auth_server_config *cfg)
+{
+	return cfg->krb5_keytab == NULL || gssapi_check_keytab(cfg);
+}
+
+uint8_t *auth_negotiate_blob(TALLOC_CTX *mem, const struct auth_server_config *cfg,
+			     size_t *out_len)
 {
 	const uint8_t *oids[N_MECHS];
 	size_t lens[N_MECHS];
+	unsigned n = 0;
 	for (size_t i = 0; i < N_MECHS; i++) {
-		oids[i] = auth_mechs[i]->oid;
-		lens[i] = auth_mechs[i]->oid_len;
+		if (!mech_available(auth_mechs[i], cfg))
+			continue;
+		oids[n] = auth_mechs[i]->oid;
+		lens[n++] = auth_mechs[i]->oid_len;
 	}
-	return spnego_encode_init(mem, oids, lens, N_MECHS, NULL, 0, auth_hint_name,
+	return spnego_encode_init(mem, oids, lens, n, NULL, 0, auth_hint_name,
 				  NULL, 0, out_len);
 }
 
@@ -123,6 +144,7 @@ static NTSTATUS finish(struct auth_server *a, TALLOC_CTX *mem,
 	size_t mic_len = 0;
 	NTSTATUS status;
 
+	bool client_mic_due = false;
 	if (can_sign && client_mic->present) {
 		status = m->verify_mic(a->mech_ctx, a->mech_types_der, a->mech_types_len,
 				       client_mic->p, client_mic->len);
@@ -132,8 +154,17 @@ static NTSTATUS finish(struct auth_server *a, TALLOC_CTX *mem,
 		}
 		required = true;
 	} else if (required) {
-		LOG_WARN("SPNEGO mechListMIC required but not sent");
-		return NT_STATUS_INVALID_PARAMETER;
+		/*
+		 * A client cannot sign before it has our last mechanism token
+		 * (Kerberos: the AP-REP): ours goes with it and the client's
+		 * comes in one more leg. With nothing left to send (NTLMSSP),
+		 * the client should have sent its MIC already.
+		 */
+		if (token_len == 0) {
+			LOG_WARN("SPNEGO mechListMIC required but not sent");
+			return NT_STATUS_INVALID_PARAMETER;
+		}
+		client_mic_due = true;
 	}
 	if (required) {
 		status = m->get_mic(a->mech_ctx, mem, a->mech_types_der, a->mech_types_len,
@@ -141,10 +172,54 @@ static NTSTATUS finish(struct auth_server *a, TALLOC_CTX *mem,
 		if (!NT_STATUS_IS_OK(status))
 			return status;
 	}
-	status = reply(a, mem, SPNEGO_ACCEPT_COMPLETED, token, token_len, mic, mic_len,
-		       out, out_len);
+	status = reply(a, mem, client_mic_due ? SPNEGO_ACCEPT_INCOMPLETE : SPNEGO_ACCEPT_COMPLETED,
+		       token, token_len, mic, mic_len, out, out_len);
 	talloc_free(mic);
+	if (NT_STATUS_IS_OK(status) && client_mic_due) {
+		a->want_client_mic = true;
+		return NT_STATUS_MORE_PROCESSING_REQUIRED;
+	}
 	return status;
+}
+
+/* The last leg of RFC 4178 5 when our MIC went first: the client's MIC alone. */
+static NTSTATUS finish_client_mic(struct auth_server *a, TALLOC_CTX *mem,
+				  const struct spnego_token *t, uint8_t **out, size_t *out_len)
+{
+	if (t->response_token.present || !t->mech_list_mic.present) {
+		LOG_WARN("SPNEGO mechListMIC required but not sent");
+		return NT_STATUS_INVALID_PARAMETER;
+	}
+	NTSTATUS status = a->mech->verify_mic(a->mech_ctx, a->mech_types_der, a->mech_types_len,
+					      t->mech_list_mic.p, t->mech_list_mic.len);
+	if (!NT_STATUS_IS_OK(status)) {
+		LOG_WARN("SPNEGO mechListMIC check failed: %s", nt_errstr(status));
+		return NT_STATUS_LOGON_FAILURE;
+	}
+	return reply(a, mem, SPNEGO_ACCEPT_COMPLETED, NULL, 0, NULL, 0, out, out_len);
+}
+
+/* For the log: the client's mechanisms by name. */
+static char *mech_names(TALLOC_CTX *mem, const struct spnego_token *t)
+{
+	static const struct {
+		const uint8_t *oid;
+		size_t len;
+		const char *name;
+	} known[] = {
+		{ spnego_oid_ms_krb5, sizeof(spnego_oid_ms_krb5), "MS-KRB5" },
+		{ spnego_oid_krb5, sizeof(spnego_oid_krb5), "KRB5" },
+		{ spnego_oid_ntlmssp, sizeof(spnego_oid_ntlmssp), "NTLMSSP" },
+	};
+	char *s = talloc_strdup(mem, "");
+	for (unsigned i = 0; i < t->n_mechs && s != NULL; i++) {
+		const char *name = "other";
+		for (size_t j = 0; j < sizeof(known) / sizeof(known[0]); j++)
+			if (spnego_oid_equal(t->mechs[i].p, t->mechs[i].len, known[j].oid, known[j].len))
+				name = known[j].name;
+		s = talloc_asprintf_append(s, "%s%s", i ? ", " : "", name);
+	}
+	return s;
 }
 
 /* The first token: raw NTLMSSP, or a NegTokenInit (RFC 4178 4.2.1). */
@@ -174,7 +249,8 @@ static NTSTATUS handle_first(struct auth_server *a, TALLOC_CTX *mem,
 	unsigned idx = 0;
 	for (unsigned i = 0; i < t.n_mechs && chosen == NULL; i++) {
 		for (size_t j = 0; j < N_MECHS; j++) {
-			if (spnego_oid_equal(t.mechs[i].p, t.mechs[i].len,
+			if (mech_available(auth_mechs[j], &a->cfg) &&
+			    spnego_oid_equal(t.mechs[i].p, t.mechs[i].len,
 					     auth_mechs[j]->oid, auth_mechs[j]->oid_len)) {
 				chosen = auth_mechs[j];
 				idx = i;
@@ -183,8 +259,18 @@ static NTSTATUS handle_first(struct auth_server *a, TALLOC_CTX *mem,
 		}
 	}
 	if (chosen == NULL) {
-		LOG_INFO("no SPNEGO mechanism in common with the client");
+		char *names = mech_names(NULL, &t);
+		LOG_INFO("no SPNEGO mechanism in common with the client, which offers: %s%s",
+			 names ? names : "?",
+			 a->cfg.krb5_keytab == NULL && names != NULL && strstr(names, "KRB5")
+				 ? " (Kerberos is off: no 'kerberos keytab' configured)" : "");
+		talloc_free(names);
 		return NT_STATUS_INVALID_PARAMETER;
+	}
+	if (plog_enabled(PLOG_DEBUG)) {
+		char *names = mech_names(NULL, &t);
+		LOG_DBG("client offers %s; chosen: %s", names ? names : "?", chosen->name);
+		talloc_free(names);
 	}
 	a->not_preferred = idx != 0;
 	a->mech_types_der = talloc_memdup(a, t.mech_types_der.p, t.mech_types_der.len);
@@ -237,6 +323,8 @@ static NTSTATUS handle_next(struct auth_server *a, TALLOC_CTX *mem,
 		LOG_INFO("client abandoned SPNEGO negotiation");
 		return NT_STATUS_LOGON_FAILURE;
 	}
+	if (a->want_client_mic)
+		return finish_client_mic(a, mem, &t, out, out_len);
 	if (t.supported_mech.present &&
 	    !spnego_oid_equal(t.supported_mech.p, t.supported_mech.len,
 			      a->mech->oid, a->mech->oid_len))

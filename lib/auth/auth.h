@@ -1,6 +1,7 @@
 /*
  * Server-side SMB authentication: SPNEGO (RFC 4178, MS-SPNG) carrying
- * NTLMSSP (MS-NLMP, NTLMv2 only), or raw NTLMSSP as Windows also accepts.
+ * Kerberos (GSSAPI krb5, MS-KILE; when a keytab is configured) or NTLMSSP
+ * (MS-NLMP, NTLMv2 only), or raw NTLMSSP as Windows also accepts.
  *
  * One struct auth_server per SESSION_SETUP exchange: feed each security
  * buffer to auth_server_update() until it returns something other than
@@ -25,7 +26,12 @@ struct auth_server_config {
 	const char *dns_domain;
 	const struct passdb *db;
 	bool guest_ok;		  /* allow anonymous/guest logons (NTLMSSP anonymous) */
+	const char *krb5_keytab;  /* the service keytab; NULL = Kerberos is not offered */
+	const char *krb5_realm;	  /* accepted client realm; NULL = the service principal's */
 };
+
+/* Room for the longest Kerberos session key (AES-256: 32 bytes). */
+#define AUTH_SESSION_KEY_MAX 64
 
 /* The result of a completed authentication. */
 struct auth_info {
@@ -34,19 +40,32 @@ struct auth_info {
 	uint32_t uid, gid;
 	bool anonymous;
 	bool guest;
-	uint8_t session_key[16]; /* exported session key (after KEY_EXCH) */
-	size_t session_key_len;	 /* 16, or 0 for anonymous */
+	/*
+	 * The full session key: NTLMSSP's exported session key (16 bytes),
+	 * or the Kerberos subkey (16 or 32 bytes). MS-SMB2 3.3.5.5.3 uses its
+	 * first 16 bytes as Session.SessionKey and all of it for AES-256.
+	 */
+	uint8_t session_key[AUTH_SESSION_KEY_MAX];
+	size_t session_key_len;	 /* 0 for anonymous */
 };
 
 /* Loads the OpenSSL providers NTLM needs; idempotent. */
 bool auth_global_init(void);
 
 /*
- * The SPNEGO NegTokenInit2 the server puts in the SMB2 NEGOTIATE response
- * (MS-SPNG 2.2.1, 3.2.5.2): mechTypes { NTLMSSP } and the customary
- * negHints "not_defined_in_RFC4178@please_ignore".
+ * Checks that the configured keytab can serve as an acceptor credential,
+ * logging why not. True when Kerberos is not configured.
  */
-uint8_t *auth_negotiate_blob(TALLOC_CTX *mem, size_t *out_len);
+bool auth_check_config(const struct auth_server_config *cfg);
+
+/*
+ * The SPNEGO NegTokenInit2 the server puts in the SMB2 NEGOTIATE response
+ * (MS-SPNG 2.2.1, 3.2.5.2): mechTypes { MS-KRB5, KRB5 (with a keytab
+ * only), NTLMSSP } and the customary negHints
+ * "not_defined_in_RFC4178@please_ignore".
+ */
+uint8_t *auth_negotiate_blob(TALLOC_CTX *mem, const struct auth_server_config *cfg,
+			     size_t *out_len);
 
 /* 'cfg' and the passdb it points to must outlive the auth_server. */
 struct auth_server *auth_server_new(TALLOC_CTX *mem, const struct auth_server_config *cfg);

@@ -1,7 +1,8 @@
 /*
- * The mechanism ops table behind SPNEGO. NTLMSSP is the only entry now; a
- * Kerberos mechanism plugs in beside it by providing the same operations
- * and adding itself to the table in auth.c.
+ * The mechanism ops table behind SPNEGO: Kerberos through GSSAPI (twice,
+ * once per OID clients name it by) and NTLMSSP, listed in auth.c. Another
+ * mechanism plugs in by providing the same operations and adding itself
+ * to that table.
  *
  * Internal to lib/auth.
  */
@@ -21,6 +22,8 @@ struct auth_mech_ops {
 	const uint8_t *oid; /* DER contents of the mechanism OID */
 	size_t oid_len;
 
+	/* Whether the configuration enables it; NULL: always. */
+	bool (*available)(const struct auth_server_config *cfg);
 	/* A new server context, owned by 'mem'. */
 	void *(*start)(TALLOC_CTX *mem, const struct auth_server_config *cfg);
 	/* One mechanism token in; MORE_PROCESSING_REQUIRED, OK or an error. */
@@ -43,5 +46,8 @@ struct auth_mech_ops {
 };
 
 extern const struct auth_mech_ops auth_mech_ntlmssp;
+/* GSSAPI krb5 under the MS OID Windows lists first, and under its own. */
+extern const struct auth_mech_ops auth_mech_gssapi_ms_krb5;
+extern const struct auth_mech_ops auth_mech_gssapi_krb5;
 
 #endif

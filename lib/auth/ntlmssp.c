@@ -443,14 +443,18 @@ static NTSTATUS handle_authenticate(struct ntlmssp_server *s, const uint8_t *in,
 	}
 
 	const struct passdb_user *pu = s->db ? passdb_find(s->db, user) : NULL;
+	/* A Kerberos-only account has no NT hash: nothing NTLM could prove. */
+	bool usable = pu != NULL && pu->has_nt_hash;
 	uint8_t response_key[16], base_key[16], exported[16];
 	/* An unknown user costs the same work, so timing does not tell. */
 	static const uint8_t no_hash[16];
-	bool good = ntlmv2_verify(pu ? pu->nt_hash : no_hash, user, domain, s->challenge,
+	bool good = ntlmv2_verify(usable ? pu->nt_hash : no_hash, user, domain, s->challenge,
 				  nt_p, nt.len, response_key);
-	if (!good || pu == NULL) {
+	if (!good || !usable) {
 		LOG_INFO("logon failure for user '%s' domain '%s' from '%s'%s",
-			 user, domain, wks_name, pu ? "" : " (no such user)");
+			 user, domain, wks_name,
+			 pu == NULL ? " (no such user)"
+			 : !pu->has_nt_hash ? " (no SMB password: Kerberos only)" : "");
 		status = NT_STATUS_LOGON_FAILURE;
 		goto out_clean;
 	}

@@ -25,7 +25,8 @@ struct passdb {
 
 static const char passdb_header[] =
 	"# Porthos password database: name:uid:gid:nthash:flags\n"
-	"# nthash = MD4(UTF-16LE(password)), which is password-equivalent for NTLM.\n"
+	"# nthash = MD4(UTF-16LE(password)), which is password-equivalent for NTLM;\n"
+	"# empty for an account that only Kerberos can log on.\n"
 	"# Manage it with porthos-ctl; keep it mode 0600.\n";
 
 bool passdb_nt_hash(const char *password, uint8_t out[16])
@@ -119,10 +120,12 @@ static bool parse_line(TALLOC_CTX *mem, char *line, struct passdb_user *u)
 		}
 	}
 	memset(u, 0, sizeof(*u));
+	size_t hash_len = strlen(field[3]);
 	if (!passdb_name_valid(field[0]) || !parse_u32(field[1], &u->uid) ||
-	    !parse_u32(field[2], &u->gid) || strlen(field[3]) != 32)
+	    !parse_u32(field[2], &u->gid) || (hash_len != 32 && hash_len != 0))
 		return false;
-	for (int i = 0; i < 16; i++) {
+	u->has_nt_hash = hash_len == 32;
+	for (int i = 0; i < 16 && u->has_nt_hash; i++) {
 		int hi = hexval(field[3][2 * i]), lo = hexval(field[3][2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
@@ -241,13 +244,14 @@ struct passdb_edit {
 	const char *name;
 	uint32_t uid, gid;
 	uint8_t nt_hash[16];
+	bool has_nt_hash;
 	bool disabled;
 };
 
 static char *format_user(TALLOC_CTX *mem, const struct passdb_user *u)
 {
-	char hex[33];
-	for (int i = 0; i < 16; i++)
+	char hex[33] = "";
+	for (int i = 0; i < 16 && u->has_nt_hash; i++)
 		snprintf(hex + 2 * i, 3, "%02x", u->nt_hash[i]);
 	char *s = talloc_asprintf(mem, "%s:%u:%u:%s:%s\n", u->name, u->uid, u->gid, hex,
 				  u->disabled ? "disabled" : "");
@@ -377,6 +381,7 @@ static int passdb_rewrite(const char *path, const struct passdb_edit *e)
 				u.uid = e->uid;
 				u.gid = e->gid;
 				memcpy(u.nt_hash, e->nt_hash, 16);
+				u.has_nt_hash = e->has_nt_hash;
 			} else {
 				u.disabled = e->disabled;
 			}
@@ -405,7 +410,8 @@ static int passdb_rewrite(const char *path, const struct passdb_edit *e)
 			ret = ENOENT;
 			goto out;
 		}
-		struct passdb_user u = { .name = (char *)e->name, .uid = e->uid, .gid = e->gid };
+		struct passdb_user u = { .name = (char *)e->name, .uid = e->uid, .gid = e->gid,
+					 .has_nt_hash = e->has_nt_hash };
 		memcpy(u.nt_hash, e->nt_hash, 16);
 		char *nl = format_user(tmp, &u);
 		OPENSSL_cleanse(u.nt_hash, 16);
@@ -429,8 +435,9 @@ int passdb_set_password(const char *path, const char *name, const char *password
 {
 	if (!passdb_name_valid(name))
 		return EINVAL;
-	struct passdb_edit e = { .op = PASSDB_OP_SET, .name = name, .uid = uid, .gid = gid };
-	if (!passdb_nt_hash(password, e.nt_hash))
+	struct passdb_edit e = { .op = PASSDB_OP_SET, .name = name, .uid = uid, .gid = gid,
+				 .has_nt_hash = password != NULL };
+	if (password != NULL && !passdb_nt_hash(password, e.nt_hash))
 		return EINVAL;
 	int ret = passdb_rewrite(path, &e);
 	OPENSSL_cleanse(e.nt_hash, sizeof(e.nt_hash));

@@ -7,7 +7,9 @@
  *     name:uid:gid:nthash:flags
  *
  * nthash is 32 hex digits (MD4 of the UTF-16LE password; never the
- * password itself); flags is a comma-separated list, empty or "disabled".
+ * password itself), or empty for an account with no SMB password, which
+ * only Kerberos can log on (NTLM refuses it); flags is a comma-separated
+ * list, empty or "disabled".
  * Names may not contain ':', control characters or leading/trailing
  * blanks. The file is mode 0600 and every change is written atomically
  * (temporary file, fsync, rename) under an flock on "<path>.lock".
@@ -28,7 +30,8 @@ struct passdb_user {
 	char *name;
 	uint32_t uid;
 	uint32_t gid;
-	uint8_t nt_hash[16];
+	uint8_t nt_hash[16];   /* all zeros when !has_nt_hash */
+	bool has_nt_hash;      /* false: Kerberos only, NTLM logons are refused */
 	bool disabled;
 };
 
@@ -42,7 +45,11 @@ size_t passdb_count(const struct passdb *db);
 /* Users in file order; NULL past the end. */
 const struct passdb_user *passdb_user_at(const struct passdb *db, size_t i);
 
-/* Adds or updates; keeps the user's flags on update. 0 or an errno. */
+/*
+ * Adds or updates; keeps the user's flags on update. A NULL password
+ * stores no NT hash (dropping any old one): a Kerberos-only account.
+ * 0 or an errno.
+ */
 int passdb_set_password(const char *path, const char *name, const char *password,
 			uint32_t uid, uint32_t gid);
 /* 0, ENOENT if there is no such user, or another errno. */

@@ -6,9 +6,13 @@
 # (raw SMB3 requests, path_escape_client.py) and smbclient try every way
 # out: "..", separators, drive and device prefixes, NULs, lone surrogates,
 # long names, walks/creates/deletes/renames/links through the escaping
-# links, and odd TREE_CONNECT paths. Every attempt must fail, and at the
-# end the directory next to the share, the share's parent, /etc and / must
-# be exactly as before (names, bytes, mtimes, link counts).
+# links, named streams (refused: not served), @GMT tokens and TWrp (no
+# snapshot yet), reparse-point opens and FSCTLs on the links, case
+# variants (Unicode folding included), NFC/NFD spellings, look-alike dots
+# and slashes, invalid UTF-16, and odd TREE_CONNECT paths. Every attempt
+# must fail, and at the end the directory next to the share, the share's
+# parent, /etc and / must be exactly as before (names, bytes, mtimes, link
+# counts).
 #
 # The hard link hl_admin is by construction the outside file itself: a
 # hard link has no target to confine, so an administrator who makes one
@@ -46,6 +50,14 @@ ln -s "$out/secret" "$SHARE_DIR/link_abs_file"
 ln -s inside.txt "$SHARE_DIR/link_file_in"
 ln -s realdir "$SHARE_DIR/dir_link_in"
 ln -s ../realdir "$SHARE_DIR/sub/up_link"
+# Names that differ only by case: two files, and an escaping link beside a
+# directory inside; a name in NFC (its NFD spelling is another name).
+printf 'twin lower' > "$SHARE_DIR/twin"
+printf 'twin upper' > "$SHARE_DIR/TWIN"
+ln -s ../outside "$SHARE_DIR/esc"
+mkdir "$SHARE_DIR/ESC"
+echo inner > "$SHARE_DIR/ESC/inner.txt"
+printf 'nfc' > "$SHARE_DIR/caf$(printf '\303\251')"
 
 # A fingerprint of a tree: every entry with type, size, link count, mode,
 # mtime (ns) and, for files, the content hash; symlink targets too.
@@ -165,6 +177,9 @@ stray=$( (find "$SRV_DIR" -name 'pesc*' -not -path "$SHARE_DIR/*"; find / /etc /
 [ -z "$stray" ] || { echo "FAIL: CRITICAL: marker names outside the share: $stray" >&2; rc=1; }
 stray=$(find "$SHARE_DIR" -name 'pesc*' 2>/dev/null || true)
 [ -z "$stray" ] || { echo "FAIL: names left in the share by refused attempts: $stray" >&2; rc=1; }
+# Streams and @GMT tokens are never names on disk.
+stray=$(find "$SHARE_DIR" \( -name '*:*' -o -iname '*@GMT*' \) 2>/dev/null || true)
+[ -z "$stray" ] || { echo "FAIL: stream or @GMT syntax became a name on disk: $stray" >&2; rc=1; }
 # In-share links are intact (the test deletes only link_del, as a link).
 [ -L "$SHARE_DIR/link_rel" ] && [ -L "$SHARE_DIR/link_abs" ] && [ -L "$SHARE_DIR/link_etc" ] ||
 	{ echo "FAIL: a fixture symlink disappeared" >&2; rc=1; }

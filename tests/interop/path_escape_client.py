@@ -149,8 +149,9 @@ class Client:
         ans = self.smb.recvSMB(self.smb.sendSMB(pkt))
         return ans["Status"], ans
 
-    def create(self, name, access=GENERIC_READ, disposition=FILE_OPEN, options=0, raw=None, flags=0):
-        """CREATE with the name sent exactly as given (str, or raw bytes)."""
+    def create(self, name, access=GENERIC_READ, disposition=FILE_OPEN, options=0, raw=None, flags=0, ctx=b""):
+        """CREATE with the name sent exactly as given (str, or raw bytes),
+        and optionally create contexts (ctx: their bytes, already chained)."""
         nb = raw if raw is not None else u16(name)
         req = s3.SMB2Create()
         req["SecurityFlags"] = 0
@@ -165,6 +166,11 @@ class Client:
         req["Buffer"] = nb if nb else b"\x00"
         req["CreateContextsOffset"] = 0
         req["CreateContextsLength"] = 0
+        if ctx:
+            pad = b"\x00" * ((-len(nb)) % 8)
+            req["Buffer"] = nb + pad + ctx
+            req["CreateContextsOffset"] = 64 + 56 + len(nb) + len(pad)
+            req["CreateContextsLength"] = len(ctx)
         # A frame over 64 KiB needs a credit charge of 2 (MS-SMB2 3.1.5.2).
         st, ans = self.xchg(s3.SMB2_CREATE, req, credit_charge=1 + (len(nb) + 120) // 65536, flags=flags)
         if st != OK:
@@ -239,16 +245,23 @@ class Client:
             flags = 0
 
     def ioctl(self, fid, ctl_code, blob):
+        return self.ioctl_out(fid, ctl_code, blob)[0]
+
+    def ioctl_out(self, fid, ctl_code, blob):
+        """An FSCTL; (status, output bytes)."""
         req = s3.SMB2Ioctl()
         req["FileID"] = fid
         req["CtlCode"] = ctl_code
         req["MaxInputResponse"] = 0
         req["MaxOutputResponse"] = 4096
         req["InputCount"] = len(blob)
-        req["Buffer"] = blob
+        req["Buffer"] = blob if blob else b"\x00"
         req["OutputOffset"] = 0
         req["Flags"] = 1  # SMB2_0_IOCTL_IS_FSCTL
-        return self.xchg(s3.SMB2_IOCTL, req)[0]
+        st, ans = self.xchg(s3.SMB2_IOCTL, req)
+        if st != OK:
+            return st, b""
+        return st, s3.SMB2Ioctl_Response(ans["Data"])["Buffer"]
 
     def query_info(self, fid, info_class):
         req = s3.SMB2QueryInfo()
@@ -694,6 +707,334 @@ table.append(("delete-on-close link_del with FILE_OPEN_REPARSE_POINT", status_na
 if st == OK:
     check(not os.path.lexists(share_dir + "/link_del"), "link_del (the link itself) deleted")
 check(os.path.isdir(outside_dir) and os.path.isfile(outside_dir + "/secret"), "outside dir and secret still there")
+
+# ----------------------------------------------------------------- streams
+# Named streams are not served. A volume without them (FAT) refuses a name
+# with a stream part as OBJECT_NAME_INVALID (':' is not a name character
+# there), and so does Porthos: never as a file whose name contains ':'.
+# Only the default data stream, "name::$DATA" (any case), names the file.
+STREAM = BAD_NAME
+for name in ["inside.txt:pesc_stream", "inside.txt:pesc_stream:$DATA", "inside.txt:pesc_stream:$data",
+             "inside.txt:", "inside.txt::", "inside.txt:::$DATA", "inside.txt::$DATA:x", "inside.txt::$DATA::$DATA",
+             "inside.txt::$INDEX_ALLOCATION", "inside.txt:$I30:$INDEX_ALLOCATION", "inside.txt::$DATAx",
+             "realdir:pesc_stream", "realdir::$INDEX_ALLOCATION", "realdir:$I30:$INDEX_ALLOCATION",
+             "realdir\\:pesc_stream", ":pesc_stream", "::$DATA", ":",
+             "inside.txt:..", "inside.txt:..:$DATA", "inside.txt:../../outside/secret",
+             "inside.txt:..\\..\\outside\\secret", "inside.txt:pesc/x", "inside.txt:\\pesc",
+             "realdir:..\\..\\outside\\secret", "link_rel:secret", "link_rel:..\\secret", "link_secret:pesc",
+             "pesc_new:pesc_stream", "pesc_new:pesc_stream:$DATA", "..:pesc", "..::$DATA\\x"]:
+    allowed = DOTDOT | STREAM if name.startswith("..") else STREAM
+    for disp, access in ((FILE_OPEN, GENERIC_READ), (FILE_OPEN_IF, GENERIC_READ | GENERIC_WRITE),
+                         (FILE_CREATE, GENERIC_READ | GENERIC_WRITE)):
+        st, fid = c.create(name, access, disp)
+        if fid:
+            st2, data = c.read(fid)
+            c.close(fid)
+            if data == SECRET:
+                failures.append("ESCAPE: %r read the outside secret" % name)
+        expect("CREATE disposition %d %r" % (disp, name), st, allowed)
+    st, fid = c.create(name, FILE_LIST_DIRECTORY, FILE_CREATE, FILE_DIRECTORY_FILE)
+    if fid:
+        c.close(fid)
+    expect("mkdir %r" % name, st, allowed)
+colon_names = [n for n in os.listdir(share_dir) if ":" in n]
+check(not colon_names, "no name with ':' created in the share (%s)" % colon_names)
+check(not os.path.exists(share_dir + "/pesc_new"), "no 'pesc_new' created for a name with a stream part")
+# The default stream is the file, in any case; through an escaping link it
+# escapes no more than the link does.
+st, data = read_file(c, "inside.txt::$DATA")
+check(st == OK and data == INSIDE, "control: inside.txt::$DATA reads inside.txt (%s)" % status_name(st))
+st, data = read_file(c, "INSIDE.TXT::$data")
+check(st == OK and data == INSIDE, "control: INSIDE.TXT::$data reads inside.txt (%s)" % status_name(st))
+st, data = read_file(c, "dir_link_in\\file_in_real.txt::$DATA")
+check(st == OK and data == REAL, "control: dir_link_in\\file_in_real.txt::$DATA (%s)" % status_name(st))
+for name in ["link_secret::$DATA", "link_abs_file::$DATA", "link_rel\\secret::$DATA", "LINK_REL\\secret::$DATA",
+             "link_etc\\hostname::$DATA"]:
+    st, data = read_file(c, name)
+    if st == OK:
+        failures.append("ESCAPE: %r read %r" % (name, data[:40]))
+    expect("CREATE+READ %r" % name, st, ESCAPE)
+    st, fid = c.create(name, GENERIC_WRITE, FILE_OVERWRITE_IF)
+    if fid:
+        c.close(fid)
+    expect("CREATE overwrite_if %r" % name, st, ESCAPE)
+st, fid = c.create("pesc_dflt::$DATA", GENERIC_WRITE | DELETE, FILE_CREATE)
+check(st == OK and os.path.isfile(share_dir + "/pesc_dflt"),
+      "control: creating pesc_dflt::$DATA makes the file pesc_dflt (%s)" % status_name(st))
+if fid:
+    c.set_info(fid, FILE_DISPOSITION_INFO, b"\x01")
+    c.close(fid)
+# Stream syntax in rename and link targets (":name" renames a stream on NTFS).
+for target in [":pesc_stream", "pesc_t:pesc_stream", "pesc_t:pesc_stream:$DATA", "realdir\\pesc_t:x",
+               "link_rel:pesc", "..:pesc", "pesc_t::$INDEX_ALLOCATION"]:
+    for link in (False, True):
+        st, fid = c.create("mv_src.txt", DELETE | GENERIC_READ, FILE_OPEN)
+        if fid is None:
+            continue
+        st = c.rename(fid, target, link=link)
+        c.close(fid)
+        expect("%s mv_src.txt -> %r" % ("FileLinkInformation" if link else "FileRenameInformation", target), st,
+               STREAM | DOTDOT)
+check(os.path.isfile(share_dir + "/mv_src.txt") and os.stat(share_dir + "/mv_src.txt").st_nlink == 1,
+      "mv_src.txt unmoved and unlinked after the stream renames")
+# Stream syntax in a QUERY_DIRECTORY pattern: a name pattern, never a stream listing.
+st, root = c.create("", FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES, options=FILE_DIRECTORY_FILE)
+for pat in ["inside.txt:*", "*:*", "*::$DATA", "link_rel:*"]:
+    st, e2 = c.list_dir(root, pat)
+    expect("QUERY_DIRECTORY pattern %r" % pat, st, BAD_NAME | {0xC000000F})  # or NO_SUCH_FILE
+c.close(root)
+
+# ------------------------------------------------------------ @GMT tokens
+# "@GMT-YYYY.MM.DD-HH.MM.SS" as a whole component asks for a previous
+# version (Samba's shadow copies read it anywhere in the path; Windows
+# clients send the TWrp context instead). No snapshot is served yet, so
+# none is found (OBJECT_NAME_NOT_FOUND, as for TWrp), wherever the token
+# stands, and nothing of that name is ever created. Syntax errors (such
+# as "..") still win, as in any path.
+GMT = "@GMT-2026.01.01-00.00.00"
+NOSNAP = {OBJECT_NAME_NOT_FOUND}
+for name, allowed in [
+    (GMT, NOSNAP),
+    (GMT + "\\", NOSNAP),
+    (GMT + "\\inside.txt", NOSNAP),
+    (GMT + "\\pesc_gmt.txt", NOSNAP),
+    ("realdir\\" + GMT, NOSNAP),
+    ("realdir\\" + GMT + "\\file_in_real.txt", NOSNAP),
+    ("inside.txt\\" + GMT, NOSNAP | {OBJECT_PATH_NOT_FOUND}),
+    ("pesc_nodir\\" + GMT + "\\x", NOSNAP | {OBJECT_PATH_NOT_FOUND}),
+    ("@gmt-2026.01.01-00.00.00\\inside.txt", NOSNAP),
+    (GMT + "\\..\\outside\\secret", DOTDOT),
+    (GMT + "\\..\\..\\outside\\secret", DOTDOT),
+    ("realdir\\" + GMT + "\\..\\..\\outside\\secret", DOTDOT),
+    ("..\\" + GMT + "\\outside\\secret", DOTDOT),
+    (GMT + "\\link_rel\\secret", NOSNAP),
+    ("link_rel\\" + GMT + "\\secret", NOSNAP | ESCAPE),
+    ("link_abs\\" + GMT, NOSNAP | ESCAPE),
+    (GMT + "\\" + GMT + "\\inside.txt", NOSNAP),
+    (GMT + "::$DATA", NOSNAP),
+    (GMT + ":pesc_stream", STREAM),
+]:
+    for disp, access, options in ((FILE_OPEN, GENERIC_READ, 0), (FILE_OPEN_IF, GENERIC_READ | GENERIC_WRITE, 0),
+                                  (FILE_CREATE, FILE_LIST_DIRECTORY, FILE_DIRECTORY_FILE)):
+        st, fid = c.create(name, access, disp, options)
+        if fid:
+            st2, data = c.read(fid)
+            c.close(fid)
+            if data == SECRET:
+                failures.append("ESCAPE: %r read the outside secret" % name)
+        expect("CREATE disposition %d %s" % (disp, show(u16(name))), st, allowed)
+# Not tokens: plain names (the control shows they are not refused blindly).
+for name in ["@GMT-2026.01.01-00.00.0", "@GMT-2026.01.01-00.00.000", "x@GMT-2026.01.01-00.00.00", "@GMT-20260101"]:
+    st, fid = c.create("pesc_" + name if name[0] == "x" else name, GENERIC_READ)
+    if fid:
+        c.close(fid)
+    expect("CREATE open non-token %r" % name, st, {OBJECT_NAME_NOT_FOUND})
+gmt_names = [n for n in os.listdir(share_dir) if "gmt" in n.lower()]
+check(not gmt_names, "no @GMT name created in the share (%s)" % gmt_names)
+for target in [GMT, GMT + "\\pesc_x", "realdir\\" + GMT]:
+    st, fid = c.create("mv_src.txt", DELETE | GENERIC_READ, FILE_OPEN)
+    if fid is None:
+        continue
+    st = c.rename(fid, target)
+    c.close(fid)
+    expect("FileRenameInformation mv_src.txt -> %r" % target, st, NOSNAP | {OBJECT_PATH_NOT_FOUND})
+check(os.path.isfile(share_dir + "/mv_src.txt"), "mv_src.txt not renamed into a snapshot")
+
+
+def twrp(nttime):
+    """SMB2_CREATE_TIMEWARP_TOKEN (MS-SMB2 2.2.13.2.7)."""
+    return struct.pack("<IHHHHI", 0, 16, 4, 0, 24, 8) + b"TWrp" + b"\0" * 4 + struct.pack("<Q", nttime)
+
+
+TW = 133800000000000000  # 2025
+for name, disp, options, allowed in [
+    ("inside.txt", FILE_OPEN, 0, NOSNAP),
+    ("", FILE_OPEN, FILE_DIRECTORY_FILE, NOSNAP),
+    ("realdir\\file_in_real.txt", FILE_OPEN, 0, NOSNAP),
+    ("pesc_twrp.txt", FILE_CREATE, 0, NOSNAP),
+    ("pesc_twrp.txt", FILE_OPEN_IF, 0, NOSNAP),
+    ("pesc_twrp_dir", FILE_CREATE, FILE_DIRECTORY_FILE, NOSNAP),
+    ("inside.txt", FILE_OVERWRITE_IF, 0, NOSNAP),
+    ("..\\outside\\secret", FILE_OPEN, 0, DOTDOT),
+    ("link_rel\\secret", FILE_OPEN, 0, NOSNAP | ESCAPE),
+    ("link_secret", FILE_OPEN, 0, NOSNAP | ESCAPE),
+    (GMT + "\\inside.txt", FILE_OPEN, 0, NOSNAP),
+    ("inside.txt:pesc_stream", FILE_OPEN_IF, 0, STREAM),
+]:
+    st, fid = c.create(name, GENERIC_READ | (GENERIC_WRITE if disp != FILE_OPEN else 0), disp, options,
+                       ctx=twrp(TW))
+    if fid:
+        c.close(fid)
+    expect("CREATE with TWrp, disposition %d %r" % (disp, name), st, allowed)
+check(not os.path.exists(share_dir + "/pesc_twrp.txt") and not os.path.exists(share_dir + "/pesc_twrp_dir"),
+      "a CREATE with TWrp created nothing")
+check(on_disk(share_dir + "/inside.txt") == INSIDE, "an overwrite with TWrp left inside.txt as it was")
+
+# --------------------------------------------------------- reparse points
+# The escaping symlinks again, now asked for as reparse points: with
+# FILE_OPEN_REPARSE_POINT (Windows then opens the link itself), through
+# FSCTL_GET_REPARSE_POINT (which must not tell where the share lives), and
+# FSCTL_SET/DELETE_REPARSE_POINT (which must not retarget or remove them).
+FSCTL_GET_REPARSE_POINT, FSCTL_SET_REPARSE_POINT, FSCTL_DELETE_REPARSE_POINT = 0x000900A8, 0x000900A4, 0x000900AC
+
+
+def share_links():
+    return {n: os.readlink(share_dir + "/" + n) for n in os.listdir(share_dir) if os.path.islink(share_dir + "/" + n)}
+
+
+links_before = share_links()
+for name in ["link_abs", "link_rel", "link_etc", "link_proc", "link_secret", "link_abs_file", "LINK_ABS",
+             "Link_Secret"]:
+    for access, options, what in [
+        (GENERIC_READ, FILE_OPEN_REPARSE_POINT, "read"),
+        (FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES, FILE_OPEN_REPARSE_POINT | FILE_DIRECTORY_FILE, "list"),
+        (FILE_READ_ATTRIBUTES, FILE_OPEN_REPARSE_POINT, "attributes"),
+        (GENERIC_READ | GENERIC_WRITE, FILE_OPEN_REPARSE_POINT | FILE_NON_DIRECTORY_FILE, "write"),
+    ]:
+        st, fid = c.create(name, access, FILE_OPEN, options)
+        table.append(("CREATE %s %r with FILE_OPEN_REPARSE_POINT" % (what, name), status_name(st)))
+        if fid is None:
+            if st not in ESCAPE | {OBJECT_NAME_INVALID, 0xC00000BB, 0xC0000275, FILE_IS_A_DIRECTORY, NOT_A_DIRECTORY}:
+                failures.append("CREATE %s %r with FILE_OPEN_REPARSE_POINT: %s" % (what, name, status_name(st)))
+            continue
+        # Opened: it must be the link, not its target.
+        st2, data = c.read(fid)
+        if data == SECRET or (data and b"deep outside" in data):
+            failures.append("ESCAPE: %r opened as a reparse point reads the outside: %r" % (name, data[:40]))
+        st2, ents = c.list_dir(fid)
+        if st2 == OK and ({"secret", "hostname", "passwd", "sub"} & set(ents)):
+            failures.append("ESCAPE: %r opened as a reparse point lists %s" % (name, sorted(ents)[:10]))
+        st2, out = c.ioctl_out(fid, FSCTL_GET_REPARSE_POINT, b"")
+        leaked = [w for w in (srv_dir, outside_dir, "porthos-test") if u16(w) in out or w.encode() in out]
+        check(not leaked, "FSCTL_GET_REPARSE_POINT on %r does not reveal the server's paths (%s%s)" %
+              (name, status_name(st2), ", leaks %s" % leaked if leaked else ""))
+        st2 = c.ioctl(fid, FSCTL_SET_REPARSE_POINT, reparse_symlink("inside.txt", True))
+        expect("FSCTL_SET_REPARSE_POINT over %r" % name, st2,
+               {0xC0000010, 0xC00000BB, ACCESS_DENIED, INVALID_PARAMETER, 0xC0000275}, "RETARGETED:")
+        st2 = c.ioctl(fid, FSCTL_DELETE_REPARSE_POINT, struct.pack("<IHH", 0xA000000C, 0, 0))
+        expect("FSCTL_DELETE_REPARSE_POINT on %r" % name, st2,
+               {0xC0000010, 0xC00000BB, ACCESS_DENIED, INVALID_PARAMETER, 0xC0000275}, "REMOVED:")
+        c.close(fid)
+    # Write and truncate through the link with FILE_OPEN_REPARSE_POINT.
+    for disp in (FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_SUPERSEDE):
+        if "etc" in name.lower() or "proc" in name.lower():
+            continue
+        st, fid = c.create(name, GENERIC_WRITE, disp, FILE_OPEN_REPARSE_POINT)
+        if fid:
+            c.close(fid)
+        table.append(("CREATE disposition %d %r with FILE_OPEN_REPARSE_POINT" % (disp, name), status_name(st)))
+# FSCTL_GET_REPARSE_POINT on ordinary opens: files, directories, in-share links.
+for name, opts in [("inside.txt", 0), ("realdir", FILE_DIRECTORY_FILE), ("link_file_in", 0),
+                   ("dir_link_in", FILE_DIRECTORY_FILE)]:
+    st, fid = c.create(name, GENERIC_READ if not opts else FILE_LIST_DIRECTORY, FILE_OPEN, opts)
+    if fid is None:
+        check(False, "open %r (%s)" % (name, status_name(st)))
+        continue
+    st, out = c.ioctl_out(fid, FSCTL_GET_REPARSE_POINT, b"")
+    leaked = [w for w in (srv_dir, "porthos-test") if u16(w) in out or w.encode() in out]
+    check(not leaked, "FSCTL_GET_REPARSE_POINT on %r reveals no server path (%s)" % (name, status_name(st)))
+    c.close(fid)
+links_after = share_links()
+check(links_before == links_after, "no symlink in the share was retargeted, made or removed (%s)" %
+      sorted(set(links_before.items()) ^ set(links_after.items())))
+check(on_disk(outside_dir + "/secret") == SECRET, "the outside secret is intact")
+
+# ------------------------------------------------------- case-insensitive
+# Case variants resolve to the name on disk, and so to what it is: an
+# escaping link in any case escapes no more than in its own. Unicode
+# case folding (Kelvin sign K, long s) counts as case too.
+for name in ["LINK_REL\\secret", "Link_Rel\\SECRET", "LINK_ABS\\Secret", "LINK_ETC\\HOSTNAME", "Link_Proc\\etc",
+             "lin\u212a_rel\\secret", "link_rel\\\u017fecret", "LINK_SECRET", "Link_Abs_File",
+             "SUB\\UP_LINK\\..\\..\\outside\\secret", "REALDIR\\..\\..\\outside\\secret",
+             "ESC\\secret", "Esc\\secret", "esc\\SECRET"]:
+    st, data = read_file(c, name)
+    if st == OK:
+        failures.append("ESCAPE?: case variant %s opened, read %r" % (show(u16(name)), data[:40]))
+    allowed = DOTDOT if ".." in name else ESCAPE | {OBJECT_NAME_NOT_FOUND}
+    expect("CREATE+READ case variant %s" % show(u16(name)), st, allowed)
+    if ".." in name or name.lower().startswith("esc") or "\\" not in name:
+        continue
+    new = name.rsplit("\\", 1)[0] + "\\pesc_case"
+    st, fid = c.create(new, GENERIC_WRITE, FILE_CREATE)
+    if fid:
+        c.close(fid)
+    expect("CREATE new %s" % show(u16(new)), st, ESCAPE)
+# "esc" (a link out) and "ESC" (a directory inside) differ only by case:
+# their own spellings are exact; any other finds one of them, and through
+# the link it still escapes nothing.
+st, data = read_file(c, "ESC\\inner.txt")
+check(st == OK and data == b"inner\n", "exact spelling ESC\\inner.txt reads the inside directory (%s)" %
+      status_name(st))
+st, data = read_file(c, "esc\\secret")
+expect("exact spelling esc\\secret (the escaping link)", st, ESCAPE)
+st, data = read_file(c, "eSc\\inner.txt")
+check(st in ESCAPE | {OK} and (st != OK or data == b"inner\n"),
+      "eSc\\inner.txt finds ESC or the link, nothing else (%s)" % status_name(st))
+# A name in two cases: each spelling gets its own file, another spelling one of them.
+st, data = read_file(c, "twin")
+check(st == OK and data == b"twin lower", "exact 'twin' reads its own file (%s %r)" % (status_name(st), data))
+st, data = read_file(c, "TWIN")
+check(st == OK and data == b"twin upper", "exact 'TWIN' reads its own file (%s %r)" % (status_name(st), data))
+st, data = read_file(c, "Twin")
+check(st == OK and data in (b"twin lower", b"twin upper"), "'Twin' reads one of the two (%s %r)" %
+      (status_name(st), data))
+st, fid = c.create("tWIN", GENERIC_READ | GENERIC_WRITE, FILE_CREATE)
+if fid:
+    c.close(fid)
+expect("FILE_CREATE 'tWIN' beside twin and TWIN", st, {OBJECT_NAME_COLLISION}, "DUPLICATE CASE:")
+check(sorted(n for n in os.listdir(share_dir) if n.lower() == "twin") == ["TWIN", "twin"],
+      "no third case variant of twin created")
+
+# ---------------------------------------------------------------- Unicode
+# Names are taken as sent (no normalisation, as NTFS): NFC and NFD spellings
+# are different names, and characters that look like '.', '/' or '\' are
+# ordinary name characters, never separators or dots.
+NFC, NFD = "caf\u00e9", "cafe\u0301"
+st, data = read_file(c, NFC)
+check(st == OK and data == b"nfc", "NFC 'caf\\u00e9' reads the NFC file (%s)" % status_name(st))
+st, data = read_file(c, NFD)
+expect("NFD 'cafe\\u0301' (not on disk)", st, {OBJECT_NAME_NOT_FOUND}, "NORMALISED:")
+st, fid = c.create(NFD, GENERIC_WRITE | DELETE, FILE_CREATE)
+check(st == OK and os.path.exists(share_dir + "/" + NFD) and on_disk(share_dir + "/" + NFC) == b"nfc",
+      "creating the NFD spelling makes a second file, the NFC one untouched (%s)" % status_name(st))
+if fid:
+    c.set_info(fid, FILE_DISPOSITION_INFO, b"\x01")
+    c.close(fid)
+for name in ["..\u2215outside\u2215secret", "..\u29f5outside\u29f5secret", "\u2024\u2024\\outside\\secret",
+             "\uff0e\uff0e\\outside\\secret", "\uff0e\uff0e\u2215outside", "..\u200d\\outside\\secret",
+             "\u200d..\\outside\\secret", ".\u200d.\\outside\\secret", "..\ufeff\\outside\\secret",
+             "realdir\\\uff0e\uff0e\\\uff0e\uff0e\\outside\\secret", "..\u0338\\outside\\secret",
+             "link_rel\u2215secret", "link_rel\u29f5secret", "\uff3c..\uff3coutside", "..\uff0foutside\uff0fsecret",
+             "\u2025\\outside", "\ufe52\ufe52\\outside\\secret"]:
+    st, data = read_file(c, name)
+    if st == OK:
+        failures.append("ESCAPE?: %s opened, read %r" % (show(u16(name)), data[:40]))
+    expect("CREATE+READ %s" % show(u16(name)), st, {OBJECT_NAME_NOT_FOUND, OBJECT_PATH_NOT_FOUND})
+# Created, they are single names inside the share (then removed).
+for name in ["pesc\u2215x", "pesc\u29f5x", "..\u2215pesc_up", "\uff0e\uff0e", "\u2024\u2024", "..\u200d",
+             "pesc\uff3cx"]:
+    st, fid = c.create(name, GENERIC_WRITE | DELETE, FILE_CREATE)
+    ok = st == OK and os.path.isfile(share_dir + "/" + name)
+    check(ok, "%s is created as one file inside the share (%s)" % (show(u16(name)), status_name(st)))
+    if fid:
+        c.set_info(fid, FILE_DISPOSITION_INFO, b"\x01")
+        c.close(fid)
+    check(not os.path.lexists(share_dir + "/" + name), "%s removed again" % show(u16(name)))
+# Invalid UTF-16: unpaired, reversed and doubled surrogates, alone or
+# around separators and dots; none may become a name on disk.
+for raw in [b"\x00\xd8", b"\x00\xdc\x00\xd8", b"\x00\xd8\x00\xd8\x00\xdc", b"p\x00\x00\xd8\\\x00.\x00.\x00",
+            b".\x00.\x00\x00\xdc\\\x00s\x00", b"\x00\xd8.\x00.\x00", b"\xff\xdb\xff\xdf" + u16("\\..\\x")]:
+    st, fid = c.create(None, GENERIC_READ | GENERIC_WRITE, FILE_OPEN_IF, raw=raw)
+    if fid:
+        c.close(fid)
+    expect("CREATE open_if invalid UTF-16 %s" % raw.hex(), st, BAD_NAME | DOTDOT)
+# A valid surrogate pair (U+1F600) is an ordinary character.
+st, fid = c.create("pesc_\U0001F600", GENERIC_WRITE | DELETE, FILE_CREATE)
+check(st == OK and os.path.isfile(share_dir + "/pesc_\U0001F600"), "control: a name with U+1F600 (%s)" %
+      status_name(st))
+if fid:
+    c.set_info(fid, FILE_DISPOSITION_INFO, b"\x01")
+    c.close(fid)
 
 # ------------------------------------------------------------ tree connect
 # MS-SMB2 3.3.5.7: the share is everything after "\\server\"; Samba and

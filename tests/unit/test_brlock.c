@@ -11,7 +11,9 @@
 #include <event2/event.h>
 #include <talloc.h>
 
+#include "conf/conf.h"
 #include "smbd/brlock.h"
+#include "smbd/conn.h"
 #include "smbd/file_state.h"
 #include "smbd/open.h"
 #include "smbd/req.h"
@@ -113,6 +115,7 @@ static void test_io_conflicts(void **state)
 
 struct fixture {
 	struct smbd_server *srv;
+	struct smbd_conn *conn; /* what waiting requests arrived on */
 	struct smbd_open *o1, *o2;
 };
 
@@ -134,6 +137,9 @@ static int setup(void **state)
 	struct fixture *f = talloc_zero(NULL, struct fixture);
 	f->srv = talloc_zero(f, struct smbd_server);
 	f->srv->ev = event_base_new();
+	f->srv->cfg = conf_default(f); /* "max async requests" */
+	f->conn = talloc_zero(f, struct smbd_conn);
+	f->conn->srv = f->srv;
 	f->o1 = fake_open(f->srv, 1);
 	f->o2 = fake_open(f->srv, 2);
 	*state = f;
@@ -256,6 +262,7 @@ static struct smb2_call *fake_call(struct fixture *f)
 {
 	struct smbd_req *req = talloc_zero(f, struct smbd_req);
 	assert_non_null(req);
+	req->conn = f->conn;
 	struct smb2_call *call = talloc_zero(req, struct smb2_call);
 	assert_non_null(call);
 	call->req = req;

@@ -108,6 +108,8 @@ static int setup(void **state)
 	assert_int_equal(passdb_set_password(f->path, "User", "Password", 1000, 100), 0);
 	assert_int_equal(passdb_set_password(f->path, "off", "Password", 1001, 100), 0);
 	assert_int_equal(passdb_set_disabled(f->path, "off", true), 0);
+	/* Kerberos only: no NT hash. */
+	assert_int_equal(passdb_set_password(f->path, "krbonly", NULL, 1002, 100), 0);
 	assert_int_equal(passdb_load(f, f->path, &f->db), 0);
 	f->cfg = (struct auth_server_config){
 		.netbios_name = "PORTHOS",
@@ -143,6 +145,7 @@ struct client_opts {
 	bool corrupt_mic;
 	bool ntlmv1;	      /* send a 24-byte NT response */
 	bool anonymous;
+	bool zero_hash;	      /* prove knowledge of the all-zero NT hash */
 	uint8_t random_key[16];
 };
 
@@ -242,7 +245,10 @@ static uint8_t *client_authenticate(TALLOC_CTX *mem, struct client *c,
 		memset(nt, 0x42, 24);
 		nt_len = 24;
 	} else {
-		assert_true(ntlm_nt_hash(o->password, nt_hash));
+		if (o->zero_hash)
+			memset(nt_hash, 0, sizeof(nt_hash));
+		else
+			assert_true(ntlm_nt_hash(o->password, nt_hash));
 		assert_true(ntlm_ntowfv2(nt_hash, o->user, o->domain, key));
 		assert_true(ntlm_hmac_md5(key, 16, server_chal, 8, temp.buf, temp.len, NULL, 0, proof));
 		nt_len = 16 + temp.len;
@@ -480,6 +486,16 @@ static void test_raw_failures(void **state)
 
 	o = default_opts();
 	o.corrupt_mic = true;
+	expect_raw(f, &o, NT_STATUS_LOGON_FAILURE);
+
+	/* An account with no NT hash: no password and no hash opens it, the
+	 * all-zero one (what it is stored as in memory) included. */
+	o = default_opts();
+	o.user = "krbonly";
+	expect_raw(f, &o, NT_STATUS_LOGON_FAILURE);
+	o.password = "";
+	expect_raw(f, &o, NT_STATUS_LOGON_FAILURE);
+	o.zero_hash = true;
 	expect_raw(f, &o, NT_STATUS_LOGON_FAILURE);
 
 	o = default_opts();
@@ -722,7 +738,8 @@ static void test_negotiate_blob(void **state)
 {
 	(void)state;
 	size_t len;
-	uint8_t *blob = auth_negotiate_blob(NULL, &len);
+	const struct auth_server_config cfg = { .netbios_name = "PORTHOS" };
+	uint8_t *blob = auth_negotiate_blob(NULL, &cfg, &len);
 	assert_non_null(blob);
 	assert_int_equal(blob[0], 0x60);
 	struct spnego_token t;

@@ -209,6 +209,56 @@ static void test_malformed(void **state)
 	talloc_free(db);
 }
 
+/* Kerberos-only accounts: an empty hash field, kept through every edit. */
+static void test_no_password(void **state)
+{
+	struct fixture *f = *state;
+	struct passdb *db;
+	uint8_t h[16];
+	static const uint8_t zeros[16];
+
+	assert_int_equal(passdb_set_password(f->path, "kerb", NULL, 3000, 300), 0);
+	assert_int_equal(passdb_set_password(f->path, "pw", "secret", 3001, 301), 0);
+	char *text = slurp(NULL, f->path);
+	assert_non_null(strstr(text, "\nkerb:3000:300::\n"));
+	talloc_free(text);
+	assert_int_equal(passdb_load(NULL, f->path, &db), 0);
+	const struct passdb_user *u = passdb_find(db, "KERB");
+	assert_non_null(u);
+	assert_false(u->has_nt_hash);
+	assert_memory_equal(u->nt_hash, zeros, 16);
+	assert_int_equal(u->uid, 3000);
+	assert_true(passdb_find(db, "pw")->has_nt_hash);
+	talloc_free(db);
+
+	/* Disabling keeps it hash-less; a password gives it a hash; NULL drops it again. */
+	assert_int_equal(passdb_set_disabled(f->path, "kerb", true), 0);
+	assert_int_equal(passdb_load(NULL, f->path, &db), 0);
+	assert_false(passdb_find(db, "kerb")->has_nt_hash);
+	assert_true(passdb_find(db, "kerb")->disabled);
+	talloc_free(db);
+	assert_int_equal(passdb_set_password(f->path, "kerb", "now one", 3000, 300), 0);
+	assert_int_equal(passdb_load(NULL, f->path, &db), 0);
+	u = passdb_find(db, "kerb");
+	assert_true(u->has_nt_hash);
+	assert_true(passdb_nt_hash("now one", h));
+	assert_memory_equal(u->nt_hash, h, 16);
+	assert_true(u->disabled);
+	talloc_free(db);
+	assert_int_equal(passdb_set_password(f->path, "kerb", NULL, 3000, 300), 0);
+	assert_int_equal(passdb_load(NULL, f->path, &db), 0);
+	assert_false(passdb_find(db, "kerb")->has_nt_hash);
+	talloc_free(db);
+
+	/* Hand-written: an empty hash field loads; a short one still does not. */
+	write_file(f->path, "solo:1:2::disabled\n");
+	assert_int_equal(passdb_load(NULL, f->path, &db), 0);
+	assert_false(passdb_find(db, "solo")->has_nt_hash);
+	talloc_free(db);
+	write_file(f->path, "solo:1:2:a4:\n");
+	assert_int_equal(passdb_load(NULL, f->path, &db), EINVAL);
+}
+
 static void test_names(void **state)
 {
 	struct fixture *f = *state;
@@ -237,6 +287,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_comments_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	};
 	plog_setup("test_passdb", PLOG_ERROR, false);

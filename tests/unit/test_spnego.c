@@ -1,7 +1,9 @@
 /*
  * The DER reader/writer and the SPNEGO token codec: round trips, a fixed
  * encoding, and rejection of malformed DER (truncation, lengths past the
- * buffer, indefinite lengths, excessive nesting, trailing bytes).
+ * buffer, indefinite lengths, excessive nesting, trailing bytes). The
+ * Kerberos side without a KDC: which mechanisms are offered and chosen,
+ * refusals, principal parsing (tests/interop/kerberos.sh has the rest).
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 
 #include "lib/auth/asn1.h"
 #include "lib/auth/auth.h"
+#include "lib/auth/gssapi_mech.h"
 #include "lib/auth/spnego.h"
 #include "lib/log.h"
 
@@ -172,7 +175,8 @@ static void test_spnego_init_round_trip(void **state)
 	assert_memory_equal(t.mech_types_der.p, ml, ml_len);
 
 	/* The server's NegTokenInit2 with negHints parses too. */
-	tok = auth_negotiate_blob(mem, &len);
+	const struct auth_server_config no_krb = { .netbios_name = "PORTHOS" };
+	tok = auth_negotiate_blob(mem, &no_krb, &len);
 	assert_true(NT_STATUS_IS_OK(spnego_decode(tok, len, &t)));
 	assert_true(t.is_init);
 	assert_false(t.mech_list_mic.present);
@@ -306,6 +310,106 @@ static void test_auth_server_rejects(void **state)
 	talloc_free(mem);
 }
 
+/* Kerberos is offered, first and under both OIDs, only with a keytab. */
+static void test_kerberos_offer(void **state)
+{
+	(void)state;
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct auth_server_config cfg = { .netbios_name = "PORTHOS", .domain = "WORKGROUP" };
+	struct spnego_token t;
+	size_t len;
+
+	uint8_t *tok = auth_negotiate_blob(mem, &cfg, &len);
+	assert_true(NT_STATUS_IS_OK(spnego_decode(tok, len, &t)));
+	assert_int_equal(t.n_mechs, 1);
+	assert_true(spnego_oid_equal(t.mechs[0].p, t.mechs[0].len, spnego_oid_ntlmssp, 10));
+
+	cfg.krb5_keytab = "/nonexistent/porthos-test.keytab";
+	tok = auth_negotiate_blob(mem, &cfg, &len);
+	assert_true(NT_STATUS_IS_OK(spnego_decode(tok, len, &t)));
+	assert_int_equal(t.n_mechs, 3);
+	assert_true(spnego_oid_equal(t.mechs[0].p, t.mechs[0].len, spnego_oid_ms_krb5, 9));
+	assert_true(spnego_oid_equal(t.mechs[1].p, t.mechs[1].len, spnego_oid_krb5, 9));
+	assert_true(spnego_oid_equal(t.mechs[2].p, t.mechs[2].len, spnego_oid_ntlmssp, 10));
+	/* A keytab that is not there is reported at start. */
+	assert_false(auth_check_config(&cfg));
+	cfg.krb5_keytab = NULL;
+	assert_true(auth_check_config(&cfg));
+	talloc_free(mem);
+}
+
+/*
+ * The mechanism chosen is the client's first one that is enabled, and
+ * the reply names it: without a keytab, a client listing Kerberos first
+ * gets NTLMSSP with request-mic (not its first choice, RFC 4178 5).
+ */
+static void test_kerberos_choice(void **state)
+{
+	(void)state;
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct auth_server_config cfg = { .netbios_name = "PORTHOS", .domain = "WORKGROUP" };
+	const uint8_t *mechs[] = { spnego_oid_krb5, spnego_oid_ntlmssp };
+	const size_t lens[] = { 9, 10 };
+	uint8_t *out;
+	size_t olen, len;
+	struct spnego_token t;
+
+	uint8_t *tok = spnego_encode_init(mem, mechs, lens, 2, (const uint8_t *)"\x60\x00", 2, NULL,
+					  NULL, 0, &len);
+	struct auth_server *a = auth_server_new(mem, &cfg);
+	assert_int_equal(NT_STATUS_V(auth_server_update(a, mem, tok, len, &out, &olen)),
+			 NT_STATUS_V_MORE_PROCESSING_REQUIRED);
+	assert_true(NT_STATUS_IS_OK(spnego_decode(out, olen, &t)));
+	assert_int_equal(t.neg_state, SPNEGO_REQUEST_MIC);
+	assert_true(spnego_oid_equal(t.supported_mech.p, t.supported_mech.len, spnego_oid_ntlmssp, 10));
+	assert_false(t.response_token.present);
+
+	/*
+	 * With a keytab the same client gets KRB5 and its optimistic token
+	 * goes to GSSAPI: a bogus AP-REQ (and here an unusable keytab) is a
+	 * LOGON_FAILURE with nothing sent back.
+	 */
+	cfg.krb5_keytab = "/nonexistent/porthos-test.keytab";
+	a = auth_server_new(mem, &cfg);
+	assert_int_equal(NT_STATUS_V(auth_server_update(a, mem, tok, len, &out, &olen)),
+			 NT_STATUS_V_LOGON_FAILURE);
+	assert_null(out);
+	assert_null(auth_server_info(a));
+	talloc_free(mem);
+}
+
+static void test_split_principal(void **state)
+{
+	(void)state;
+	TALLOC_CTX *mem = talloc_new(NULL);
+	char *name, *realm;
+	assert_true(gssapi_split_principal(mem, "alice@EXAMPLE.COM", &name, &realm));
+	assert_string_equal(name, "alice");
+	assert_string_equal(realm, "EXAMPLE.COM");
+	/* An '@' in the realm part stays there: the first unescaped one splits. */
+	assert_true(gssapi_split_principal(mem, "bob@A@B", &name, &realm));
+	assert_string_equal(name, "bob");
+	assert_string_equal(realm, "A@B");
+
+	static const char *const bad[] = {
+		"alice",		/* no realm */
+		"@EXAMPLE.COM",		/* no name */
+		"alice@",		/* empty realm */
+		"alice/admin@EXAMPLE.COM", /* two components */
+		"cifs/host@EXAMPLE.COM",
+		"al\\@ice@EXAMPLE.COM", /* an escaped '@' in the name */
+		"alice@EX\\AMPLE",	/* an escape in the realm */
+		"alice\\",		/* a dangling escape */
+		"",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(gssapi_split_principal(mem, bad[i], &name, &realm));
+		assert_null(name);
+		assert_null(realm);
+	}
+	talloc_free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +419,9 @@ int main(void)
 		cmocka_unit_test(test_spnego_resp_round_trip),
 		cmocka_unit_test(test_spnego_malformed),
 		cmocka_unit_test(test_auth_server_rejects),
+		cmocka_unit_test(test_kerberos_offer),
+		cmocka_unit_test(test_kerberos_choice),
+		cmocka_unit_test(test_split_principal),
 	};
 	plog_setup("test_spnego", PLOG_ERROR, false);
 	assert_true(auth_global_init());

@@ -259,6 +259,11 @@ static void test_path_table(void **state)
 		{ "a\x01", NT_STATUS_V_OBJECT_NAME_INVALID, NULL },
 		{ "d\\a\x1f\\b", NT_STATUS_V_OBJECT_NAME_INVALID, NULL },
 		{ "file:stream", NT_STATUS_V_OBJECT_NAME_INVALID, NULL },
+		/* Previous-version tokens: no snapshot is served, none is a name. */
+		{ "@GMT-2026.01.01-00.00.00", NT_STATUS_V_OBJECT_NAME_NOT_FOUND, NULL },
+		{ "d\\@gmt-2026.01.01-00.00.00\\f", NT_STATUS_V_OBJECT_NAME_NOT_FOUND, NULL },
+		{ "@GMT-2026.01.01-00.00.00\\..\\x", NT_STATUS_V_OBJECT_PATH_SYNTAX_BAD, NULL },
+		{ "@GMT-2026.01.01-00.00.0", NT_STATUS_V_OK, "@GMT-2026.01.01-00.00.0" },
 		{ "file:stream:$DATA", NT_STATUS_V_OBJECT_NAME_INVALID, NULL },
 		{ "file:", NT_STATUS_V_OBJECT_NAME_INVALID, NULL },
 		{ "::$DATA", NT_STATUS_V_OBJECT_NAME_INVALID, NULL },

@@ -1,0 +1,280 @@
+#!/usr/bin/python3
+"""Raw SPNEGO with Kerberos against Porthos (run by kerberos.sh).
+
+The SMB2 messages and the SPNEGO tokens are built here by hand, so the
+client decides which mechanisms it lists and in what order; python3-gssapi
+(MIT krb5, the ticket cache in KRB5CCNAME) makes the AP-REQ, checks the
+AP-REP and signs/verifies the mechListMIC. SMB 3.0, so that the signing
+key is KDF(Session.SessionKey) alone (MS-SMB2 3.3.5.5.3).
+
+Cases:
+  krb5       mechTypes [KRB5] with the AP-REQ: accept-completed naming KRB5,
+             an AP-REP that completes the context, no mechListMIC.
+  ms-krb5    [MS-KRB5, KRB5] with the AP-REQ: the reply names MS-KRB5.
+  negoex     [NEGOEX, KRB5], no optimistic token: request-mic naming KRB5;
+             then the AP-REQ: accept-incomplete with the AP-REP and the
+             server's mechListMIC, which verifies over our MechTypeList;
+             our MIC; accept-completed (RFC 4178 5).
+  bad-mic    as negoex, with a corrupted MIC of ours: LOGON_FAILURE.
+  no-mic     as negoex, with no MIC at all: refused.
+Each accepted session must sign its final SESSION_SETUP reply and a signed
+TREE_CONNECT with the key derived from the Kerberos session key.
+
+Usage: kerberos_client.py HOST PORT SERVICE_HOST SHARE
+"""
+import hashlib
+import hmac
+import os
+import socket
+import struct
+import sys
+
+import gssapi
+import gssapi.raw
+from Cryptodome.Cipher import AES
+from Cryptodome.Hash import CMAC
+
+HOST, PORT, SVC_HOST, SHARE = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+OID_SPNEGO = bytes.fromhex("2b0601050502")
+OID_KRB5 = bytes.fromhex("2a864886f712010202")
+OID_MS_KRB5 = bytes.fromhex("2a864882f712010202")
+OID_NEGOEX = bytes.fromhex("2b06010401823702021e")
+# GSS_C_INQ_SSPI_SESSION_KEY
+OID_SSPI_SESSION_KEY = gssapi.OID.from_int_seq("1.2.840.113554.1.2.2.5.5")
+
+SUCCESS, MORE_PROCESSING, LOGON_FAILURE, INVALID_PARAMETER = 0, 0xC0000016, 0xC000006D, 0xC000000D
+NEGOTIATE, SESSION_SETUP, TREE_CONNECT = 0, 1, 3
+FLAG_RESPONSE, FLAG_SIGNED = 0x1, 0x8
+ACCEPT_COMPLETED, ACCEPT_INCOMPLETE, REQUEST_MIC = 0, 1, 3
+
+
+def fail(msg):
+    print(f"FAIL: {msg}")
+    sys.exit(1)
+
+
+# ---------------------------------------------------------------- DER
+
+def tlv(tag, body):
+    n = len(body)
+    if n < 0x80:
+        ln = bytes([n])
+    else:
+        b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        ln = bytes([0x80 | len(b)]) + b
+    return bytes([tag]) + ln + body
+
+
+def read_tlv(buf, off):
+    tag = buf[off]
+    n = buf[off + 1]
+    off += 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(buf[off:off + k], "big")
+        off += k
+    return tag, buf[off:off + n], off + n
+
+
+def mech_list(oids):
+    return tlv(0x30, b"".join(tlv(0x06, o) for o in oids))
+
+
+def neg_token_init(oids, token=None):
+    body = tlv(0xA0, mech_list(oids))
+    if token is not None:
+        body += tlv(0xA2, tlv(0x04, token))
+    return tlv(0x60, tlv(0x06, OID_SPNEGO) + tlv(0xA0, tlv(0x30, body)))
+
+
+def neg_token_resp(token=None, mic=None):
+    body = b""
+    if token is not None:
+        body += tlv(0xA2, tlv(0x04, token))
+    if mic is not None:
+        body += tlv(0xA3, tlv(0x04, mic))
+    return tlv(0xA1, tlv(0x30, body))
+
+
+def parse_resp(buf):
+    tag, seq, _ = read_tlv(buf, 0)
+    if tag != 0xA1:
+        fail(f"not a NegTokenResp: tag {tag:#x}")
+    tag, body, _ = read_tlv(seq, 0)
+    out = {}
+    off = 0
+    while off < len(body):
+        tag, inner, off = read_tlv(body, off)
+        _, val, _ = read_tlv(inner, 0)
+        key = {0xA0: "state", 0xA1: "mech", 0xA2: "token", 0xA3: "mic"}.get(tag)
+        if key is None:
+            fail(f"unexpected NegTokenResp field {tag:#x}")
+        out[key] = val[0] if key == "state" else bytes(val)
+    return out
+
+
+# ---------------------------------------------------------------- SMB2
+
+def kdf(key, label, context):
+    """MS-SMB2 3.1.4.2, one 128-bit block."""
+    data = struct.pack(">I", 1) + label + b"\0" + context + struct.pack(">I", 128)
+    return hmac.new(key, data, hashlib.sha256).digest()[:16]
+
+
+class Conn:
+    def __init__(self):
+        self.s = socket.create_connection((HOST, PORT), timeout=10)
+        self.mid = 0
+        self.sid = 0
+        self.sign_key = None
+
+    def call(self, cmd, body, sign=False):
+        hdr = struct.pack("<4sHHIHHIIQIIQ16s", b"\xfeSMB", 64, 1, 0, cmd, 64, 0, 0, self.mid,
+                          0xFEFF, 0, self.sid, b"\0" * 16)
+        self.mid += 1
+        pdu = bytearray(hdr + body)
+        if sign:
+            struct.pack_into("<I", pdu, 16, FLAG_SIGNED)
+            pdu[48:64] = CMAC.new(self.sign_key, bytes(pdu), ciphermod=AES).digest()
+        self.s.sendall(struct.pack(">I", len(pdu)) + pdu)
+        head = self.recv(4)
+        raw = self.recv(struct.unpack(">I", head)[0] & 0xFFFFFF)
+        status, = struct.unpack_from("<I", raw, 8)
+        flags, = struct.unpack_from("<I", raw, 16)
+        sid, = struct.unpack_from("<Q", raw, 40)
+        if not flags & FLAG_RESPONSE:
+            fail("a reply without the response flag")
+        return status, flags, sid, raw
+
+    def recv(self, n):
+        b = b""
+        while len(b) < n:
+            d = self.s.recv(n - len(b))
+            if not d:
+                fail("connection closed by the server")
+            b += d
+        return b
+
+    def verify(self, raw):
+        pdu = bytearray(raw)
+        sig = bytes(pdu[48:64])
+        pdu[48:64] = b"\0" * 16
+        return CMAC.new(self.sign_key, bytes(pdu), ciphermod=AES).digest() == sig
+
+    def negotiate(self):
+        body = struct.pack("<HHHHI16sQ", 36, 1, 1, 0, 0, os.urandom(16), 0) + struct.pack("<H", 0x0300)
+        status, _, _, raw = self.call(NEGOTIATE, body)
+        if status != SUCCESS:
+            fail(f"NEGOTIATE: {status:#x}")
+        dialect, = struct.unpack_from("<H", raw, 64 + 4)
+        if dialect != 0x0300:
+            fail(f"dialect {dialect:#x}")
+
+    def session_setup(self, token):
+        body = struct.pack("<HBBIIHHQ", 25, 0, 1, 0, 0, 64 + 24, len(token), 0) + token
+        status, flags, sid, raw = self.call(SESSION_SETUP, body)
+        if self.sid == 0:
+            self.sid = sid
+        off, n = struct.unpack_from("<HH", raw, 64 + 4)
+        return status, flags, raw, raw[off:off + n]
+
+    def tree_connect(self):
+        path = f"\\\\{SVC_HOST}\\{SHARE}".encode("utf-16-le")
+        body = struct.pack("<HHHH", 9, 0, 64 + 8, len(path)) + path
+        status, flags, _, raw = self.call(TREE_CONNECT, body, sign=True)
+        if status != SUCCESS:
+            fail(f"signed TREE_CONNECT: {status:#x}")
+        if not flags & FLAG_SIGNED or not self.verify(raw):
+            fail("TREE_CONNECT reply not signed with the derived key")
+
+
+def new_context():
+    name = gssapi.Name(f"cifs@{SVC_HOST}", gssapi.NameType.hostbased_service)
+    flags = (gssapi.RequirementFlag.mutual_authentication | gssapi.RequirementFlag.integrity |
+             gssapi.RequirementFlag.out_of_sequence_detection)
+    return gssapi.SecurityContext(name=name, mech=gssapi.MechType.kerberos, usage="initiate", flags=flags)
+
+
+def established(conn, ctx, final_raw, what):
+    """The session is up: derive the signing key, check the signed reply and a signed call."""
+    key = gssapi.raw.inquire_sec_context_by_oid(ctx, OID_SSPI_SESSION_KEY)[0]
+    session_key = (key + b"\0" * 16)[:16]
+    conn.sign_key = kdf(session_key, b"SMB2AESCMAC\0", b"SmbSign\0")
+    flags, = struct.unpack_from("<I", final_raw, 16)
+    if not flags & FLAG_SIGNED or not conn.verify(final_raw):
+        fail(f"{what}: the final SESSION_SETUP reply is not signed with the derived key")
+    conn.tree_connect()
+    print(f"{what}: ok (session key {len(key)} bytes)")
+
+
+def optimistic(oids, want_mech, what):
+    conn = Conn()
+    conn.negotiate()
+    ctx = new_context()
+    ap_req = ctx.step()
+    status, _, raw, tok = conn.session_setup(neg_token_init(oids, ap_req))
+    if status != SUCCESS:
+        fail(f"{what}: SESSION_SETUP {status:#x}")
+    r = parse_resp(tok)
+    if r.get("state") != ACCEPT_COMPLETED:
+        fail(f"{what}: negState {r.get('state')}")
+    if r.get("mech") != want_mech:
+        fail(f"{what}: supportedMech {r.get('mech', b'').hex()} is not the one chosen, {want_mech.hex()}")
+    if "token" not in r:
+        fail(f"{what}: no AP-REP for mutual authentication")
+    ctx.step(r["token"])
+    if not ctx.complete:
+        fail(f"{what}: the AP-REP did not complete the context")
+    if "mic" in r:
+        ctx.verify_signature(mech_list(oids), r["mic"])
+    established(conn, ctx, raw, what)
+
+
+def mic_leg(mode, what):
+    oids = [OID_NEGOEX, OID_KRB5]
+    conn = Conn()
+    conn.negotiate()
+    status, _, _, tok = conn.session_setup(neg_token_init(oids))
+    r = parse_resp(tok)
+    if status != MORE_PROCESSING or r.get("state") != REQUEST_MIC or r.get("mech") != OID_KRB5:
+        fail(f"{what}: first reply {status:#x} {r}")
+    ctx = new_context()
+    status, _, _, tok = conn.session_setup(neg_token_resp(ctx.step()))
+    r = parse_resp(tok)
+    if status != MORE_PROCESSING or r.get("state") != ACCEPT_INCOMPLETE:
+        fail(f"{what}: second reply {status:#x} {r}")
+    if "mech" in r:
+        fail(f"{what}: supportedMech repeated after the first reply")
+    if "token" not in r or "mic" not in r:
+        fail(f"{what}: the AP-REP and the server's mechListMIC must come together")
+    ctx.step(r["token"])
+    if not ctx.complete:
+        fail(f"{what}: the AP-REP did not complete the context")
+    try:
+        ctx.verify_signature(mech_list(oids), r["mic"])
+    except gssapi.exceptions.GSSError as e:
+        fail(f"{what}: the server's mechListMIC does not verify: {e}")
+    mic = ctx.get_signature(mech_list(oids))
+    if mode == "bad-mic":
+        mic = mic[:-1] + bytes([mic[-1] ^ 1])
+    status, _, raw, tok = conn.session_setup(neg_token_resp(mic=None if mode == "no-mic" else mic))
+    if mode == "ok":
+        if status != SUCCESS:
+            fail(f"{what}: final reply {status:#x}")
+        if parse_resp(tok).get("state") != ACCEPT_COMPLETED:
+            fail(f"{what}: final negState")
+        established(conn, ctx, raw, what)
+        return
+    want = LOGON_FAILURE if mode == "bad-mic" else INVALID_PARAMETER
+    if status != want:
+        fail(f"{what}: {status:#x}, wanted {want:#x}")
+    print(f"{what}: refused ({status:#x}): ok")
+
+
+optimistic([OID_KRB5], OID_KRB5, "krb5 OID only")
+optimistic([OID_MS_KRB5, OID_KRB5], OID_MS_KRB5, "MS-KRB5 OID first")
+mic_leg("ok", "NEGOEX first: mechListMIC leg")
+mic_leg("bad-mic", "NEGOEX first, corrupted client MIC")
+mic_leg("no-mic", "NEGOEX first, no client MIC")
+print("kerberos_client: all checks passed")
