@@ -12,11 +12,13 @@ build_pkgs=(build-essential autoconf automake libtool pkg-config
 # Peers: Samba's smbclient and smbtorture, impacket, the kernel client in a
 # qemu guest, a private MIT KDC for Kerberos (kadmin.local is in
 # krb5-admin-server, kinit in krb5-user; keyutils for cifs.upcall;
-# python3-gssapi for a raw SPNEGO client).
+# python3-gssapi for a raw SPNEGO client); clang and its runtimes for the
+# libFuzzer targets (tests/interop/fuzz.sh).
 # Never ksmbd-tools: it conflicts with (removes) samba.
 test_pkgs=(smbclient samba-testsuite python3-impacket cifs-utils
 	qemu-system-x86 busybox-static cpio zstd xz-utils
-	krb5-kdc krb5-admin-server krb5-user keyutils python3-gssapi)
+	krb5-kdc krb5-admin-server krb5-user keyutils python3-gssapi
+	clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")

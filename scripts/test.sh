@@ -1,16 +1,23 @@
 #!/bin/bash
 # The whole test suite, from a fresh Debian 12 machine:
 # installs what is missing, builds with -Werror, runs the unit tests (cmocka)
-# and the interop tests against real clients, and prints one summary line.
-#   scripts/test.sh            everything
-#   TESTS="smbclient" scripts/test.sh   only the named interop tests
+# and the interop tests against real clients; then builds a second tree,
+# build-asan/, with ASan and UBSan and runs the unit and interop tests again
+# against it (names prefixed asan/). Prints one summary line over both.
+#   scripts/test.sh                      everything
+#   TESTS="smbclient" scripts/test.sh    only the named interop tests
+#   SANITIZE=0 scripts/test.sh           without the sanitizer pass
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 scripts/deps.sh test || exit 1
 scripts/build.sh --enable-werror || exit 1
-export PORTHOS_BUILD="$top/build"
+
+# Interop tests left out of the sanitizer pass, with the reason printed.
+declare -A asan_skip=(
+	[fuzz]="the fuzz targets are built with ASan and UBSan already"
+)
 
 passed=0
 failed=0
@@ -27,32 +34,75 @@ record() { # name rc
 	fi
 }
 
-echo "== unit tests"
-if make -s -C build check >build/unit.log 2>&1; then
-	unit_rc=0
-else
-	unit_rc=1
-	cat build/unit.log
-	for f in build/tests/unit/*.log; do
-		[ -f "$f" ] && grep -q '^\[  FAILED  \]' "$f" && cat "$f"
+# run_pass PREFIX BUILD_DIR: the unit tests and the interop tests of one build.
+run_pass() {
+	local prefix=$1 dir=$2 before=$failed
+	export PORTHOS_BUILD="$top/$dir"
+	echo "== ${prefix}unit tests"
+	local unit_rc=0 f t log rc
+	rm -f "$dir"/tests/unit/*.trs
+	# Built two jobs at a time, run one at a time.
+	make -s -j2 -C "$dir" check TESTS= >"$dir/unit.log" 2>&1
+	if ! make -s -C "$dir" check >"$dir/unit.log" 2>&1; then
+		unit_rc=1
+		cat "$dir/unit.log"
+		for f in "$dir"/tests/unit/*.log; do
+			[ -f "$f" ] && grep -Eq '^\[  FAILED  \]|ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" && cat "$f"
+		done
+	fi
+	for f in "$dir"/tests/unit/*.trs; do
+		[ -f "$f" ] || continue
+		t=${prefix}unit/$(basename "$f" .trs)
+		grep -q ':test-result: PASS' "$f" && record "$t" 0 || record "$t" 1
 	done
-fi
-for f in build/tests/unit/*.trs; do
-	[ -f "$f" ] || continue
-	name=unit/$(basename "$f" .trs)
-	grep -q ':test-result: PASS' "$f" && record "$name" 0 || record "$name" 1
-done
-[ "$unit_rc" -eq 0 ] || [ "$failed" -gt 0 ] || record "unit/make-check" 1
+	[ "$unit_rc" -eq 0 ] || [ "$failed" -gt "$before" ] || record "${prefix}unit/make-check" 1
 
-echo "== interop tests"
-for t in ${TESTS:-$(cd tests/interop && ls *.sh | grep -v '^lib.sh$' | sed 's/\.sh$//')}; do
-	log="build/interop-$t.log"
-	echo "-- $t"
-	timeout -k 10 1200 "tests/interop/$t.sh" >"$log" 2>&1
-	rc=$?
-	[ "$rc" -eq 0 ] || tail -40 "$log"
-	record "interop/$t" "$rc"
-done
+	echo "== ${prefix}interop tests"
+	for t in ${TESTS:-$(cd tests/interop && ls *.sh | grep -v '^lib.sh$' | sed 's/\.sh$//')}; do
+		if [ -n "$prefix" ] && [ -n "${asan_skip[$t]:-}" ]; then
+			echo "-- $t: not run in the sanitizer pass: ${asan_skip[$t]}"
+			continue
+		fi
+		log="$dir/interop-$t.log"
+		echo "-- $t"
+		timeout -k 10 1200 "tests/interop/$t.sh" >"$log" 2>&1
+		rc=$?
+		[ "$rc" -eq 0 ] || tail -40 "$log"
+		record "${prefix}interop/$t" "$rc"
+	done
+}
+
+start=$SECONDS
+run_pass "" build
+echo "== first pass: $((SECONDS - start)) s"
+
+if [ "${SANITIZE:-1}" = 0 ]; then
+	echo "== sanitizer pass skipped (SANITIZE=0)"
+else
+	start=$SECONDS
+	echo "== building build-asan/ (--enable-sanitizers: ASan, UBSan)"
+	# Sanitizer reports are failures: UBSan stops at the first (as ASan
+	# does), LeakSanitizer checks at every exit. The server's own settings
+	# are in tests/interop/lib.sh.
+	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+	args="--enable-werror --enable-sanitizers"
+	mkdir -p build-asan
+	if { [ -f build-asan/Makefile ] && [ "$(cat build-asan/.configure-args 2>/dev/null)" = "$args" ]; } ||
+		(cd build-asan && ../configure -q $args && printf '%s' "$args" >.configure-args); then
+		if make -s -j2 -C build-asan >build-asan/build.log 2>&1; then
+			rm -rf build-asan/sanitizer-reports
+			run_pass asan/ build-asan
+		else
+			cat build-asan/build.log
+			record asan/build 1
+		fi
+	else
+		record asan/configure 1
+	fi
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	echo "== sanitizer pass: $((SECONDS - start)) s"
+fi
 
 echo
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"

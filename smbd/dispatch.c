@@ -643,6 +643,22 @@ void smbd_cancel_pending(struct smbd_server *srv, const struct smbd_session *s, 
 	idtable_foreach(srv->conns, cancel_conn_cb, &a);
 }
 
+void smbd_requests_forget(struct smbd_server *srv, uint64_t conn_id, const struct smbd_session *s,
+			  const struct smbd_tcon *t)
+{
+	struct smbd_conn *conn = idtable_find(srv->conns, conn_id);
+	if (conn == NULL)
+		return;
+	for (struct smbd_req *r = conn->requests; r != NULL; r = r->next) {
+		for (size_t i = 0; i < r->n_calls; i++) {
+			if (s != NULL && r->calls[i].session == s)
+				r->calls[i].session = NULL;
+			if (t != NULL && r->calls[i].tcon == t)
+				r->calls[i].tcon = NULL;
+		}
+	}
+}
+
 void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 {
 	if (len >= 4 && pdu[0] == 0xFF && memcmp(pdu + 1, "SMB", 3) == 0) {

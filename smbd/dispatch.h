@@ -36,6 +36,12 @@ struct smbd_server;
 struct smbd_session;
 struct smbd_tcon;
 void smbd_cancel_pending(struct smbd_server *srv, const struct smbd_session *s, const struct smbd_tcon *t);
+/* Clears what the requests of a connection still point to of a session or
+ * tree being freed: a compound may end them (TREE_DISCONNECT, LOGOFF, a
+ * failed re-authentication) after its earlier elements used them, and the
+ * replies of those are built later. Called by their destructors. */
+void smbd_requests_forget(struct smbd_server *srv, uint64_t conn_id, const struct smbd_session *s,
+			  const struct smbd_tcon *t);
 
 /* Processes one received PDU; takes ownership of pdu. */
 void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len);

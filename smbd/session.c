@@ -17,6 +17,7 @@ static int session_destructor(struct smbd_session *s)
 	struct smbd_conn *conn = idtable_find(s->srv->conns, s->conn_id);
 	if (conn != NULL)
 		conn->n_sessions--;
+	smbd_requests_forget(s->srv, s->conn_id, s, NULL);
 	if (idtable_find(s->srv->sessions, s->id) == s)
 		idtable_remove(s->srv->sessions, s->id);
 	/* Keys are secrets: do not leave them in freed memory. */

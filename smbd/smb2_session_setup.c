@@ -258,8 +258,10 @@ NTSTATUS smb2_session_setup(struct smb2_call *call)
 	if (!NT_STATUS_IS_OK(status)) {
 		LOG_WARN("%s: session setup failed: %s", conn->peer, nt_errstr(status));
 		/* A failed re-authentication ends the session too, as on Windows
-		 * (smbtorture smb2.session.reauth6). */
-		smbd_session_destroy(s);
+		 * (smbtorture smb2.session.reauth6). Earlier elements of this
+		 * compound used it and their replies are still to be signed or
+		 * encrypted with it: it goes with the request, as on LOGOFF. */
+		smbd_session_logoff_after_reply(call, s);
 		call->session = NULL;
 		return hold_failure(call, status);
 	}

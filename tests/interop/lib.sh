@@ -55,7 +55,7 @@ porthos_start() {
 	! declare -F porthos_pre_start >/dev/null || porthos_pre_start || return 1
 	printf '%s\n' "$TEST_PASS" | "$CTL" --passdb "$SRV_DIR/state/passdb" user add "$TEST_USER" \
 		--uid 0 --gid 0 --password-stdin >/dev/null
-	"$SMBD" --config "$SRV_DIR/porthos.conf" >"$SRV_DIR/smbd.log" 2>&1 &
+	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:quarantine_size_mb=16:log_path=$SRV_DIR/sanitizer" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$SRV_DIR/sanitizer" "$SMBD" --config "$SRV_DIR/porthos.conf" >"$SRV_DIR/smbd.log" 2>&1 &
 	SRV_PID=$!
 	local i
 	for i in $(seq 1 100); do
@@ -71,8 +71,12 @@ porthos_start() {
 }
 
 # Stops the server; fails if it had died on its own (a crash is a failure).
+# It must exit cleanly on SIGTERM, and, in a sanitizer build (scripts/test.sh's
+# second pass), leave no sanitizer report (LeakSanitizer runs at that exit):
+# either ends the test as failed, from an EXIT trap too. Reports are kept
+# in $PORTHOS_BUILD/sanitizer-reports/.
 porthos_stop() {
-	local rc=0
+	local rc=0 bad=0 status=0
 	if [ -n "${SRV_PID:-}" ]; then
 		if ! kill -0 "$SRV_PID" 2>/dev/null; then
 			echo "porthos-smbd had exited by itself:" >&2
@@ -80,13 +84,37 @@ porthos_stop() {
 			rc=1
 		else
 			kill "$SRV_PID"
-			wait "$SRV_PID" 2>/dev/null || true
+			# Until it has exited (a zombie), 60 s at most: then it is killed, and fails.
+			local i
+			for i in $(seq 1 600); do
+				kill -0 "$SRV_PID" 2>/dev/null || break
+				[ "$(awk '{print $3}' "/proc/$SRV_PID/stat" 2>/dev/null)" != Z ] || break
+				sleep 0.1
+			done
+			[ "$i" -lt 600 ] || kill -KILL "$SRV_PID" 2>/dev/null || true
+			wait "$SRV_PID" 2>/dev/null || status=$?
+			if [ "$status" -ne 0 ] && [ "$status" -ne 127 ]; then
+				echo "porthos-smbd exited with status $status on SIGTERM:" >&2
+				tail -20 "$SRV_DIR/smbd.log" >&2
+				bad=1
+			fi
 		fi
 		SRV_PID=
+	fi
+	if [ -n "${SRV_DIR:-}" ] && compgen -G "$SRV_DIR/sanitizer.*" >/dev/null; then
+		mkdir -p "$PORTHOS_BUILD/sanitizer-reports"
+		local f
+		for f in "$SRV_DIR"/sanitizer.*; do
+			cp "$f" "$PORTHOS_BUILD/sanitizer-reports/$(basename "$0" .sh)-$(basename "$f")"
+			echo "porthos-smbd sanitizer report ($f):" >&2
+			head -60 "$f" >&2
+		done
+		bad=1
 	fi
 	if [ "${PORTHOS_KEEP:-0}" != 1 ] && [ -n "${SRV_DIR:-}" ]; then
 		rm -rf "$SRV_DIR"
 	fi
+	[ "$bad" -eq 0 ] || exit 1
 	return $rc
 }
 
