@@ -41,7 +41,7 @@ enum conf_param_id {
 	P_PASSDB, P_STATE_DIR, P_LOG_LEVEL, P_LOG_SYSLOG, P_MAX_PDU,
 	P_IDLE_TIMEOUT, P_AUTH_TIMEOUT, P_SIGNING, P_MIN_PROTOCOL,
 	P_MAX_PROTOCOL, P_GUID_FILE, P_ANONYMOUS, P_LOGON_DELAY,
-	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM,
+	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM, P_IO_THREADS,
 	P_PATH, P_COMMENT, P_READ_ONLY, P_WRITEABLE, P_GUEST_OK, P_BROWSEABLE,
 	P_CA, P_SMB_ENCRYPT, P_ENCRYPT_DATA, P_VALID_USERS,
 	P_INVALID_USERS, P_READ_LIST, P_WRITE_LIST,
@@ -81,6 +81,7 @@ static const struct conf_param conf_params[] = {
 	{ "max async requests", P_MAX_ASYNC, SCOPE_GLOBAL },
 	{ "kerberos keytab", P_KEYTAB, SCOPE_GLOBAL },
 	{ "realm", P_REALM, SCOPE_GLOBAL },
+	{ "io threads", P_IO_THREADS, SCOPE_GLOBAL },
 	{ "path", P_PATH, SCOPE_SHARE },
 	{ "comment", P_COMMENT, SCOPE_SHARE },
 	{ "read only", P_READ_ONLY, SCOPE_BOTH },
@@ -711,6 +712,7 @@ struct porthos_config *conf_default(TALLOC_CTX *mem)
 	c->max_connections = 16384;
 	c->max_open_files = 16384;
 	c->max_async_requests = 2048;
+	c->io_threads = 4;
 	c->signing_required = false;
 	c->min_protocol = CONF_SMB2_02;
 	c->max_protocol = CONF_SMB3_11;
@@ -1006,6 +1008,13 @@ static void conf_set_global(struct conf_parser *p, int line, const char *key,
 		*dst = (uint32_t)n;
 		return;
 	}
+	case P_IO_THREADS:
+		if (!conf_parse_range(v, 0, 256, &n)) {
+			conf_bad_value(p, line, key, v, "a number of threads from 0 to 256");
+			return;
+		}
+		c->io_threads = (uint32_t)n;
+		return;
 	case P_KEYTAB:
 		conf_set_abs_path(p, line, key, &c->kerberos_keytab, v);
 		return;

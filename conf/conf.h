@@ -84,6 +84,7 @@ struct porthos_config {
 	uint32_t max_connections;   /* "max connections": TCP connections at once; default 16384 */
 	uint32_t max_open_files;    /* "max open files": opens per session; default 16384 */
 	uint32_t max_async_requests; /* "max async requests": pending async requests per connection; default 2048 */
+	uint32_t io_threads;    /* "io threads": file I/O workers; 0 = I/O on the event loop; default 4 */
 	char *kerberos_keytab;  /* "kerberos keytab": the service keytab; NULL = Kerberos off */
 	char *realm;            /* "realm": the Kerberos realm, upper-cased; NULL = the keytab's */
 	struct share_config **shares;

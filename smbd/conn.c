@@ -30,7 +30,12 @@ static void arm_timer(struct smbd_conn *conn, uint32_t seconds)
 
 static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 {
-	talloc_free(arg);
+	struct smbd_conn *conn = arg;
+	/* Workers still move data for its requests: the last one to finish
+	 * fires this event again (smbd/io_async.c). */
+	if (conn->n_io > 0)
+		return;
+	talloc_free(conn);
 }
 
 static int conn_destructor(struct smbd_conn *conn)

@@ -43,6 +43,7 @@ struct smbd_conn {
 	unsigned n_sessions;      /* sessions established or being set up here */
 
 	struct smbd_req *requests; /* in flight, for CANCEL and teardown */
+	unsigned n_io;             /* transfers on the I/O pool: the conn outlives them */
 	uint64_t next_async_id;
 	unsigned n_async;         /* calls waiting asynchronously, at most "max async requests" */
 

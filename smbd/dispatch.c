@@ -575,8 +575,16 @@ static void async_uncount(struct smb2_call *call)
 	}
 }
 
+NTSTATUS smbd_call_wait_io(struct smb2_call *call)
+{
+	call->quiet = true;
+	call->io_wait = true;
+	return NT_STATUS_PENDING;
+}
+
 void smbd_call_async_done(struct smb2_call *call, NTSTATUS status)
 {
+	call->io_wait = false;
 	struct smbd_req *req = call->req;
 	call->status = status;
 	call->async_done = true;
@@ -626,9 +634,20 @@ static void cancel_conn_cb(uint64_t id, void *obj, void *arg)
 		again = false;
 		for (struct smbd_req *r = conn->requests; r != NULL; r = r->next) {
 			struct smb2_call *p = r->pending;
-			if (p == NULL || p->cancel_fn == NULL)
+			if (p == NULL)
 				continue;
-			if ((a->session && p->session == a->session) || (a->tcon && p->tcon == a->tcon)) {
+			bool hit = (a->session && p->session == a->session) || (a->tcon && p->tcon == a->tcon);
+			if (hit && p->io_wait) {
+				/* I/O cannot be stopped; it finishes unanswered, its
+				 * session and tree no longer in reach. */
+				p->session = NULL;
+				p->tcon = NULL;
+				p->no_reply = true;
+				continue;
+			}
+			if (p->cancel_fn == NULL)
+				continue;
+			if (hit) {
 				p->cancel_fn(p);
 				again = true;
 				break;

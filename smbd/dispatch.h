@@ -27,6 +27,14 @@ NTSTATUS smbd_call_go_async(struct smb2_call *call, void (*cancel_fn)(struct smb
 /* As smbd_call_go_async, without the interim reply: for short waits the
  * client should not see as asynchronous (a held logon failure). */
 NTSTATUS smbd_call_hold(struct smb2_call *call, void (*cancel_fn)(struct smb2_call *call));
+/*
+ * Waiting on the I/O pool (smbd/iopool.h): no interim reply (the work is
+ * short), not counted against "max async requests" (credits bound it), and
+ * not cancellable: CANCEL leaves it be, and if its session or tree goes
+ * away first it finishes without a reply (call->session and call->tcon
+ * are then NULL). The job's done() finishes it with smbd_call_async_done().
+ */
+NTSTATUS smbd_call_wait_io(struct smb2_call *call);
 /* Whether an operation that only ever waits (CHANGE_NOTIFY) may go async here. */
 bool smbd_call_async_allowed(const struct smb2_call *call);
 void smbd_call_async_done(struct smb2_call *call, NTSTATUS status);

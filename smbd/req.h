@@ -65,6 +65,7 @@ struct smb2_call {
 	void *async_state;
 	bool interim_sent;
 	bool quiet;              /* waiting without an interim reply */
+	bool io_wait;            /* waiting on the I/O pool: smbd_call_wait_io() */
 	bool async_done;
 };
 

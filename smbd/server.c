@@ -18,6 +18,7 @@
 #include "lib/fscc.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "smbd/iopool.h"
 #include "smbd/ioctl.h"
 #include "smbd/logon_backoff.h"
 #include "smbd/share.h"
@@ -72,6 +73,16 @@ static struct smbd_share *share_new(struct smbd_server *srv, const char *name, c
 		sh->can_reflink = smbd_probe_reflink(sh->vfs->root_fd);
 	}
 	return sh;
+}
+
+/*
+ * The workers go first, while everything they report to is alive: their
+ * last transfers complete into live requests and connections.
+ */
+static int server_destructor(struct smbd_server *srv)
+{
+	TALLOC_FREE(srv->iopool);
+	return 0;
 }
 
 struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, struct porthos_config *cfg)
@@ -135,6 +146,10 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 	srv->negotiate_blob = auth_negotiate_blob(srv, &srv->auth_cfg, &srv->negotiate_blob_len);
 	if (srv->negotiate_blob == NULL)
 		goto fail;
+	srv->iopool = smbd_iopool_new(srv, ev, cfg->io_threads);
+	if (srv->iopool == NULL)
+		goto fail;
+	talloc_set_destructor(srv, server_destructor);
 	return srv;
 fail:
 	talloc_free(srv);

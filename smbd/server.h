@@ -36,6 +36,7 @@ struct smbd_server {
 	struct file_table *files;  /* (dev, ino) -> struct smbd_file, file_state.c */
 	struct smbd_notify_ctx *notify; /* the inotify fd, notify.c; made on first use */
 	struct smbd_tcp_state *tcp; /* what TCP connections share (limits, budgets), transport_tcp.c */
+	struct smbd_iopool *iopool; /* file I/O workers ("io threads") */
 
 	struct smbd_share **shares; /* runtime shares, IPC$ included */
 	size_t n_shares;

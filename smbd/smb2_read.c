@@ -7,7 +7,9 @@
 #include "smbd/brlock.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/io_async.h"
 #include "smbd/open.h"
+#include "smbd/server.h"
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
 #include "smbd/vfs.h"
@@ -36,6 +38,32 @@ static NTSTATUS read_pipe(struct smb2_call *call, struct smbd_open *o, uint32_t 
 	call->out_data_len = got;
 	encode(call, got);
 	return status; /* OK, or BUFFER_OVERFLOW with the first part of a message */
+}
+
+/* What the reply needs once the data is in (the open by id: it may be gone). */
+struct read_state {
+	uint32_t minimum;
+	uint64_t fid_p, fid_v;
+};
+
+/* The transfer is over (smbd/io_async.h): the reply. */
+static NTSTATUS read_done(struct smb2_call *call, const struct smbd_io *io)
+{
+	const struct read_state *st = call->async_state;
+	call->async_state = NULL;
+	if (!NT_STATUS_IS_OK(io->status))
+		return io->status;
+	/* MS-SMB2 3.3.5.12: nothing read, or less than MinimumCount, is END_OF_FILE. */
+	if ((io->moved == 0 && io->len > 0) || io->moved < st->minimum)
+		return NT_STATUS_END_OF_FILE;
+	struct smbd_open *o = smbd_open_find(call->req->conn->srv, st->fid_p, st->fid_v, call->session_id,
+					     call->tree_id);
+	if (o != NULL)
+		o->position = io->offset + io->moved;
+	call->out_data = io->buf;
+	call->out_data_len = io->moved;
+	encode(call, io->moved);
+	return NT_STATUS_OK;
 }
 
 NTSTATUS smb2_read(struct smb2_call *call)
@@ -76,19 +104,15 @@ NTSTATUS smb2_read(struct smb2_call *call)
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 
+	/* The data lands once, in the buffer the reply sends by reference. */
 	uint8_t *buf = talloc_size(call->req, length ? length : 1);
 	if (buf == NULL)
 		return NT_STATUS_NO_MEMORY;
-	size_t got = 0;
-	status = vfs_pread(o->fd, buf, length, offset, &got);
-	if (!NT_STATUS_IS_OK(status))
-		return status;
-	/* MS-SMB2 3.3.5.12: nothing read, or less than MinimumCount, is END_OF_FILE. */
-	if ((got == 0 && length > 0) || got < minimum)
-		return NT_STATUS_END_OF_FILE;
-	o->position = offset + got;
-	call->out_data = buf;
-	call->out_data_len = got;
-	encode(call, got);
-	return NT_STATUS_OK;
+	struct read_state *st = talloc(call->req, struct read_state);
+	if (st == NULL)
+		return NT_STATUS_NO_MEMORY;
+	*st = (struct read_state){ minimum, fid_p, fid_v };
+	call->async_state = st;
+	struct smbd_io io = { .op = SMBD_IO_READ, .buf = buf, .len = length, .offset = offset };
+	return smbd_io_submit(call, o, &io, read_done);
 }

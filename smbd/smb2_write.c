@@ -8,6 +8,7 @@
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
+#include "smbd/io_async.h"
 #include "smbd/open.h"
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
@@ -23,6 +24,23 @@ static void encode(struct smb2_call *call, uint32_t count)
 	wire_put_u32(w, 0); /* Remaining */
 	wire_put_u16(w, 0);
 	wire_put_u16(w, 0);
+}
+
+static NTSTATUS write_done(struct smb2_call *call, const struct smbd_io *io)
+{
+	if (!NT_STATUS_IS_OK(io->status))
+		return io->status;
+	encode(call, (uint32_t)io->moved);
+	return NT_STATUS_OK;
+}
+
+static NTSTATUS flush_done(struct smb2_call *call, const struct smbd_io *io)
+{
+	if (!NT_STATUS_IS_OK(io->status))
+		return io->status;
+	wire_put_u16(&call->out, 4);
+	wire_put_u16(&call->out, 0);
+	return NT_STATUS_OK;
 }
 
 NTSTATUS smb2_write(struct smb2_call *call)
@@ -72,19 +90,19 @@ NTSTATUS smb2_write(struct smb2_call *call)
 	status = smbd_brlock_check_io(o, offset, length, true);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	size_t done = 0;
-	status = vfs_pwrite(o->fd, bytes, length, offset, &done);
-	if (!NT_STATUS_IS_OK(status))
-		return status;
-	if ((flags & SMB2_WRITEFLAG_WRITE_THROUGH) || (o->create_options & FILE_WRITE_THROUGH)) {
-		status = vfs_fsync(o->fd);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-	}
-	o->position = offset + done;
+	/* Level II holders learn of the write as it starts, as on Windows. */
 	smbd_oplock_break_level2(o, false);
-	encode(call, (uint32_t)done);
-	return NT_STATUS_OK;
+	o->position = offset + length;
+	/* Written from the receive buffer; write-through waits for the disk
+	 * (MS-SMB2 3.3.5.13), nothing else does. */
+	struct smbd_io io = {
+		.op = SMBD_IO_WRITE,
+		.buf = (void *)bytes,
+		.len = length,
+		.offset = offset,
+		.sync = (flags & SMB2_WRITEFLAG_WRITE_THROUGH) || (o->create_options & FILE_WRITE_THROUGH),
+	};
+	return smbd_io_submit(call, o, &io, write_done);
 }
 
 NTSTATUS smb2_flush(struct smb2_call *call)
@@ -97,12 +115,9 @@ NTSTATUS smb2_flush(struct smb2_call *call)
 		return status;
 	if (!(o->access & (FILE_WRITE_DATA | FILE_APPEND_DATA)))
 		return NT_STATUS_ACCESS_DENIED;
-	if (o->fd >= 0) {
-		status = vfs_fsync(o->fd);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-	}
-	wire_put_u16(&call->out, 4);
-	wire_put_u16(&call->out, 0);
-	return NT_STATUS_OK;
+	/* MS-SMB2 3.3.5.11: the data reaches stable storage before the reply. */
+	struct smbd_io io = { .op = SMBD_IO_SYNC };
+	if (o->fd < 0)
+		return flush_done(call, &io);
+	return smbd_io_submit(call, o, &io, flush_done);
 }

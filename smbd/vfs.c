@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -415,6 +416,14 @@ NTSTATUS vfs_reopen(struct vfs_share *s, const char *rel, int path_fd, int flags
 	return NT_STATUS_OK;
 }
 
+NTSTATUS vfs_dup(int fd, int *out)
+{
+	*out = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (*out < 0)
+		return ntstatus_from_errno(errno);
+	return NT_STATUS_OK;
+}
+
 NTSTATUS vfs_fstat(int fd, struct stat *st)
 {
 	if (fstat(fd, st) != 0)
@@ -704,6 +713,30 @@ out:
 	vfs_close(tfd);
 	vfs_close(ffd);
 	return status;
+}
+
+NTSTATUS vfs_pread_nowait(int fd, void *buf, size_t len, uint64_t off, size_t *got, bool *complete)
+{
+	*got = 0;
+	*complete = false;
+	if (off > INT64_MAX || len > SSIZE_MAX || len > INT64_MAX - off)
+		return NT_STATUS_OK; /* the blocking path sorts these out */
+	struct iovec iov = { buf, len };
+	ssize_t n;
+	do {
+		n = preadv2(fd, &iov, 1, (off_t)off, RWF_NOWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		/* EAGAIN: not in the page cache; EOPNOTSUPP: no such mode here. */
+		if (errno == EAGAIN || errno == EOPNOTSUPP)
+			return NT_STATUS_OK;
+		return ntstatus_from_errno(errno);
+	}
+	*got = (size_t)n;
+	/* A short count may be a cache edge rather than the end of file:
+	 * only a full read, or nothing at all (EOF), is known complete. */
+	*complete = (size_t)n == len || n == 0;
+	return NT_STATUS_OK;
 }
 
 NTSTATUS vfs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got)

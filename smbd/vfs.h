@@ -175,6 +175,15 @@ NTSTATUS vfs_link(struct vfs_share *s, const char *from_rel, const char *to_rel,
 NTSTATUS vfs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got);
 /* Loops on short writes; on error *done says how much was written. */
 NTSTATUS vfs_pwrite(int fd, const void *buf, size_t len, uint64_t off, size_t *done);
+/*
+ * One read that never waits for the disk (preadv2 RWF_NOWAIT): *got bytes
+ * from the page cache, and whether that is the whole answer (*complete:
+ * all of len, or end of file). Otherwise the caller reads the rest with
+ * vfs_pread() where blocking is fine (an I/O worker).
+ */
+NTSTATUS vfs_pread_nowait(int fd, void *buf, size_t len, uint64_t off, size_t *got, bool *complete);
+/* A close-on-exec duplicate of fd (F_DUPFD_CLOEXEC), for a worker to own. */
+NTSTATUS vfs_dup(int fd, int *out);
 NTSTATUS vfs_fsync(int fd);				/* fdatasync() */
 NTSTATUS vfs_ftruncate(int fd, uint64_t size);		/* fd must be writable */
 /*

@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""File I/O off the event loop, seen from one client connection (impacket's
+SMB3 layer, raw requests, SMB 2.1 so replies are plain).
+
+What it asserts:
+ - a slow FLUSH (fdatasync of 64 MiB of dirty data) does not hold up a
+   READ sent after it on the same connection: the READ's reply comes first
+   (requests complete out of order, MS-SMB2 3.3.4.1);
+ - 64 WRITEs in flight at once on one connection all succeed and the file
+   holds exactly what was sent;
+ - a READ and a CLOSE of its handle sent back to back both get answers;
+ - a LOGOFF, and a dropped connection, with writes still in flight leave
+   the server serving (the workers finish into live memory).
+
+usage: async_io_client.py host port share user password share_dir
+"""
+import hashlib
+import os
+import socket
+import struct
+import sys
+import time
+
+from impacket import smb3structs as s3
+from impacket.smbconnection import SMBConnection
+
+host, port, share, user, password, share_dir = sys.argv[1:7]
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+class Conn:
+    def __init__(self):
+        self.conn = SMBConnection(host, host, sess_port=int(port), preferredDialect=s3.SMB2_DIALECT_21)
+        self.conn.login(user, password)
+        self.smb = self.conn.getSMBServer()
+        self.tid = self.conn.connectTree(share)
+        # Without this, Nagle holds a small request back until the reply to
+        # the one before it carries the ACK: requests would not overlap.
+        self.smb._NetBIOSSession.get_socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def open(self, path):
+        return self.smb.create(self.tid, path, s3.FILE_READ_DATA | s3.FILE_WRITE_DATA | s3.FILE_READ_ATTRIBUTES,
+                               s3.FILE_SHARE_READ | s3.FILE_SHARE_WRITE, s3.FILE_NON_DIRECTORY_FILE,
+                               s3.FILE_OVERWRITE_IF, 0)
+
+    def packet(self, command, body, size=0):
+        p = self.smb.SMB_PACKET()
+        p['Command'] = command
+        p['TreeID'] = self.tid
+        # MS-SMB2 3.1.5.2: one credit per 64 KiB moved.
+        p['CreditCharge'] = max(1, (size + 65535) // 65536)
+        p['CreditRequestResponse'] = 64
+        p['Data'] = body
+        return p
+
+    def send(self, p):
+        mid = self.smb.sendSMB(p)
+        # impacket moves MessageId on by one; a multi-credit request uses
+        # CreditCharge ids (MS-SMB2 3.2.4.1.3).
+        self.smb._Connection['SequenceWindow'] += p['CreditCharge'] - 1
+        return mid
+
+    def send_write(self, fid, off, data):
+        w = s3.SMB2Write()
+        w['FileID'] = fid
+        w['Length'] = len(data)
+        w['Offset'] = off
+        w['Buffer'] = data
+        return self.send(self.packet(s3.SMB2_WRITE, w, len(data)))
+
+    def send_read(self, fid, off, length):
+        r = s3.SMB2Read()
+        r['FileID'] = fid
+        r['Length'] = length
+        r['Offset'] = off
+        r['Buffer'] = b'\x00'
+        return self.send(self.packet(s3.SMB2_READ, r, length))
+
+    def send_flush(self, fid):
+        f = s3.SMB2Flush()
+        f['FileID'] = fid
+        return self.send(self.packet(s3.SMB2_FLUSH, f))
+
+    def send_close(self, fid):
+        c = s3.SMB2Close()
+        c['FileID'] = fid
+        return self.send(self.packet(s3.SMB2_CLOSE, c))
+
+    def next_reply(self, timeout=60):
+        """The next reply on the wire, in arrival order (interim ones skipped)."""
+        while True:
+            data = self.smb._NetBIOSSession.recv_packet(timeout)
+            p = s3.SMB2Packet(data.get_trailer())
+            if p['Status'] == 0x103 and p['Flags'] & s3.SMB2_FLAGS_ASYNC_COMMAND:
+                continue
+            return p
+
+    def replies(self, mids, timeout=60):
+        got = {}
+        order = []
+        while len(got) < len(mids):
+            p = self.next_reply(timeout)
+            got[p['MessageID']] = p
+            order.append(p['MessageID'])
+        return got, order
+
+
+MiB = 1 << 20
+
+# 1. A slow FLUSH does not hold up a READ behind it.
+c = Conn()
+fid_big = c.open('dirty.bin')
+chunk = os.urandom(MiB)
+ok = True
+for i in range(64):
+    m = c.send_write(fid_big, i * MiB, chunk)
+    got, _ = c.replies([m])
+    ok = ok and got[m]['Status'] == 0
+check(ok, "64 MiB written, one request at a time")
+fid_small = c.open('small.bin')
+small = os.urandom(4096)
+m = c.send_write(fid_small, 0, small)
+got, _ = c.replies([m])
+check(got[m]['Status'] == 0, "small file written")
+m_flush = c.send_flush(fid_big)
+m_read = c.send_read(fid_small, 0, 4096)
+got, order = c.replies([m_flush, m_read])
+check(got[m_flush]['Status'] == 0, "FLUSH succeeded")
+check(got[m_read]['Status'] == 0, "READ succeeded")
+rd = s3.SMB2Read_Response(got[m_read]['Data'])
+check(rd['Buffer'][:rd['DataLength']] == small, "READ returned the right data")
+check(order == [m_read, m_flush], "the READ sent after a slow FLUSH was answered first (order %r)" %
+      (['READ' if x == m_read else 'FLUSH' for x in order],))
+
+# 2. 64 writes in flight at once, then the file is checked on disk.
+fid = c.open('pipelined.bin')
+blocks = [os.urandom(65536) for _ in range(64)]
+mids = [c.send_write(fid, i * 65536, b) for i, b in enumerate(blocks)]
+got, order = c.replies(mids)
+check(all(got[x]['Status'] == 0 for x in mids), "64 pipelined 64 KiB WRITEs succeeded")
+m = c.send_flush(fid)
+c.replies([m])
+with open(os.path.join(share_dir, 'pipelined.bin'), 'rb') as f:
+    on_disk = f.read()
+check(hashlib.sha256(on_disk).digest() == hashlib.sha256(b''.join(blocks)).digest(),
+      "the file on disk is exactly the 64 blocks")
+
+# 3. A READ and the CLOSE of its handle, back to back.
+m_read = c.send_read(fid, 0, MiB)
+m_close = c.send_close(fid)
+got, _ = c.replies([m_read, m_close])
+check(got[m_close]['Status'] == 0, "CLOSE right after a READ succeeded")
+check(got[m_read]['Status'] in (0, 0xC0000128), "the READ got an answer (0x%x)" % got[m_read]['Status'])
+
+# 4. LOGOFF with writes in flight; 5. a connection dropped with writes in flight.
+fid = c.open('logoff.bin')
+for i in range(4):
+    c.send_write(fid, i * MiB, chunk)
+p = c.packet(s3.SMB2_LOGOFF, s3.SMB2Logoff())
+c.smb.sendSMB(p)
+time.sleep(0.5)
+c.smb._NetBIOSSession.close()
+
+d = Conn()
+fid = d.open('dropped.bin')
+for i in range(4):
+    d.send_write(fid, i * MiB, chunk)
+d.smb._NetBIOSSession.close()
+time.sleep(1)
+
+e = Conn()
+fid = e.open('after.bin')
+m = e.send_write(fid, 0, b'still here')
+got, _ = e.replies([m])
+check(got[m]['Status'] == 0, "the server still serves after a logoff and a drop with I/O in flight")
+
+if failures:
+    print("%d failure(s)" % len(failures))
+    sys.exit(1)
+print("async I/O: all checks passed")
