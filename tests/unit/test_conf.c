@@ -487,6 +487,7 @@ static void test_access_lists_and_limits(void **state)
 		"max connections = 100\n"
 		"max open files = 50\n"
 		"max async requests = 7\n"
+		"io threads = 0\n"
 		"kerberos keytab = /etc/porthos/krb5.keytab\n"
 		"realm = example.test\n"
 		"[one]\n"
@@ -501,6 +502,7 @@ static void test_access_lists_and_limits(void **state)
 	assert_int_equal(c->max_connections, 100);
 	assert_int_equal(c->max_open_files, 50);
 	assert_int_equal(c->max_async_requests, 7);
+	assert_int_equal(c->io_threads, 0);
 	assert_string_equal(c->kerberos_keytab, "/etc/porthos/krb5.keytab");
 	assert_string_equal(c->realm, "EXAMPLE.TEST");
 	const struct share_config *one = conf_find_share(c, "one");
@@ -519,10 +521,12 @@ static void test_access_lists_and_limits(void **state)
 	assert_int_equal(c->max_connections, 16384);
 	assert_int_equal(c->max_open_files, 16384);
 	assert_int_equal(c->max_async_requests, 2048);
+	assert_int_equal(c->io_threads, 4);
 	assert_null(c->kerberos_keytab);
 	assert_null(c->realm);
 
 	expect_one(f, "[global]\nmax open files = 0\n", 2, "bad value");
+	expect_one(f, "[global]\nio threads = 257\n", 2, "bad value");
 	expect_one(f, "[global]\nrealm = EXAMPLE.TEST/x\n", 2, "bad value");
 	expect_one(f, "[global]\nkerberos keytab = relative.keytab\n", 2, "relative.keytab");
 }
