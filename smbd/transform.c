@@ -75,11 +75,6 @@ bool smbd_transform_encrypt(struct smbd_session *s, TALLOC_CTX *mem, const struc
 	uint8_t *buf = talloc_size(mem, SMB2_TRANSFORM_HDR_LEN + size);
 	if (buf == NULL)
 		return false;
-	uint8_t *p = buf + SMB2_TRANSFORM_HDR_LEN;
-	for (int i = 0; i < iovcnt; i++) {
-		memcpy(p, iov[i].iov_base, iov[i].iov_len);
-		p += iov[i].iov_len;
-	}
 	uint8_t *h = buf;
 	memset(h, 0, SMB2_TRANSFORM_HDR_LEN);
 	put_le32(h, TRANSFORM_PROTOCOL_ID);
@@ -87,9 +82,10 @@ bool smbd_transform_encrypt(struct smbd_session *s, TALLOC_CTX *mem, const struc
 	put_le32(h + 36, (uint32_t)size);
 	put_le16(h + 42, TRANSFORM_FLAG_ENCRYPTED);
 	put_le64(h + 44, s->id);
-	struct iovec body = { buf + SMB2_TRANSFORM_HDR_LEN, size };
-	if (!smb2_aead_encrypt((enum smb2_cipher)s->cipher, s->keys.encryption, h + 20, h + TRANSFORM_AAD_OFFSET,
-			       SMB2_TRANSFORM_HDR_LEN - TRANSFORM_AAD_OFFSET, &body, 1, h + 4)) {
+	/* The reply's pieces are sealed straight into the frame. */
+	if (!smb2_aead_encrypt_to((enum smb2_cipher)s->cipher, s->keys.encryption, h + 20,
+				  h + TRANSFORM_AAD_OFFSET, SMB2_TRANSFORM_HDR_LEN - TRANSFORM_AAD_OFFSET, iov,
+				  iovcnt, buf + SMB2_TRANSFORM_HDR_LEN, h + 4)) {
 		talloc_free(buf);
 		return false;
 	}

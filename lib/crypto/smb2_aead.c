@@ -137,9 +137,42 @@ static bool gcm_payload(EVP_CIPHER_CTX *ctx, struct iovec *iov, int iovcnt)
 	return true;
 }
 
-static bool aead_run(bool enc, enum smb2_cipher c, const uint8_t *key,
-		     const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
-		     struct iovec *iov, int iovcnt, uint8_t tag[16])
+/*
+ * Encrypting a gathered payload into one output buffer: GCM streams each
+ * element straight into place (one pass over the data); CCM needs the
+ * payload whole, so it is gathered into the output and sealed there.
+ */
+static bool gcm_payload_to(EVP_CIPHER_CTX *ctx, const struct iovec *in, int incnt, uint8_t *out)
+{
+	for (int i = 0; i < incnt; i++) {
+		int outl = 0;
+
+		if (in[i].iov_len == 0)
+			continue;
+		if (EVP_CipherUpdate(ctx, out, &outl, in[i].iov_base, (int)in[i].iov_len) != 1 ||
+		    (size_t)outl != in[i].iov_len)
+			return false;
+		out += in[i].iov_len;
+	}
+	return true;
+}
+
+static void gather(const struct iovec *in, int incnt, uint8_t *out)
+{
+	for (int i = 0; i < incnt; i++) {
+		if (in[i].iov_len > 0)
+			memcpy(out, in[i].iov_base, in[i].iov_len);
+		out += in[i].iov_len;
+	}
+}
+
+/*
+ * Encryption or decryption of iov in place, or (out != NULL, encryption
+ * only) of iov into the contiguous buffer out.
+ */
+static bool aead_run_to(bool enc, enum smb2_cipher c, const uint8_t *key,
+			const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+			struct iovec *iov, int iovcnt, uint8_t *out, uint8_t tag[16])
 {
 	bool is_ccm = false;
 	const EVP_CIPHER *cipher = aead_cipher(c, &is_ccm);
@@ -175,14 +208,19 @@ static bool aead_run(bool enc, enum smb2_cipher c, const uint8_t *key,
 	if (aad_len > 0 && EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1)
 		goto out;
 
-	if (is_ccm) {
+	if (is_ccm && out != NULL) {
+		gather(iov, iovcnt, out);
+		struct iovec whole = { out, total };
+		if (!ccm_payload(ctx, &whole, 1, total) || EVP_CipherFinal_ex(ctx, final_buf, &outl) != 1)
+			goto out;
+	} else if (is_ccm) {
 		/* CCM decryption checks the tag inside this update. */
 		if (!ccm_payload(ctx, iov, iovcnt, total))
 			goto out;
 		if (enc && EVP_CipherFinal_ex(ctx, final_buf, &outl) != 1)
 			goto out;
 	} else {
-		if (!gcm_payload(ctx, iov, iovcnt))
+		if (!(out != NULL ? gcm_payload_to(ctx, iov, iovcnt, out) : gcm_payload(ctx, iov, iovcnt)))
 			goto out;
 		if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG,
 						SMB2_AEAD_TAG_LEN, tag) != 1)
@@ -198,11 +236,21 @@ static bool aead_run(bool enc, enum smb2_cipher c, const uint8_t *key,
 out:
 	EVP_CIPHER_CTX_free(ctx);
 	if (!ok) {
-		iov_zero(iov, iovcnt);
+		if (out != NULL)
+			OPENSSL_cleanse(out, total);
+		else
+			iov_zero(iov, iovcnt);
 		if (enc)
 			memset(tag, 0, SMB2_AEAD_TAG_LEN);
 	}
 	return ok;
+}
+
+static bool aead_run(bool enc, enum smb2_cipher c, const uint8_t *key,
+		     const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+		     struct iovec *iov, int iovcnt, uint8_t tag[16])
+{
+	return aead_run_to(enc, c, key, nonce, aad, aad_len, iov, iovcnt, NULL, tag);
 }
 
 bool smb2_aead_encrypt(enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce,
@@ -210,6 +258,16 @@ bool smb2_aead_encrypt(enum smb2_cipher c, const uint8_t *key, const uint8_t *no
 		       uint8_t tag[16])
 {
 	return aead_run(true, c, key, nonce, aad, aad_len, iov, iovcnt, tag);
+}
+
+bool smb2_aead_encrypt_to(enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce,
+			  const uint8_t *aad, size_t aad_len, const struct iovec *in, int incnt,
+			  uint8_t *out, uint8_t tag[16])
+{
+	if (out == NULL)
+		return false;
+	/* The input is only read; the cast serves the shared code path. */
+	return aead_run_to(true, c, key, nonce, aad, aad_len, (struct iovec *)in, incnt, out, tag);
 }
 
 bool smb2_aead_decrypt(enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce,

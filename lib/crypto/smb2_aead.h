@@ -41,6 +41,15 @@ bool smb2_aead_encrypt(enum smb2_cipher c, const uint8_t *key, const uint8_t *no
 		       uint8_t tag[16]);
 
 /*
+ * Encrypts the payload gathered from 'in' into 'out' (room for all of it),
+ * leaving 'in' untouched: no separate copy of the plaintext is made for
+ * GCM; CCM, which takes its payload whole, is gathered into 'out' first.
+ */
+bool smb2_aead_encrypt_to(enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce,
+			  const uint8_t *aad, size_t aad_len, const struct iovec *in, int incnt,
+			  uint8_t *out, uint8_t tag[16]);
+
+/*
  * Decrypts in place and checks the tag. When decryption fails (a tag
  * mismatch included) the payload is zeroed, so unauthenticated plaintext
  * is never left behind for a caller that ignores the result; when the

@@ -733,6 +733,22 @@ static void test_aead_roundtrip_and_tamper(void **state)
 			assert_memory_equal(buf, plain, PLEN);
 		}
 
+		/* Sealed from gathered pieces into a separate buffer: the same
+		 * bytes, and the pieces left as they were. */
+		for (size_t cut = 0; cut <= PLEN; cut += 37) {
+			const struct iovec in[3] = {
+				{ plain, cut }, { NULL, 0 }, { plain + cut, PLEN - cut },
+			};
+			uint8_t out[PLEN];
+			uint8_t before[PLEN];
+
+			memcpy(before, plain, PLEN);
+			assert_true(smb2_aead_encrypt_to(ci, key, nonce, aad, sizeof(aad), in, 3, out, tag));
+			assert_memory_equal(out, ref, PLEN);
+			assert_memory_equal(tag, ref_tag, 16);
+			assert_memory_equal(plain, before, PLEN);
+		}
+
 		/* A flipped ciphertext bit, single and split payloads. */
 		for (int split = 0; split < 2; split++) {
 			struct iovec two[2] = { { buf, 100 }, { buf + 100, PLEN - 100 } };
