@@ -217,6 +217,13 @@ static NTSTATUS resolve_session(struct smb2_call *call, const struct smb2_cmd_de
 	if (s->encrypt_data && !req->encrypted && call->command != SMB2_SESSION_SETUP &&
 	    call->command != SMB2_NEGOTIATE)
 		return NT_STATUS_ACCESS_DENIED;
+	/* MS-SMB2 3.3.5.2.9: past its Kerberos ticket's end the session
+	 * answers NETWORK_SESSION_EXPIRED until it re-authenticates. */
+	if (s->state == SMBD_SESSION_VALID && s->expires != 0 && time(NULL) >= s->expires) {
+		LOG_INFO("%s: session %llx of '%s' expired with its ticket", conn->peer, (unsigned long long)s->id,
+			 s->user);
+		s->state = SMBD_SESSION_EXPIRED;
+	}
 	if (d->need_session) {
 		if (s->state == SMBD_SESSION_EXPIRED && call->command != SMB2_LOGOFF && call->command != SMB2_CLOSE)
 			return NT_STATUS_NETWORK_SESSION_EXPIRED;

@@ -34,6 +34,7 @@ struct smbd_session {
 	uint16_t dialect;
 
 	struct auth_server *auth; /* during (re)authentication only */
+	time_t expires;           /* realtime; 0 = never (Session.ExpirationTime) */
 	char *user;
 	char *domain;
 	uint32_t uid, gid;

@@ -82,6 +82,7 @@ static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const str
 	s->gid = info->gid;
 	s->anonymous = info->anonymous;
 	s->guest = info->guest;
+	s->expires = info->expires;
 
 	*session_flags = 0;
 	if (s->anonymous)
@@ -89,7 +90,8 @@ static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const str
 	else if (s->guest)
 		*session_flags |= SMB2_SESSION_FLAG_IS_GUEST;
 
-	bool reauth = s->state == SMBD_SESSION_VALID && s->has_keys;
+	/* An expired session re-authenticates too (MS-SMB2 3.3.5.5.3). */
+	bool reauth = (s->state == SMBD_SESSION_VALID || s->state == SMBD_SESSION_EXPIRED) && s->has_keys;
 	if (reauth) {
 		/* MS-SMB2 3.3.5.5.3: re-authentication keeps the session's keys;
 		 * the reply is signed with them. */

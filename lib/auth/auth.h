@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <talloc.h>
 
 #include "lib/ntstatus.h"
@@ -47,6 +48,9 @@ struct auth_info {
 	 */
 	uint8_t session_key[AUTH_SESSION_KEY_MAX];
 	size_t session_key_len;	 /* 0 for anonymous */
+	/* When the credentials run out (the Kerberos ticket's end, as
+	 * realtime seconds); 0 for never (NTLM). MS-SMB2 3.3.5.5.3. */
+	time_t expires;
 };
 
 /* Loads the OpenSSL providers NTLM needs; idempotent. */

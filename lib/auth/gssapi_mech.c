@@ -2,6 +2,7 @@
 #include "lib/auth/gssapi_mech.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
@@ -247,6 +248,13 @@ static NTSTATUS map_client(struct gssapi_server *s, gss_name_t client)
 	}
 	s->info.uid = pu->uid;
 	s->info.gid = pu->gid;
+	/* The session expires with the ticket (Session.ExpirationTime). MIT
+	 * reports the ticket's end plus the allowed clock skew ("clockskew",
+	 * 5 minutes by default), the grace it would give the ticket itself. */
+	OM_uint32 lifetime = 0, minor = 0;
+	if (!GSS_ERROR(gss_inquire_context(&minor, s->ctx, NULL, NULL, &lifetime, NULL, NULL, NULL, NULL)) &&
+	    lifetime != GSS_C_INDEFINITE)
+		s->info.expires = time(NULL) + (time_t)lifetime;
 	LOG_INFO("user '%s' authenticated (Kerberos principal '%s')", pu->name, principal);
 	status = NT_STATUS_OK;
 out:

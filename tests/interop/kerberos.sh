@@ -177,6 +177,12 @@ round_trip SMB3_11 test "after_key_rotation" --option='client signing=required'
 # Raw SPNEGO: each Kerberos OID, and the mechListMIC's extra leg.
 /usr/bin/python3 "$here/kerberos_client.py" 127.0.0.1 "$SRV_PORT" "$KDC_HOSTNAME" test ||
 	fail "kerberos_client.py"
+# A session ends with its ticket, and re-authentication revives it.
+printf '%s\n' "$KDC_PASS" | KRB5CCNAME="FILE:$KDC_DIR/ccache.short" kinit -l 6s "$KDC_USER@$KDC_REALM" \
+	>/dev/null || fail "kinit -l 6s"
+/usr/bin/python3 "$here/kerberos_client.py" 127.0.0.1 "$SRV_PORT" "$KDC_HOSTNAME" test \
+	"FILE:$KDC_DIR/ccache.short" || fail "kerberos_client.py expire"
+server_log_has "of '$KDC_USER' expired with its ticket" "session expiry"
 
 kill -0 "$SRV_PID" 2>/dev/null || fail "the server died"
 porthos_stop || fail "porthos_stop"

@@ -17,10 +17,16 @@ Cases:
              our MIC; accept-completed (RFC 4178 5).
   bad-mic    as negoex, with a corrupted MIC of ours: LOGON_FAILURE.
   no-mic     as negoex, with no MIC at all: refused.
+  expire     (with a 5th argument: a ccache holding a 6-second ticket) a
+             session on that ticket answers a signed request, then, once
+             the ticket is over, NETWORK_SESSION_EXPIRED (MS-SMB2
+             3.3.5.2.9); re-authenticating with the ticket in KRB5CCNAME
+             brings it back, its keys unchanged (the reply is signed with
+             the old key).
 Each accepted session must sign its final SESSION_SETUP reply and a signed
 TREE_CONNECT with the key derived from the Kerberos session key.
 
-Usage: kerberos_client.py HOST PORT SERVICE_HOST SHARE
+Usage: kerberos_client.py HOST PORT SERVICE_HOST SHARE [SHORT_CCACHE]
 """
 import hashlib
 import hmac
@@ -28,6 +34,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 import gssapi
 import gssapi.raw
@@ -44,6 +51,7 @@ OID_NEGOEX = bytes.fromhex("2b06010401823702021e")
 OID_SSPI_SESSION_KEY = gssapi.OID.from_int_seq("1.2.840.113554.1.2.2.5.5")
 
 SUCCESS, MORE_PROCESSING, LOGON_FAILURE, INVALID_PARAMETER = 0, 0xC0000016, 0xC000006D, 0xC000000D
+NETWORK_SESSION_EXPIRED = 0xC000035C
 NEGOTIATE, SESSION_SETUP, TREE_CONNECT = 0, 1, 3
 FLAG_RESPONSE, FLAG_SIGNED = 0x1, 0x8
 ACCEPT_COMPLETED, ACCEPT_INCOMPLETE, REQUEST_MIC = 0, 1, 3
@@ -179,21 +187,26 @@ class Conn:
         off, n = struct.unpack_from("<HH", raw, 64 + 4)
         return status, flags, raw, raw[off:off + n]
 
-    def tree_connect(self):
+    def tree_connect(self, want=SUCCESS):
         path = f"\\\\{SVC_HOST}\\{SHARE}".encode("utf-16-le")
         body = struct.pack("<HHHH", 9, 0, 64 + 8, len(path)) + path
         status, flags, _, raw = self.call(TREE_CONNECT, body, sign=True)
+        if want != SUCCESS:
+            if status != want:
+                fail(f"signed TREE_CONNECT: {status:#x}, wanted {want:#x}")
+            return
         if status != SUCCESS:
             fail(f"signed TREE_CONNECT: {status:#x}")
         if not flags & FLAG_SIGNED or not self.verify(raw):
             fail("TREE_CONNECT reply not signed with the derived key")
 
 
-def new_context():
+def new_context(creds=None):
     name = gssapi.Name(f"cifs@{SVC_HOST}", gssapi.NameType.hostbased_service)
     flags = (gssapi.RequirementFlag.mutual_authentication | gssapi.RequirementFlag.integrity |
              gssapi.RequirementFlag.out_of_sequence_detection)
-    return gssapi.SecurityContext(name=name, mech=gssapi.MechType.kerberos, usage="initiate", flags=flags)
+    return gssapi.SecurityContext(name=name, creds=creds, mech=gssapi.MechType.kerberos, usage="initiate",
+                                  flags=flags)
 
 
 def established(conn, ctx, final_raw, what):
@@ -271,6 +284,38 @@ def mic_leg(mode, what):
         fail(f"{what}: {status:#x}, wanted {want:#x}")
     print(f"{what}: refused ({status:#x}): ok")
 
+
+def expire(short_ccache):
+    """A session lives as long as its ticket, and re-authentication revives it."""
+    short = gssapi.Credentials(usage="initiate", store={"ccache": short_ccache})
+    if short.lifetime > 10:
+        fail(f"expire: the short ticket lives {short.lifetime} s")
+    conn = Conn()
+    conn.negotiate()
+    ctx = new_context(short)
+    status, _, raw, tok = conn.session_setup(neg_token_init([OID_KRB5], ctx.step()))
+    if status != SUCCESS:
+        fail(f"expire: SESSION_SETUP {status:#x}")
+    ctx.step(parse_resp(tok)["token"])
+    established(conn, ctx, raw, "expire: session on a 6 s ticket")
+    time.sleep(8)
+    conn.tree_connect(want=NETWORK_SESSION_EXPIRED)
+    print("expire: NETWORK_SESSION_EXPIRED after the ticket's end: ok")
+    # A fresh ticket, the same session: the keys stay those of the first logon.
+    ctx = new_context()
+    status, flags, raw, tok = conn.session_setup(neg_token_init([OID_KRB5], ctx.step()))
+    if status != SUCCESS:
+        fail(f"expire: re-authentication {status:#x}")
+    if not flags & FLAG_SIGNED or not conn.verify(raw):
+        fail("expire: the re-authentication reply is not signed with the session's key")
+    conn.tree_connect()
+    print("expire: re-authenticated, the session serves again: ok")
+
+
+if len(sys.argv) > 5:
+    expire(sys.argv[5])
+    print("kerberos_client: expiry checks passed")
+    sys.exit(0)
 
 optimistic([OID_KRB5], OID_KRB5, "krb5 OID only")
 optimistic([OID_MS_KRB5, OID_KRB5], OID_MS_KRB5, "MS-KRB5 OID first")

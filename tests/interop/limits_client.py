@@ -616,7 +616,23 @@ def test_many_connections():
     took = time.monotonic() - t0
     check(answered == len(socks), "%d of %d connections negotiated (%.1f s)" % (answered, len(socks), took))
     fds = server_fds()
-    check(fds >= len(socks), "the server holds %d descriptors (>= %d connections)" % (fds, len(socks)))
+    # Connections that never log on end after "auth timeout" (5 s here):
+    # on a loaded machine the first may already be gone. Count what is
+    # still open; when everything went fast, all of it must be.
+    closed = 0
+    for s in socks:
+        p = select.poll()
+        p.register(s.fileno(), select.POLLIN)
+        if p.poll(0):
+            try:
+                closed += s.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                closed += 1
+    still_open = len(socks) - closed
+    if took < 4.0:
+        check(closed == 0, "no connection closed before its auth time-out (%d were)" % closed)
+    check(fds >= still_open, "the server holds %d descriptors (>= %d open connections of %d)" %
+          (fds, still_open, len(socks)))
     ok, secs, out = smbclient_ls()
     check(ok and secs < 10, "smbclient lists the share beside %d connections in %.1f s%s" %
           (len(socks), secs, "" if ok else ": " + out[-300:]))
