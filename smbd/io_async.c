@@ -14,11 +14,69 @@
 #include "smbd/server.h"
 #include "smbd/vfs.h"
 
-struct io_job {
+/* ---- offloading a call's blocking work ---- */
+
+struct offload_job {
 	struct smbd_iojob base; /* first: the pool hands this back */
 	struct smb2_call *call;
 	struct smbd_conn *conn;
-	int fd;                 /* a duplicate, closed by the worker */
+	void *state;
+	smbd_offload_work_fn work;
+	smbd_offload_finish_fn finish;
+};
+
+static void offload_work(struct smbd_iojob *base)
+{
+	struct offload_job *job = (struct offload_job *)base;
+	job->work(job->state);
+}
+
+static void offload_done(struct smbd_iojob *base)
+{
+	struct offload_job *job = (struct offload_job *)base;
+	struct smb2_call *call = job->call;
+	struct smbd_conn *conn = job->conn;
+	NTSTATUS status = job->finish(call, job->state);
+	talloc_free(job);
+	smbd_call_async_done(call, status);
+	/* The last job of a dropped connection lets it be freed. */
+	if (--conn->n_io == 0 && conn->terminating)
+		event_active(conn->terminate_ev, 0, 0);
+}
+
+bool smbd_offload_available(const struct smb2_call *call)
+{
+	const struct smbd_iopool *pool = call->req->conn->srv->iopool;
+	return pool != NULL && smbd_iopool_threads(pool) > 0;
+}
+
+NTSTATUS smbd_call_offload(struct smb2_call *call, void *state, smbd_offload_work_fn work,
+			   smbd_offload_finish_fn finish)
+{
+	struct smbd_conn *conn = call->req->conn;
+	if (!smbd_offload_available(call)) {
+		work(state);
+		return finish(call, state);
+	}
+	struct offload_job *job = talloc_zero(call->req, struct offload_job);
+	if (job == NULL)
+		return NT_STATUS_NO_MEMORY;
+	job->base.work = offload_work;
+	job->base.done = offload_done;
+	job->call = call;
+	job->conn = conn;
+	job->state = state;
+	job->work = work;
+	job->finish = finish;
+	conn->n_io++;
+	smbd_iopool_submit(conn->srv->iopool, &job->base);
+	return smbd_call_wait_io(call);
+}
+
+/* ---- READ, WRITE, FLUSH ---- */
+
+struct io_state {
+	int fd;                 /* a duplicate, closed after the transfer */
 	struct smbd_io io;
 	smbd_io_finish_fn finish;
 };
@@ -46,34 +104,25 @@ static void io_run(struct smbd_io *io, int fd)
 	}
 }
 
-static void io_work(struct smbd_iojob *base)
+static void io_work(void *arg)
 {
-	struct io_job *job = (struct io_job *)base;
-	io_run(&job->io, job->fd);
-	close(job->fd);
-	job->fd = -1;
+	struct io_state *st = arg;
+	io_run(&st->io, st->fd);
+	close(st->fd);
+	st->fd = -1;
 }
 
-static void io_done(struct smbd_iojob *base)
+static NTSTATUS io_finish(struct smb2_call *call, void *arg)
 {
-	struct io_job *job = (struct io_job *)base;
-	struct smb2_call *call = job->call;
-	struct smbd_conn *conn = job->conn;
-	NTSTATUS status = job->finish(call, &job->io);
-	talloc_free(job);
-	smbd_call_async_done(call, status);
-	/* The last transfer of a dropped connection lets it be freed. */
-	if (--conn->n_io == 0 && conn->terminating)
-		event_active(conn->terminate_ev, 0, 0);
+	struct io_state *st = arg;
+	return st->finish(call, &st->io);
 }
 
 NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struct smbd_io *io,
 			smbd_io_finish_fn finish)
 {
-	struct smbd_conn *conn = call->req->conn;
-	struct smbd_iopool *pool = conn->srv->iopool;
 	struct smbd_io now = *io;
-	if (pool == NULL || smbd_iopool_threads(pool) == 0) {
+	if (!smbd_offload_available(call)) {
 		io_run(&now, o->fd);
 		return finish(call, &now);
 	}
@@ -85,23 +134,17 @@ NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struc
 		if (!NT_STATUS_IS_OK(now.status) || complete)
 			return finish(call, &now);
 	}
-	struct io_job *job = talloc_zero(call->req, struct io_job);
-	if (job == NULL)
+	struct io_state *st = talloc_zero(call->req, struct io_state);
+	if (st == NULL)
 		return NT_STATUS_NO_MEMORY;
 	/* A duplicate, so the number cannot be closed and reused for
 	 * another file while a worker still holds it. */
-	NTSTATUS status = vfs_dup(o->fd, &job->fd);
+	NTSTATUS status = vfs_dup(o->fd, &st->fd);
 	if (!NT_STATUS_IS_OK(status)) {
-		talloc_free(job);
+		talloc_free(st);
 		return status;
 	}
-	job->base.work = io_work;
-	job->base.done = io_done;
-	job->call = call;
-	job->conn = conn;
-	job->io = now;
-	job->finish = finish;
-	conn->n_io++;
-	smbd_iopool_submit(pool, &job->base);
-	return smbd_call_wait_io(call);
+	st->io = now;
+	st->finish = finish;
+	return smbd_call_offload(call, st, io_work, io_finish);
 }

@@ -1,5 +1,6 @@
 /*
- * READ, WRITE and FLUSH data moves on the I/O pool (smbd/iopool.h).
+ * Work of a call on the I/O pool (smbd/iopool.h): READ, WRITE and FLUSH
+ * data moves, and any other blocking work (smbd_call_offload()).
  *
  * The handler checks everything first, then hands the transfer over:
  *     return smbd_io_submit(call, o, &(struct smbd_io){ ... }, finish);
@@ -44,6 +45,21 @@ struct smbd_io {
 };
 
 typedef NTSTATUS (*smbd_io_finish_fn)(struct smb2_call *call, const struct smbd_io *io);
+
+/*
+ * Any blocking work of a call, offloaded: work(state) runs on an I/O
+ * worker (inline when there are none) and may touch only state and what
+ * state owns (the request's memory stays alive, see above: so may
+ * state); then finish(call, state) runs on the loop and writes the reply.
+ * Work on names must take on the session's identity itself
+ * (smbd/identity.h: a copy, the session may go meanwhile).
+ */
+typedef void (*smbd_offload_work_fn)(void *state);
+typedef NTSTATUS (*smbd_offload_finish_fn)(struct smb2_call *call, void *state);
+NTSTATUS smbd_call_offload(struct smb2_call *call, void *state, smbd_offload_work_fn work,
+			   smbd_offload_finish_fn finish);
+/* Whether there are workers ("io threads" > 0). */
+bool smbd_offload_available(const struct smb2_call *call);
 
 /*
  * Starts the transfer. Returns what the handler returns: NT_STATUS_PENDING
