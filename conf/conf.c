@@ -41,7 +41,7 @@ enum conf_param_id {
 	P_PASSDB, P_STATE_DIR, P_LOG_LEVEL, P_LOG_SYSLOG, P_MAX_PDU,
 	P_IDLE_TIMEOUT, P_AUTH_TIMEOUT, P_SIGNING, P_MIN_PROTOCOL,
 	P_MAX_PROTOCOL, P_GUID_FILE, P_ANONYMOUS, P_LOGON_DELAY,
-	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM, P_IO_THREADS,
+	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM, P_IO_THREADS, P_IO_URING,
 	P_PATH, P_COMMENT, P_READ_ONLY, P_WRITEABLE, P_GUEST_OK, P_BROWSEABLE,
 	P_CA, P_SMB_ENCRYPT, P_ENCRYPT_DATA, P_VALID_USERS,
 	P_INVALID_USERS, P_READ_LIST, P_WRITE_LIST,
@@ -82,6 +82,7 @@ static const struct conf_param conf_params[] = {
 	{ "kerberos keytab", P_KEYTAB, SCOPE_GLOBAL },
 	{ "realm", P_REALM, SCOPE_GLOBAL },
 	{ "io threads", P_IO_THREADS, SCOPE_GLOBAL },
+	{ "io uring", P_IO_URING, SCOPE_GLOBAL },
 	{ "path", P_PATH, SCOPE_SHARE },
 	{ "comment", P_COMMENT, SCOPE_SHARE },
 	{ "read only", P_READ_ONLY, SCOPE_BOTH },
@@ -713,6 +714,7 @@ struct porthos_config *conf_default(TALLOC_CTX *mem)
 	c->max_open_files = 16384;
 	c->max_async_requests = 2048;
 	c->io_threads = 4;
+	c->io_uring = true;
 	c->signing_required = false;
 	c->min_protocol = CONF_SMB2_02;
 	c->max_protocol = CONF_SMB3_11;
@@ -1014,6 +1016,13 @@ static void conf_set_global(struct conf_parser *p, int line, const char *key,
 			return;
 		}
 		c->io_threads = (uint32_t)n;
+		return;
+	case P_IO_URING:
+		if (!conf_parse_bool(v, &b)) {
+			conf_bad_value(p, line, key, v, "yes or no");
+			return;
+		}
+		c->io_uring = b;
 		return;
 	case P_KEYTAB:
 		conf_set_abs_path(p, line, key, &c->kerberos_keytab, v);

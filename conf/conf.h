@@ -85,6 +85,7 @@ struct porthos_config {
 	uint32_t max_open_files;    /* "max open files": opens per session; default 16384 */
 	uint32_t max_async_requests; /* "max async requests": pending async requests per connection; default 2048 */
 	uint32_t io_threads;    /* "io threads": file I/O workers; 0 = I/O on the event loop; default 4 */
+	bool io_uring;          /* "io uring": reads, writes and syncs on io_uring where the kernel allows; default yes */
 	char *kerberos_keytab;  /* "kerberos keytab": the service keytab; NULL = Kerberos off */
 	char *realm;            /* "realm": the Kerberos realm, upper-cased; NULL = the keytab's */
 	struct share_config **shares;

@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libssl-dev libevent-dev libtalloc-dev libcmocka-dev
 	libcpg-dev libquorum-dev libcmap-dev libcorosync-common-dev
-	libibverbs-dev librdmacm-dev libkrb5-dev)
+	libibverbs-dev librdmacm-dev libkrb5-dev liburing-dev)
 # Peers: Samba's smbclient and smbtorture, impacket, the kernel client in a
 # qemu guest, a private MIT KDC for Kerberos (kadmin.local is in
 # krb5-admin-server, kinit in krb5-user; keyutils for cifs.upcall;

@@ -13,6 +13,7 @@
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/vfs.h"
+#include "smbd/vfs_uring.h"
 
 /* ---- offloading a call's blocking work ---- */
 
@@ -31,6 +32,15 @@ static void offload_work(struct smbd_iojob *base)
 	job->work(job->state);
 }
 
+/* The call's work is over: its reply goes, and its connection may go. */
+static void call_finished(struct smb2_call *call, struct smbd_conn *conn, NTSTATUS status)
+{
+	smbd_call_async_done(call, status);
+	/* The last job of a dropped connection lets it be freed. */
+	if (--conn->n_io == 0 && conn->terminating)
+		event_active(conn->terminate_ev, 0, 0);
+}
+
 static void offload_done(struct smbd_iojob *base)
 {
 	struct offload_job *job = (struct offload_job *)base;
@@ -38,10 +48,7 @@ static void offload_done(struct smbd_iojob *base)
 	struct smbd_conn *conn = job->conn;
 	NTSTATUS status = job->finish(call, job->state);
 	talloc_free(job);
-	smbd_call_async_done(call, status);
-	/* The last job of a dropped connection lets it be freed. */
-	if (--conn->n_io == 0 && conn->terminating)
-		event_active(conn->terminate_ev, 0, 0);
+	call_finished(call, conn, status);
 }
 
 bool smbd_offload_available(const struct smb2_call *call)
@@ -79,6 +86,10 @@ struct io_state {
 	int fd;                 /* a duplicate, closed after the transfer */
 	struct smbd_io io;
 	smbd_io_finish_fn finish;
+	/* on io_uring */
+	struct vfs_uring_req ureq;
+	struct smb2_call *call;
+	struct smbd_conn *conn;
 };
 
 /* The transfer itself: on a worker, or inline without workers. */
@@ -118,6 +129,47 @@ static NTSTATUS io_finish(struct smb2_call *call, void *arg)
 	return st->finish(call, &st->io);
 }
 
+static void uring_done(struct vfs_uring_req *r)
+{
+	struct io_state *st = r->private_data;
+	st->io.status = r->status;
+	st->io.moved = r->moved;
+	close(st->fd);
+	st->fd = -1;
+	call_finished(st->call, st->conn, st->finish(st->call, &st->io));
+}
+
+/* On io_uring, if the server has a ring and it has room. */
+static bool uring_start(struct smb2_call *call, struct io_state *st)
+{
+	struct smbd_conn *conn = call->req->conn;
+	if (conn->srv->uring == NULL)
+		return false;
+	static const enum vfs_uring_op ops[] = {
+		[SMBD_IO_READ] = VFS_URING_READ,
+		[SMBD_IO_WRITE] = VFS_URING_WRITE,
+		[SMBD_IO_SYNC] = VFS_URING_FDATASYNC,
+	};
+	st->call = call;
+	st->conn = conn;
+	st->ureq = (struct vfs_uring_req){
+		.op = ops[st->io.op],
+		.fd = st->fd,
+		.buf = st->io.buf,
+		.len = st->io.len,
+		.offset = st->io.offset,
+		.sync = st->io.sync,
+		.moved = st->io.moved,
+		.done = uring_done,
+		.private_data = st,
+	};
+	conn->n_io++;
+	if (vfs_uring_submit(conn->srv->uring, &st->ureq))
+		return true;
+	conn->n_io--;
+	return false;
+}
+
 NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struct smbd_io *io,
 			smbd_io_finish_fn finish)
 {
@@ -146,5 +198,7 @@ NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struc
 	}
 	st->io = now;
 	st->finish = finish;
+	if (uring_start(call, st))
+		return smbd_call_wait_io(call);
 	return smbd_call_offload(call, st, io_work, io_finish);
 }

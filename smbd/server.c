@@ -24,6 +24,7 @@
 #include "smbd/share.h"
 #include "smbd/transport_tcp.h"
 #include "smbd/vfs.h"
+#include "smbd/vfs_uring.h"
 
 /*
  * The server GUID identifies this server to clients across restarts
@@ -81,6 +82,7 @@ static struct smbd_share *share_new(struct smbd_server *srv, const char *name, c
  */
 static int server_destructor(struct smbd_server *srv)
 {
+	TALLOC_FREE(srv->uring);
 	TALLOC_FREE(srv->iopool);
 	return 0;
 }
@@ -149,6 +151,15 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 	srv->iopool = smbd_iopool_new(srv, ev, cfg->io_threads);
 	if (srv->iopool == NULL)
 		goto fail;
+	/* io_uring when the kernel lets us; without it (or with "io threads
+	 * = 0", everything inline) the workers move the data. */
+	if (cfg->io_uring && cfg->io_threads > 0)
+		srv->uring = vfs_uring_new(srv, ev);
+	if (cfg->io_threads == 0)
+		LOG_INFO("file I/O: on the event loop (io threads = 0)");
+	else
+		LOG_INFO("file I/O: %s, %u worker thread(s)", srv->uring ? "io_uring for reads, writes and syncs" : "on the worker threads",
+			 cfg->io_threads);
 	talloc_set_destructor(srv, server_destructor);
 	return srv;
 fail:

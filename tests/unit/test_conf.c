@@ -488,6 +488,7 @@ static void test_access_lists_and_limits(void **state)
 		"max open files = 50\n"
 		"max async requests = 7\n"
 		"io threads = 0\n"
+		"io uring = no\n"
 		"kerberos keytab = /etc/porthos/krb5.keytab\n"
 		"realm = example.test\n"
 		"[one]\n"
@@ -503,6 +504,7 @@ static void test_access_lists_and_limits(void **state)
 	assert_int_equal(c->max_open_files, 50);
 	assert_int_equal(c->max_async_requests, 7);
 	assert_int_equal(c->io_threads, 0);
+	assert_false(c->io_uring);
 	assert_string_equal(c->kerberos_keytab, "/etc/porthos/krb5.keytab");
 	assert_string_equal(c->realm, "EXAMPLE.TEST");
 	const struct share_config *one = conf_find_share(c, "one");
@@ -522,6 +524,7 @@ static void test_access_lists_and_limits(void **state)
 	assert_int_equal(c->max_open_files, 16384);
 	assert_int_equal(c->max_async_requests, 2048);
 	assert_int_equal(c->io_threads, 4);
+	assert_true(c->io_uring);
 	assert_null(c->kerberos_keytab);
 	assert_null(c->realm);
 
