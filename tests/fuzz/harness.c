@@ -119,6 +119,9 @@ static bool make_server(void)
 				     "state directory = %s/state\n"
 				     "allow anonymous = yes\n"
 				     "max logon delay = 0\n"
+				     /* Transfers inline: one input, one outcome, no
+				      * job left running into the next input. */
+				     "io threads = 0\n"
 				     "[share]\npath = %s/share\nread only = no\n"
 				     "[pub]\npath = %s/pub\nguest ok = yes\n"
 				     "[enc]\npath = %s/enc\nread only = no\nsmb encrypt = required\n",
