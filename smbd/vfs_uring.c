@@ -35,8 +35,14 @@ static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
 		io_uring_prep_write(sqe, r->fd, (const uint8_t *)r->buf + r->moved, (unsigned)(r->len - r->moved),
 				    r->offset + r->moved);
 	io_uring_sqe_set_data(sqe, r);
-	if (io_uring_submit(&u->ring) < 0)
+	if (io_uring_submit(&u->ring) < 0) {
+		/* The entry stays in the ring and goes with the next submission:
+		 * make it a no-op that names no request, as the caller now does
+		 * the work another way. */
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data(sqe, NULL);
 		return false;
+	}
 	u->in_flight++;
 	return true;
 }
@@ -73,7 +79,8 @@ static void reap(struct vfs_uring *u)
 		struct vfs_uring_req *r = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
 		io_uring_cqe_seen(&u->ring, cqe);
-		complete(u, r, res);
+		if (r != NULL) /* NULL: a no-op left by a failed submission */
+			complete(u, r, res);
 	}
 }
 
