@@ -64,6 +64,9 @@ struct smbd_open {
 
 	/* Byte-range locks held and LOCK requests blocked (smbd/brlock.c). */
 	struct smbd_brlocks *brlocks;
+	/* Open.LockSequenceArray (MS-SMB2 3.3.1.10): per bucket 1..64 the
+	 * last sequence number that succeeded, plus one; 0 = none. */
+	uint8_t lock_sequence[64];
 
 	/* CHANGE_NOTIFY state from the first request until close (smbd/notify.c). */
 	struct smbd_notify *notify;

@@ -4,10 +4,12 @@
 #include <talloc.h>
 
 #include "smbd/brlock.h"
+#include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
 #include "smbd/open.h"
 #include "smbd/smb2_handlers.h"
+#include "smbd/smb2_proto.h"
 
 #define LOCK_ELEMENT_SIZE 24
 
@@ -19,7 +21,7 @@ struct smb2_lock_element {
 
 struct smb2_lock_in {
 	uint16_t lock_count;
-	uint32_t lock_sequence; /* unused until resilient/durable handles */
+	uint32_t lock_sequence; /* LockSequenceNumber (4 bits), LockSequenceIndex (28) */
 	uint64_t fid_persistent;
 	uint64_t fid_volatile;
 	struct smb2_lock_element *locks;
@@ -85,10 +87,46 @@ static bool lock_flags_valid(uint32_t flags, uint16_t lock_count)
 	}
 }
 
+/*
+ * MS-SMB2 3.3.5.14: lock sequence replay detection. A client that lost a
+ * channel resends its LOCK on another; the bucket (LockSequenceIndex
+ * 1..64) remembers the sequence number of the last one done, and a resent
+ * request with that number is answered SUCCESS without being done again.
+ * It applies on connections that may have a sibling channel (3.x with
+ * multichannel); durable and resilient handles will need it too.
+ */
+static uint8_t *lock_sequence_bucket(const struct smb2_call *call, struct smbd_open *o, uint32_t lock_sequence)
+{
+	const struct smbd_conn *conn = call->req->conn;
+	uint32_t index = lock_sequence >> 4;
+	if (conn->dialect < SMB2_DIALECT_300 || !(conn->server_capabilities & SMB2_GLOBAL_CAP_MULTI_CHANNEL))
+		return NULL;
+	return index >= 1 && index <= 64 ? &o->lock_sequence[index - 1] : NULL;
+}
+
+/* A LOCK succeeded: its bucket keeps its sequence number. */
+static void lock_sequence_done(struct smb2_call *call, struct smbd_open *o, uint32_t lock_sequence)
+{
+	uint8_t *bucket = lock_sequence_bucket(call, o, lock_sequence);
+	if (bucket != NULL)
+		*bucket = (uint8_t)((lock_sequence & 0xF) + 1);
+}
+
 static void lock_finished(struct smb2_call *call, NTSTATUS status)
 {
-	if (NT_STATUS_IS_OK(status))
+	if (NT_STATUS_IS_OK(status)) {
+		/* The request is still whole: find its open and bucket again. */
+		struct smb2_lock_in in;
+		struct smbd_open *o;
+		struct wire_rd saved = call->in;
+		wire_rd_init(&call->in, call->in_hdr, call->in_len);
+		wire_seek(&call->in, SMB2_HDR_LEN);
+		if (NT_STATUS_IS_OK(decode(call, &in)) &&
+		    NT_STATUS_IS_OK(smbd_call_open(call, in.fid_persistent, in.fid_volatile, &o)))
+			lock_sequence_done(call, o, in.lock_sequence);
+		call->in = saved;
 		encode(call);
+	}
 	smbd_call_async_done(call, status);
 }
 
@@ -142,6 +180,15 @@ NTSTATUS smb2_lock(struct smb2_call *call)
 	if (o->is_dir)
 		return NT_STATUS_INVALID_PARAMETER;
 
+	uint8_t *bucket = lock_sequence_bucket(call, o, in.lock_sequence);
+	if (bucket != NULL) {
+		if (*bucket == (in.lock_sequence & 0xF) + 1) {
+			encode(call); /* a replay of what was done */
+			return NT_STATUS_OK;
+		}
+		*bucket = 0;
+	}
+
 	/* MS-SMB2 3.3.5.14: the first element decides whether this is a
 	 * series of unlocks or of locks; mixing is INVALID_PARAMETER at the
 	 * first element of the other kind. */
@@ -149,7 +196,9 @@ NTSTATUS smb2_lock(struct smb2_call *call)
 		status = do_unlocks(o, &in);
 	else
 		status = do_locks(call, o, &in);
-	if (NT_STATUS_IS_OK(status))
+	if (NT_STATUS_IS_OK(status)) {
+		lock_sequence_done(call, o, in.lock_sequence);
 		encode(call);
+	}
 	return status;
 }
