@@ -41,7 +41,7 @@ enum conf_param_id {
 	P_PASSDB, P_STATE_DIR, P_LOG_LEVEL, P_LOG_SYSLOG, P_MAX_PDU,
 	P_IDLE_TIMEOUT, P_AUTH_TIMEOUT, P_SIGNING, P_MIN_PROTOCOL,
 	P_MAX_PROTOCOL, P_GUID_FILE, P_ANONYMOUS, P_LOGON_DELAY,
-	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM, P_IO_THREADS, P_IO_URING,
+	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM, P_IO_THREADS, P_IO_URING, P_MULTI_CHANNEL, P_MC_ADDRESSES,
 	P_PATH, P_COMMENT, P_READ_ONLY, P_WRITEABLE, P_GUEST_OK, P_BROWSEABLE,
 	P_CA, P_SMB_ENCRYPT, P_ENCRYPT_DATA, P_VALID_USERS,
 	P_INVALID_USERS, P_READ_LIST, P_WRITE_LIST,
@@ -83,6 +83,8 @@ static const struct conf_param conf_params[] = {
 	{ "realm", P_REALM, SCOPE_GLOBAL },
 	{ "io threads", P_IO_THREADS, SCOPE_GLOBAL },
 	{ "io uring", P_IO_URING, SCOPE_GLOBAL },
+	{ "server multi channel support", P_MULTI_CHANNEL, SCOPE_GLOBAL },
+	{ "multi channel addresses", P_MC_ADDRESSES, SCOPE_GLOBAL },
 	{ "path", P_PATH, SCOPE_SHARE },
 	{ "comment", P_COMMENT, SCOPE_SHARE },
 	{ "read only", P_READ_ONLY, SCOPE_BOTH },
@@ -631,6 +633,42 @@ int conf_parse_listen(const char *spec, uint16_t default_port, char *host_out, s
 	return 0;
 }
 
+int conf_parse_mc_address(const char *spec, struct conf_mc_address *out)
+{
+	char buf[CONF_HOST_MAX + 64];
+	if (spec == NULL || strlen(spec) >= sizeof(buf))
+		return -1;
+	strcpy(buf, spec);
+	memset(out, 0, sizeof(*out));
+	char *save = NULL;
+	char *host = strtok_r(buf, ";", &save);
+	if (host == NULL)
+		return -1;
+	struct sockaddr_in *in = (struct sockaddr_in *)&out->addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->addr;
+	if (inet_pton(AF_INET, host, &in->sin_addr) == 1)
+		in->sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1)
+		in6->sin6_family = AF_INET6;
+	else
+		return -1;
+	for (char *opt; (opt = strtok_r(NULL, ";", &save)) != NULL;) {
+		char *end;
+		if (strcasecmp(opt, "rss") == 0) {
+			out->rss = true;
+		} else if (strncasecmp(opt, "speed=", 6) == 0 && opt[6] >= '0' && opt[6] <= '9') {
+			errno = 0;
+			unsigned long long speed = strtoull(opt + 6, &end, 10);
+			if (errno != 0 || *end != '\0' || speed == 0)
+				return -1;
+			out->speed = speed;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* "host:port" with brackets for v6, so the server can hand it back to conf_parse_listen. */
 static char *conf_listen_normalize(TALLOC_CTX *mem, const char *spec, uint16_t port)
 {
@@ -715,6 +753,7 @@ struct porthos_config *conf_default(TALLOC_CTX *mem)
 	c->max_async_requests = 2048;
 	c->io_threads = 4;
 	c->io_uring = true;
+	c->multi_channel = true;
 	c->signing_required = false;
 	c->min_protocol = CONF_SMB2_02;
 	c->max_protocol = CONF_SMB3_11;
@@ -1024,6 +1063,34 @@ static void conf_set_global(struct conf_parser *p, int line, const char *key,
 		}
 		c->io_uring = b;
 		return;
+	case P_MULTI_CHANNEL:
+		if (!conf_parse_bool(v, &b)) {
+			conf_bad_value(p, line, key, v, "yes or no");
+			return;
+		}
+		c->multi_channel = b;
+		return;
+	case P_MC_ADDRESSES: {
+		char **arr;
+		size_t cnt;
+		if (conf_split_list(p->tmp, v, &arr, &cnt) != 0) {
+			conf_bad_value(p, line, key, v, "a list of addresses");
+			return;
+		}
+		for (size_t i = 0; i < cnt; i++) {
+			struct conf_mc_address a;
+			if (conf_parse_mc_address(arr[i], &a) != 0) {
+				conf_err(p, line, "invalid entry '%s' in \"%s\": expected an IPv4 or IPv6 address, "
+					 "optionally followed by ;rss and ;speed=<bits per second>",
+					 conf_q(p, arr[i]), key);
+				return;
+			}
+		}
+		talloc_free(c->mc_addresses);
+		c->mc_addresses = talloc_steal(c, arr);
+		c->n_mc_addresses = cnt;
+		return;
+	}
 	case P_KEYTAB:
 		conf_set_abs_path(p, line, key, &c->kerberos_keytab, v);
 		return;

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <talloc.h>
 
 /* Limits, also used by the parser's range checks. */
@@ -86,6 +87,9 @@ struct porthos_config {
 	uint32_t max_async_requests; /* "max async requests": pending async requests per connection; default 2048 */
 	uint32_t io_threads;    /* "io threads": file I/O workers; 0 = I/O on the event loop; default 4 */
 	bool io_uring;          /* "io uring": reads, writes and syncs on io_uring where the kernel allows; default yes */
+	bool multi_channel;     /* "server multi channel support": sessions may bind more connections; default yes */
+	char **mc_addresses;    /* "multi channel addresses": what clients are told to bind to; default: discovered */
+	size_t n_mc_addresses;
 	char *kerberos_keytab;  /* "kerberos keytab": the service keytab; NULL = Kerberos off */
 	char *realm;            /* "realm": the Kerberos realm, upper-cased; NULL = the keytab's */
 	struct share_config **shares;
@@ -136,5 +140,14 @@ void conf_errors_clear(struct conf_errors *errs);
  */
 int conf_parse_listen(const char *spec, uint16_t default_port, char *host_out, size_t host_len,
 		      uint16_t *port_out);
+
+/* One "multi channel addresses" entry: "addr[;rss][;speed=<bits/s>]". */
+struct conf_mc_address {
+	struct sockaddr_storage addr; /* AF_INET or AF_INET6 */
+	bool rss;
+	uint64_t speed;               /* 0: not given */
+};
+/* 0, or -1 if spec is not such an entry. */
+int conf_parse_mc_address(const char *spec, struct conf_mc_address *out);
 
 #endif

@@ -87,6 +87,8 @@ void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	}
 	if (conn->authenticated_once)
 		arm_timer(conn, conn->srv->cfg->idle_timeout_s);
+	conn->pdus_in++;
+	conn->bytes_in += len;
 	smbd_dispatch_pdu(conn, pdu, len);
 }
 
@@ -120,7 +122,9 @@ void smbd_conn_terminate(struct smbd_conn *conn, const char *why)
 	if (conn->terminating)
 		return;
 	conn->terminating = true;
-	LOG_INFO("connection %llu from %s closed: %s", (unsigned long long)conn->id, conn->peer, why);
+	LOG_INFO("connection %llu from %s closed: %s (%llu PDUs, %llu KiB in, %llu KiB out)",
+		 (unsigned long long)conn->id, conn->peer, why, (unsigned long long)conn->pdus_in,
+		 (unsigned long long)(conn->bytes_in >> 10), (unsigned long long)(conn->bytes_out >> 10));
 	evtimer_del(conn->idle_timer);
 	conn->transport->ops->shutdown(conn->transport);
 	/* Free on the next loop turn: we may be inside this conn's callbacks. */
@@ -131,6 +135,8 @@ void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt)
 {
 	if (conn->terminating)
 		return;
+	for (int i = 0; i < iovcnt; i++)
+		conn->bytes_out += iov[i].iov_len;
 	int err = conn->transport->ops->send_pdu(conn->transport, iov, iovcnt);
 	if (err != 0) {
 		LOG_WARN("%s: send failed: %s", conn->peer, strerror(err));

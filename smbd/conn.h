@@ -47,6 +47,8 @@ struct smbd_conn {
 	uint64_t next_async_id;
 	unsigned n_async;         /* calls waiting asynchronously, at most "max async requests" */
 
+	uint64_t pdus_in, bytes_in, bytes_out; /* for the log line at its end */
+
 	struct event *idle_timer;
 	struct event *terminate_ev;
 	bool authenticated_once;  /* a session reached VALID on this conn */

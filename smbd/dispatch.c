@@ -167,6 +167,55 @@ static void write_error_body(struct smb2_call *call)
 	wire_put_u8(&call->out, 0);  /* ErrorData */
 }
 
+static int setup_key_destructor(struct smbd_sign_key *k)
+{
+	explicit_bzero(k, sizeof(*k));
+	return 0;
+}
+
+static bool asks_to_bind(const struct smb2_call *call)
+{
+	if (call->command != SMB2_SESSION_SETUP)
+		return false;
+	struct wire_rd peek = call->in;
+	wire_skip(&peek, 2);
+	return (wire_u8(&peek) & SMB2_SESSION_FLAG_BINDING) && wire_ok(&peek);
+}
+
+/*
+ * A binding SESSION_SETUP (MS-SMB2 3.3.5.5) for an established session
+ * that has no ready channel on this connection. Only Session.SigningKey can
+ * vouch for it (3.3.5.2.4), and its replies are signed with that key too:
+ * the client checks all but the last with it. Nothing else is answered
+ * with that key on another connection: with AES-GMAC, whose nonce is the
+ * message id, that would sign two messages with one nonce.
+ */
+static NTSTATUS resolve_binding(struct smb2_call *call, struct smbd_session *s)
+{
+	struct smbd_req *req = call->req;
+	if (!(call->flags & SMB2_FLAGS_SIGNED) || req->encrypted)
+		return NT_STATUS_INVALID_PARAMETER;
+	if (!s->has_keys) /* anonymous or guest: never bound (3.3.5.5) */
+		return NT_STATUS_NOT_SUPPORTED;
+	struct smbd_sign_key *k = talloc(req, struct smbd_sign_key);
+	if (k == NULL)
+		return NT_STATUS_NO_MEMORY;
+	talloc_set_destructor(k, setup_key_destructor);
+	smbd_session_main_key(s, k);
+	if (!smbd_sign_key_verify(k, call->in_hdr, call->in_len)) {
+		LOG_INFO("%s: bad signature on a binding to session %llx", req->conn->peer,
+			 (unsigned long long)s->id);
+		talloc_free(k);
+		call->flag_signed = true;
+		return NT_STATUS_ACCESS_DENIED;
+	}
+	call->setup_key = k;
+	call->signed_in = true;
+	call->session = s;
+	call->binding = true;
+	return NT_STATUS_OK;
+}
+
 /* The session a command runs under, and the signature checks. */
 static NTSTATUS resolve_session(struct smb2_call *call, const struct smb2_cmd_desc *d)
 {
@@ -186,8 +235,13 @@ static NTSTATUS resolve_session(struct smb2_call *call, const struct smb2_cmd_de
 		return NT_STATUS_OK;
 	}
 	struct smbd_session *s = smbd_session_find(conn->srv, call->session_id);
-	if (s == NULL || s->conn_id != conn->id) {
-		/* Another channel's session cannot be used without binding. */
+	struct smbd_channel *ch = s != NULL ? smbd_session_channel(s, conn->id) : NULL;
+	/* A session is usable here once this connection is one of its ready
+	 * channels, or while its first setup runs here. */
+	bool here = ch != NULL && (ch->ready || s->state == SMBD_SESSION_IN_PROGRESS);
+	if (!here && s != NULL && s->state != SMBD_SESSION_IN_PROGRESS && asks_to_bind(call))
+		return resolve_binding(call, s);
+	if (!here) {
 		if (d->need_session || call->command == SMB2_SESSION_SETUP)
 			return s == NULL && call->command == SMB2_SESSION_SETUP ? NT_STATUS_OK
 									       : NT_STATUS_USER_SESSION_DELETED;
@@ -199,17 +253,20 @@ static NTSTATUS resolve_session(struct smb2_call *call, const struct smb2_cmd_de
 	if (req->encrypted) {
 		/* Encryption authenticates the message; no signature is checked. */
 	} else if (call->flags & SMB2_FLAGS_SIGNED) {
-		if (!s->has_keys)
+		if (!ch->has_key)
 			return NT_STATUS_OK; /* nothing to verify with yet */
-		if (!smbd_session_verify(s, call->in_hdr, call->in_len)) {
+		if (!smbd_sign_key_verify(&ch->sign, call->in_hdr, call->in_len)) {
 			LOG_INFO("%s: bad signature on %s (session %llx)", conn->peer, d->name,
 				 (unsigned long long)s->id);
+			call->flag_signed = call->command == SMB2_SESSION_SETUP;
 			return NT_STATUS_ACCESS_DENIED;
 		}
 		call->signed_in = true;
-	} else if (s->state == SMBD_SESSION_VALID && s->signing_required && call->command != SMB2_SESSION_SETUP &&
-		   call->command != SMB2_NEGOTIATE && call->command != SMB2_CANCEL) {
-		/* MS-SMB2 3.3.5.2.4 */
+	} else if (s->state == SMBD_SESSION_VALID && s->signing_required && call->command != SMB2_NEGOTIATE &&
+		   call->command != SMB2_CANCEL) {
+		/* MS-SMB2 3.3.5.2.4; a re-authentication too, as on Windows
+		 * (smbtorture smb2.session.bind_negative_smb3signCtoHs). */
+		call->flag_signed = call->command == SMB2_SESSION_SETUP;
 		return NT_STATUS_ACCESS_DENIED;
 	}
 
@@ -284,6 +341,10 @@ static void run_call(struct smb2_call *call, bool first)
 		return;
 	}
 	call->status = resolve_session(call, d);
+	/* A client that signed wants the flag back even where the session,
+	 * and so the key, is gone (Samba's client; Windows does so). */
+	if (NT_STATUS_EQUAL(call->status, NT_STATUS_USER_SESSION_DELETED) && (call->flags & SMB2_FLAGS_SIGNED))
+		call->flag_signed = true;
 	if (NT_STATUS_IS_OK(call->status) && d->need_tcon)
 		call->status = resolve_tcon(call);
 	if (!NT_STATUS_IS_OK(call->status))
@@ -324,19 +385,24 @@ static void write_reply_header(struct smb2_call *call, uint8_t *h, uint16_t cred
 	put_le64(h + SMB2_HDR_SESSION_ID, call->out_session_set ? call->out_session_id : call->session_id);
 }
 
-/* Whether and with which session a reply element is signed (MS-SMB2 3.3.4.1.1). */
-static const struct smbd_session *reply_signer(const struct smb2_call *call)
+/* Whether and with which key a reply element is signed (MS-SMB2 3.3.4.1.1). */
+static const struct smbd_sign_key *reply_sign_key(const struct smb2_call *call)
 {
 	const struct smbd_session *s = call->session;
-	if (s == NULL || !s->has_keys)
-		return NULL;
-	if (call->sign_with_new_key)
-		return s;
-	if (call->command == SMB2_SESSION_SETUP && !NT_STATUS_IS_OK(call->status))
-		return NULL;
-	if (call->signed_in || (s->signing_required && s->state == SMBD_SESSION_VALID))
-		return s;
-	return NULL;
+	const struct smbd_channel *ch = s != NULL ? smbd_session_channel(s, call->req->conn->id) : NULL;
+	if (ch != NULL && ch->ready && ch->has_key) {
+		/* The last reply of a setup, a binding or a re-authentication. */
+		if (call->sign_with_new_key)
+			return &ch->sign;
+		if (call->setup_key == NULL) {
+			if (call->command == SMB2_SESSION_SETUP && !NT_STATUS_IS_OK(call->status))
+				return NULL;
+			if (call->signed_in || (s->signing_required && s->state == SMBD_SESSION_VALID))
+				return &ch->sign;
+			return NULL;
+		}
+	}
+	return call->setup_key;
 }
 
 /*
@@ -389,10 +455,12 @@ static bool append_reply(struct smb2_call *call, struct iovec *iov, int *niov, u
 	}
 	/* Interim replies are not signed (MS-SMB2 3.3.4.1.1, as Windows), and
 	 * encrypted ones need no signature (3.3.4.1.4). */
-	const struct smbd_session *signer = interim || encrypting ? NULL : reply_signer(call);
-	if (signer != NULL) {
+	const struct smbd_sign_key *key = interim || encrypting ? NULL : reply_sign_key(call);
+	if (key == NULL && call->flag_signed && !interim && !encrypting)
 		put_le32(h + SMB2_HDR_FLAGS, le32(h + SMB2_HDR_FLAGS) | SMB2_FLAGS_SIGNED);
-		if (!smbd_session_sign(signer, &iov[first], *niov - first)) {
+	if (key != NULL) {
+		put_le32(h + SMB2_HDR_FLAGS, le32(h + SMB2_HDR_FLAGS) | SMB2_FLAGS_SIGNED);
+		if (!smbd_sign_key_sign(key, &iov[first], *niov - first)) {
 			smbd_conn_terminate(conn, "signing failed");
 			return false;
 		}
@@ -677,10 +745,11 @@ void smbd_requests_forget(struct smbd_server *srv, uint64_t conn_id, const struc
 		return;
 	for (struct smbd_req *r = conn->requests; r != NULL; r = r->next) {
 		for (size_t i = 0; i < r->n_calls; i++) {
-			if (s != NULL && r->calls[i].session == s)
-				r->calls[i].session = NULL;
-			if (t != NULL && r->calls[i].tcon == t)
-				r->calls[i].tcon = NULL;
+			struct smb2_call *c = &r->calls[i];
+			if (s != NULL && c->session == s)
+				c->session = NULL;
+			if (c->tcon != NULL && (c->tcon == t || (s != NULL && c->tcon->session == s)))
+				c->tcon = NULL;
 		}
 	}
 }

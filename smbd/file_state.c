@@ -216,12 +216,12 @@ struct smbd_open *smbd_file_other_open(const struct smbd_open *o)
 	return NULL;
 }
 
-/* MS-SMB2 2.2.23.1: the notification, on the holder's connection, unsigned. */
+/* MS-SMB2 2.2.23.1: the notification, on a channel of the holder's session, unsigned. */
 static void send_break(struct smbd_open *o, uint8_t level)
 {
 	struct smbd_server *srv = o->srv;
 	struct smbd_session *s = smbd_session_find(srv, o->session_id);
-	struct smbd_conn *conn = s ? idtable_find(srv->conns, s->conn_id) : NULL;
+	struct smbd_conn *conn = s ? smbd_session_notify_conn(s) : NULL;
 	if (conn == NULL)
 		return;
 	uint8_t pdu[SMB2_HDR_LEN + 24] = { 0 };

@@ -20,6 +20,7 @@ struct smbd_session;
 struct smbd_tcon;
 struct smbd_open;
 struct smbd_req;
+struct smbd_sign_key;
 
 struct smb2_call {
 	struct smbd_req *req;
@@ -39,6 +40,17 @@ struct smb2_call {
 	uint32_t tree_id;
 	uint64_t session_id;
 	bool signed_in;          /* arrived signed and verified */
+	/* A binding SESSION_SETUP for a session not (yet) bound to this
+	 * connection, verified with Session.SigningKey: its replies are
+	 * signed with that key too (MS-SMB2 3.3.5.2.4, 3.2.5.1.3). A copy,
+	 * as the session may end before the reply leaves. */
+	struct smbd_sign_key *setup_key;
+	bool binding;
+	/* A SESSION_SETUP refused for its signature, or a signed request for
+	 * a session that is gone: the reply carries the signed flag but no
+	 * signature, which a client does not check for these statuses but
+	 * requires (MS-SMB2 3.2.5.1.3 as Samba's client reads it). */
+	bool flag_signed;
 
 	/* Resolved by the dispatcher according to the command's policy. */
 	struct smbd_session *session;

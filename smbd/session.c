@@ -12,18 +12,75 @@
 #include "smbd/smb2_proto.h"
 #include "smbd/tcon.h"
 
-static int session_destructor(struct smbd_session *s)
+void smbd_session_requests_forget(struct smbd_session *s, const struct smbd_tcon *t)
 {
-	struct smbd_conn *conn = idtable_find(s->srv->conns, s->conn_id);
+	for (struct smbd_channel *ch = s->channels; ch != NULL; ch = ch->next)
+		smbd_requests_forget(s->srv, ch->conn_id, t == NULL ? s : NULL, t);
+}
+
+static int channel_destructor(struct smbd_channel *ch)
+{
+	struct smbd_session *s = ch->session;
+	struct smbd_conn *conn = idtable_find(s->srv->conns, ch->conn_id);
 	if (conn != NULL)
 		conn->n_sessions--;
-	smbd_requests_forget(s->srv, s->conn_id, s, NULL);
+	for (struct smbd_channel **pp = &s->channels; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == ch) {
+			*pp = ch->next;
+			s->n_channels--;
+			break;
+		}
+	}
+	explicit_bzero(&ch->sign, sizeof(ch->sign));
+	return 0;
+}
+
+static int session_destructor(struct smbd_session *s)
+{
+	smbd_session_requests_forget(s, NULL);
+	while (s->channels != NULL)
+		talloc_free(s->channels);
 	if (idtable_find(s->srv->sessions, s->id) == s)
 		idtable_remove(s->srv->sessions, s->id);
 	/* Keys are secrets: do not leave them in freed memory. */
-	memset(s->session_key, 0, sizeof(s->session_key));
-	memset(&s->keys, 0, sizeof(s->keys));
+	explicit_bzero(s->session_key, sizeof(s->session_key));
+	explicit_bzero(&s->keys, sizeof(s->keys));
 	return 0;
+}
+
+struct smbd_channel *smbd_session_channel(const struct smbd_session *s, uint64_t conn_id)
+{
+	for (struct smbd_channel *ch = s->channels; ch != NULL; ch = ch->next)
+		if (ch->conn_id == conn_id)
+			return ch;
+	return NULL;
+}
+
+struct smbd_channel *smbd_channel_add(struct smbd_session *s, struct smbd_conn *conn)
+{
+	if (s->n_channels >= SMBD_MAX_CHANNELS)
+		return NULL;
+	struct smbd_channel *ch = talloc_zero(s, struct smbd_channel);
+	if (ch == NULL)
+		return NULL;
+	ch->session = s;
+	ch->conn_id = conn->id;
+	memcpy(ch->preauth_hash, conn->preauth_hash, sizeof(ch->preauth_hash));
+	/* Last in the list, so the first channel stays first. */
+	struct smbd_channel **pp = &s->channels;
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	*pp = ch;
+	s->n_channels++;
+	conn->n_sessions++;
+	talloc_set_destructor(ch, channel_destructor);
+	return ch;
+}
+
+void smbd_channel_remove(struct smbd_channel *ch)
+{
+	smbd_requests_forget(ch->session->srv, ch->conn_id, ch->session, NULL);
+	talloc_free(ch);
 }
 
 struct smbd_session *smbd_session_new(struct smbd_server *srv, struct smbd_conn *conn)
@@ -40,13 +97,12 @@ struct smbd_session *smbd_session_new(struct smbd_server *srv, struct smbd_conn 
 		talloc_free(s);
 		return NULL;
 	}
+	talloc_set_destructor(s, session_destructor);
 	s->id = idtable_add(srv->sessions, s);
-	if (s->id == 0) {
+	if (s->id == 0 || smbd_channel_add(s, conn) == NULL) {
 		talloc_free(s);
 		return NULL;
 	}
-	conn->n_sessions++;
-	talloc_set_destructor(s, session_destructor);
 	return s;
 }
 
@@ -78,36 +134,63 @@ void smbd_session_logoff_after_reply(struct smb2_call *call, struct smbd_session
 	talloc_steal(call->req, s);
 }
 
-struct drop_arg {
-	uint64_t conn_id;
-};
-
 static void drop_cb(uint64_t id, void *obj, void *arg)
 {
 	struct smbd_session *s = obj;
-	const struct drop_arg *a = arg;
-	if (s->conn_id == a->conn_id)
+	const uint64_t *conn_id = arg;
+	struct smbd_channel *ch = smbd_session_channel(s, *conn_id);
+	if (ch == NULL)
+		return;
+	smbd_channel_remove(ch);
+	struct smbd_channel *left = s->channels;
+	while (left != NULL && !left->ready)
+		left = left->next;
+	if (left == NULL || s->state == SMBD_SESSION_IN_PROGRESS) {
 		smbd_session_destroy(s);
+		return;
+	}
+	/* MS-SMB2 3.3.7.1: the session lives on while another channel does. */
+	if (s->conn_id == *conn_id)
+		s->conn_id = left->conn_id;
+	LOG_INFO("session %llx: a channel closed, %u left", (unsigned long long)s->id, s->n_channels);
 }
 
 void smbd_sessions_drop_conn(struct smbd_server *srv, uint64_t conn_id)
 {
-	struct drop_arg a = { conn_id };
-	idtable_foreach(srv->sessions, drop_cb, &a);
+	idtable_foreach(srv->sessions, drop_cb, &conn_id);
 }
 
-bool smbd_session_sign(const struct smbd_session *s, struct iovec *iov, int iovcnt)
+struct smbd_conn *smbd_session_notify_conn(const struct smbd_session *s)
+{
+	struct smbd_conn *primary = idtable_find(s->srv->conns, s->conn_id);
+	if (primary != NULL && !primary->terminating)
+		return primary;
+	for (const struct smbd_channel *ch = s->channels; ch != NULL; ch = ch->next) {
+		struct smbd_conn *conn = ch->ready ? idtable_find(s->srv->conns, ch->conn_id) : NULL;
+		if (conn != NULL && !conn->terminating)
+			return conn;
+	}
+	return primary;
+}
+
+void smbd_session_main_key(const struct smbd_session *s, struct smbd_sign_key *out)
+{
+	out->algo = s->sign_algo;
+	memcpy(out->key, s->keys.signing, sizeof(out->key));
+}
+
+bool smbd_sign_key_sign(const struct smbd_sign_key *k, struct iovec *iov, int iovcnt)
 {
 	uint8_t *hdr = iov[0].iov_base;
 	uint8_t sig[16];
 	memset(hdr + SMB2_HDR_SIGNATURE, 0, 16);
-	if (!smb2_sign_iov(s->sign_algo, s->keys.signing, iov, iovcnt, sig))
+	if (!smb2_sign_iov(k->algo, k->key, iov, iovcnt, sig))
 		return false;
 	memcpy(hdr + SMB2_HDR_SIGNATURE, sig, 16);
 	return true;
 }
 
-bool smbd_session_verify(const struct smbd_session *s, const uint8_t *msg, size_t len)
+bool smbd_sign_key_verify(const struct smbd_sign_key *k, const uint8_t *msg, size_t len)
 {
 	static const uint8_t zeros[16];
 	if (len < SMB2_HDR_LEN)
@@ -118,5 +201,5 @@ bool smbd_session_verify(const struct smbd_session *s, const uint8_t *msg, size_
 		{ (void *)zeros, 16 },
 		{ (void *)(msg + SMB2_HDR_LEN), len - SMB2_HDR_LEN },
 	};
-	return smb2_sign_verify_iov(s->sign_algo, s->keys.signing, iov, 3, msg + SMB2_HDR_SIGNATURE);
+	return smb2_sign_verify_iov(k->algo, k->key, iov, 3, msg + SMB2_HDR_SIGNATURE);
 }

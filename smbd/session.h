@@ -20,6 +20,33 @@ struct auth_server;
 struct idtable;
 struct smbd_identity;
 
+/* A signing key and the algorithm it goes with. */
+struct smbd_sign_key {
+	enum smb2_sign_algo algo;
+	uint8_t key[16];
+};
+
+/*
+ * A connection bound to a session (MS-SMB2 3.3.1.14 Per Channel). The
+ * connection that set the session up is its first channel; binding
+ * (SMB2_SESSION_FLAG_BINDING) adds more. Authentication runs per channel:
+ * the first setup, a binding and a re-authentication each keep their
+ * context and 3.1.1 pre-auth hash here while they are under way.
+ */
+struct smbd_channel {
+	struct smbd_channel *next;
+	struct smbd_session *session;
+	uint64_t conn_id;
+	bool ready;               /* set up: requests may use the session here */
+	bool has_key;             /* sign carries a key (not for anonymous or guest) */
+	struct smbd_sign_key sign; /* Channel.SigningKey, with the connection's algorithm */
+	struct auth_server *auth; /* an authentication under way on this channel */
+	uint8_t preauth_hash[64];
+};
+
+/* Windows Server's limit (smbtorture smb2.multichannel.generic.num_channels). */
+#define SMBD_MAX_CHANNELS 32
+
 enum smbd_session_state {
 	SMBD_SESSION_IN_PROGRESS,
 	SMBD_SESSION_VALID,
@@ -30,10 +57,11 @@ struct smbd_session {
 	struct smbd_server *srv;
 	uint64_t id;
 	enum smbd_session_state state;
-	uint64_t conn_id;        /* the channel it was established on */
+	uint64_t conn_id;        /* its primary channel: breaks go there */
 	uint16_t dialect;
+	struct smbd_channel *channels;
+	unsigned n_channels;
 
-	struct auth_server *auth; /* during (re)authentication only */
 	time_t expires;           /* realtime; 0 = never (Session.ExpirationTime) */
 	char *user;
 	char *domain;
@@ -43,20 +71,19 @@ struct smbd_session {
 
 	bool signing_required;
 	bool has_keys;
-	enum smb2_sign_algo sign_algo;
+	enum smb2_sign_algo sign_algo; /* with keys.signing: Session.SigningKey */
 	uint8_t session_key[16];
 	struct smb2_session_keys keys;
 	uint16_t cipher;          /* SMB2 cipher id the keys are for; 0 = none */
 	uint64_t nonce_counter;   /* transform nonces, never reused */
 	uint8_t nonce_prefix[4];
 	bool encrypt_data;        /* every request must arrive encrypted */
-	uint8_t preauth_hash[64]; /* 3.1.1, while setting up */
 
 	struct idtable *tcons;   /* tree id -> struct smbd_tcon */
 	unsigned n_opens;        /* opens under its trees (smbd/open.c), at most "max open files" */
-	time_t auth_deadline;    /* an unfinished setup is dropped after this */
 };
 
+/* A session being set up on conn, with conn as its first (not yet ready) channel. */
 struct smbd_session *smbd_session_new(struct smbd_server *srv, struct smbd_conn *conn);
 struct smbd_session *smbd_session_find(struct smbd_server *srv, uint64_t id);
 /* Tears down trees and opens, then frees the session. */
@@ -67,11 +94,35 @@ void smbd_session_destroy(struct smbd_session *s);
  */
 struct smb2_call;
 void smbd_session_logoff_after_reply(struct smb2_call *call, struct smbd_session *s);
-/* Drops every session established on conn (no multichannel binding yet). */
+/*
+ * conn is gone: its channels leave their sessions, and a session left
+ * without a ready channel is destroyed.
+ */
 void smbd_sessions_drop_conn(struct smbd_server *srv, uint64_t conn_id);
+
+/* The session's channel on a connection, ready or not; NULL if none. */
+struct smbd_channel *smbd_session_channel(const struct smbd_session *s, uint64_t conn_id);
+/* A new, not yet ready channel on conn; NULL past SMBD_MAX_CHANNELS or out of memory. */
+struct smbd_channel *smbd_channel_add(struct smbd_session *s, struct smbd_conn *conn);
+/* Removes a channel that never became ready (a failed binding). */
+void smbd_channel_remove(struct smbd_channel *ch);
+/*
+ * Calls in flight on any of its channels stop pointing at the session
+ * (t == NULL: and at its trees) or at tree t (smbd_requests_forget).
+ */
+struct smbd_tcon;
+void smbd_session_requests_forget(struct smbd_session *s, const struct smbd_tcon *t);
+/*
+ * Where to send what the server says unasked (an oplock break): the
+ * primary channel, or while that one is closing any other ready one.
+ */
+struct smbd_conn *smbd_session_notify_conn(const struct smbd_session *s);
+/* Session.SigningKey with the session's algorithm: what a binding is signed with. */
+void smbd_session_main_key(const struct smbd_session *s, struct smbd_sign_key *out);
+
 /* Signs one reply element in place, covering the iov list. */
-bool smbd_session_sign(const struct smbd_session *s, struct iovec *iov, int iovcnt);
+bool smbd_sign_key_sign(const struct smbd_sign_key *k, struct iovec *iov, int iovcnt);
 /* Verifies a request element's signature. */
-bool smbd_session_verify(const struct smbd_session *s, const uint8_t *msg, size_t len);
+bool smbd_sign_key_verify(const struct smbd_sign_key *k, const uint8_t *msg, size_t len);
 
 #endif

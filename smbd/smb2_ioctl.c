@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <talloc.h>
 
 #include "conf/conf.h"
 #include "lib/log.h"
@@ -12,6 +13,7 @@
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/ioctl.h"
+#include "smbd/netif.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -66,6 +68,26 @@ static NTSTATUS validate_negotiate(struct smb2_call *call, const struct ioctl_in
 	put_le16(out + 20, mode);
 	put_le16(out + 22, conn->dialect);
 	return smb2_ioctl_reply(call, in, out, sizeof(out), NT_STATUS_OK);
+}
+
+/* MS-SMB2 3.3.5.15.11: where a multichannel client may open more channels. */
+static NTSTATUS network_interface_info(struct smb2_call *call, const struct ioctl_in *in)
+{
+	struct smbd_conn *conn = call->req->conn;
+	if (!(conn->server_capabilities & SMB2_GLOBAL_CAP_MULTI_CHANNEL))
+		return NT_STATUS_NOT_SUPPORTED;
+	enum { MAX_ADDRS = 64 };
+	struct smbd_netif_addr addrs[MAX_ADDRS];
+	size_t n = smbd_netif_collect(conn->srv->cfg, addrs, MAX_ADDRS);
+	if (n == 0) /* no interface is up with an address the listeners take */
+		return NT_STATUS_NOT_SUPPORTED;
+	uint8_t *out = talloc_array(call->req, uint8_t, n * SMBD_NETIF_ENTRY_LEN);
+	if (out == NULL)
+		return NT_STATUS_NO_MEMORY;
+	size_t len = smbd_netif_encode(addrs, n, out, n * SMBD_NETIF_ENTRY_LEN);
+	if (len > in->max_output)
+		return NT_STATUS_BUFFER_TOO_SMALL;
+	return smb2_ioctl_reply(call, in, out, len, NT_STATUS_OK);
 }
 
 static NTSTATUS pipe_transceive(struct smb2_call *call, const struct ioctl_in *in)
@@ -157,7 +179,7 @@ NTSTATUS smb2_ioctl(struct smb2_call *call)
 		/* What a Windows server without DFS namespaces answers. */
 		return NT_STATUS_FS_DRIVER_REQUIRED;
 	case FSCTL_QUERY_NETWORK_INTERFACE_INFO:
-		return NT_STATUS_NOT_SUPPORTED; /* multichannel is not offered yet */
+		return network_interface_info(call, &in);
 	case FSCTL_CREATE_OR_GET_OBJECT_ID:
 	case FSCTL_GET_OBJECT_ID:
 		return object_id(call, &in);

@@ -179,6 +179,8 @@ NTSTATUS smb2_negotiate_build_response(struct smbd_conn *conn, struct wire_wr *w
 	/* For 3.1.1 the encryption context says it, not the capability. */
 	if ((dialect == SMB2_DIALECT_300 || dialect == SMB2_DIALECT_302) && conn->cipher_id)
 		caps |= SMB2_GLOBAL_CAP_ENCRYPTION;
+	if (dialect >= SMB2_DIALECT_300 && srv->cfg->multi_channel)
+		caps |= SMB2_GLOBAL_CAP_MULTI_CHANNEL;
 	uint32_t max_io = large ? SMB2_MAX_IO_LARGE : SMB2_MAX_IO_SMALL;
 	if (max_io + 4096 > srv->cfg->max_pdu)
 		max_io = (srv->cfg->max_pdu - 4096) & ~65535u;

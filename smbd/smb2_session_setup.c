@@ -66,11 +66,11 @@ static void encode(struct smb2_call *call, uint16_t session_flags, const uint8_t
 }
 
 /* The session is established: keys, signing policy, flags (3.3.5.5.3). */
-static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const struct session_setup_in *in,
-		       uint16_t *session_flags)
+static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, struct smbd_channel *ch,
+		       const struct session_setup_in *in, uint16_t *session_flags)
 {
 	struct smbd_conn *conn = call->req->conn;
-	const struct auth_info *info = auth_server_info(s->auth);
+	const struct auth_info *info = auth_server_info(ch->auth);
 
 	/* Re-authentication may change the user (even to anonymous): Windows
 	 * accepts it and the session's opens stay (smbtorture reauth2-5). */
@@ -107,7 +107,7 @@ static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const str
 			enum smb2_cipher cipher = conn->cipher_id ? (enum smb2_cipher)conn->cipher_id
 								  : SMB2_CIPHER_AES128_CCM;
 			if (!smb2_derive_session_keys(conn->dialect, info->session_key, info->session_key_len,
-						      s->preauth_hash, cipher, &s->keys))
+						      ch->preauth_hash, cipher, &s->keys))
 				return NT_STATUS_INTERNAL_ERROR;
 			s->cipher = conn->cipher_id;
 			crypto_random(s->nonce_prefix, sizeof(s->nonce_prefix));
@@ -123,6 +123,12 @@ static NTSTATUS finish(struct smb2_call *call, struct smbd_session *s, const str
 	} else {
 		s->has_keys = false;
 		s->signing_required = false;
+	}
+	if (!reauth) {
+		/* The first channel signs with Session.SigningKey itself. */
+		smbd_session_main_key(s, &ch->sign);
+		ch->has_key = s->has_keys;
+		ch->ready = true;
 	}
 	s->state = SMBD_SESSION_VALID;
 	/* MS-SMB2 3.3.5.5.3: a client reconnecting names its previous session,
@@ -198,6 +204,128 @@ static NTSTATUS hold_failure(struct smb2_call *call, NTSTATUS status)
 	return smbd_call_hold(call, held_failure_cancel);
 }
 
+/* The user a binding authenticated must be the session's (Windows compares SIDs). */
+static bool same_user(const struct smbd_session *s, const struct auth_info *info)
+{
+	return !info->anonymous && !info->guest && info->uid == s->uid && info->user != NULL &&
+	       strcasecmp(info->user, s->user) == 0;
+}
+
+/*
+ * Checks of a first binding leg, in the order Windows makes them
+ * (smbtorture smb2.session.bind_negative_*): the mixes of AES-GMAC with
+ * another signing algorithm before the dialect. GMAC's nonce comes from
+ * the message id, which each channel counts on its own.
+ */
+static NTSTATUS may_bind(const struct smbd_conn *conn, const struct smbd_session *s)
+{
+	if (!conn->srv->cfg->multi_channel)
+		return NT_STATUS_REQUEST_NOT_ACCEPTED;
+	bool conn_gmac = conn->signing_algo_id == SMB2_SIGN_AES_GMAC;
+	bool session_gmac = s->sign_algo == SMB2_SIGN_AES_GMAC;
+	if (conn_gmac && !session_gmac)
+		return NT_STATUS_NOT_SUPPORTED;
+	if (session_gmac && !conn_gmac)
+		return NT_STATUS_REQUEST_OUT_OF_SEQUENCE;
+	if (conn->dialect < SMB2_DIALECT_300)
+		return NT_STATUS_REQUEST_NOT_ACCEPTED;
+	if (conn->dialect != s->dialect || conn->cipher_id != s->cipher)
+		return NT_STATUS_INVALID_PARAMETER;
+	if (s->state == SMBD_SESSION_EXPIRED)
+		return NT_STATUS_NETWORK_SESSION_EXPIRED;
+	if (s->anonymous || s->guest || !s->has_keys)
+		return NT_STATUS_NOT_SUPPORTED;
+	if (conn->n_sessions >= SMBD_MAX_SESSIONS_PER_CONN)
+		return NT_STATUS_INSUFF_SERVER_RESOURCES;
+	return NT_STATUS_OK;
+}
+
+/* The binding authenticated: the channel's own signing key (3.3.5.5.3). */
+static NTSTATUS bind_finish(struct smb2_call *call, struct smbd_session *s, struct smbd_channel *ch)
+{
+	struct smbd_conn *conn = call->req->conn;
+	const struct auth_info *info = auth_server_info(ch->auth);
+	if (!same_user(s, info)) {
+		LOG_WARN("%s: binding to session %llx of '%s' refused: authenticated as '%s'", conn->peer,
+			 (unsigned long long)s->id, s->user, info->anonymous ? "(anonymous)" : info->user);
+		return NT_STATUS_ACCESS_DENIED;
+	}
+	/* From this authentication's key; 3.1.1 with the binding's own
+	 * pre-auth hash, so every channel signs with a key of its own. */
+	struct smb2_session_keys keys;
+	bool ok = smb2_derive_session_keys(conn->dialect, info->session_key, info->session_key_len,
+					   ch->preauth_hash, (enum smb2_cipher)s->cipher, &keys);
+	memcpy(ch->sign.key, keys.signing, sizeof(ch->sign.key));
+	explicit_bzero(&keys, sizeof(keys));
+	if (!ok)
+		return NT_STATUS_INTERNAL_ERROR;
+	ch->sign.algo = (enum smb2_sign_algo)conn->signing_algo_id;
+	ch->has_key = true;
+	ch->ready = true;
+	call->sign_with_new_key = true;
+	LOG_INFO("%s: session %llx of '%s': channel bound (%u channels)", conn->peer, (unsigned long long)s->id,
+		 s->user, s->n_channels);
+	smbd_conn_authenticated(conn);
+	return NT_STATUS_OK;
+}
+
+/*
+ * MS-SMB2 3.3.5.5 with SMB2_SESSION_FLAG_BINDING: this connection joins a
+ * session set up elsewhere, once the same user authenticates again on it.
+ * A failed binding leaves the session as it was.
+ */
+static NTSTATUS bind_channel(struct smb2_call *call, const struct session_setup_in *in)
+{
+	struct smbd_conn *conn = call->req->conn;
+	struct smbd_session *s = call->session;
+	struct smbd_channel *ch = smbd_session_channel(s, conn->id);
+	if (ch == NULL) {
+		NTSTATUS status = may_bind(conn, s);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		ch = smbd_channel_add(s, conn);
+		if (ch == NULL)
+			return s->n_channels >= SMBD_MAX_CHANNELS ? NT_STATUS_INSUFFICIENT_RESOURCES
+								  : NT_STATUS_NO_MEMORY;
+	}
+	if (ch->auth == NULL) {
+		ch->auth = auth_server_new(ch, &conn->srv->auth_cfg);
+		if (ch->auth == NULL) {
+			smbd_channel_remove(ch);
+			return NT_STATUS_NO_MEMORY;
+		}
+	}
+	if (conn->dialect == SMB2_DIALECT_311) {
+		struct iovec iov = { (void *)call->in_hdr, call->in_len };
+		smb2_preauth_update(ch->preauth_hash, &iov, 1);
+	}
+	call->out_session_id = s->id;
+	call->out_session_set = true;
+
+	uint8_t *token = NULL;
+	size_t token_len = 0;
+	NTSTATUS status = auth_server_update(ch->auth, call->req, in->token, in->token_len, &token, &token_len);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_MORE_PROCESSING_REQUIRED)) {
+		encode(call, 0, token, token_len);
+		if (conn->dialect == SMB2_DIALECT_311)
+			call->preauth_out = ch->preauth_hash;
+		return status;
+	}
+	if (NT_STATUS_IS_OK(status))
+		status = bind_finish(call, s, ch);
+	TALLOC_FREE(ch->auth);
+	if (!NT_STATUS_IS_OK(status)) {
+		LOG_WARN("%s: binding to session %llx failed: %s", conn->peer, (unsigned long long)s->id,
+			 nt_errstr(status));
+		smbd_channel_remove(ch);
+		call->session = NULL;
+		return hold_failure(call, status);
+	}
+	smbd_backoff_success(conn->srv->backoff, conn->transport->addr);
+	encode(call, 0, token, token_len);
+	return status;
+}
+
 NTSTATUS smb2_session_setup(struct smb2_call *call)
 {
 	struct smbd_conn *conn = call->req->conn;
@@ -207,10 +335,9 @@ NTSTATUS smb2_session_setup(struct smb2_call *call)
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 
-	if (in.flags & SMB2_SESSION_FLAG_BINDING) {
-		/* Multichannel is not offered yet (no SMB2_GLOBAL_CAP_MULTI_CHANNEL). */
-		return NT_STATUS_REQUEST_NOT_ACCEPTED;
-	}
+	/* The dispatcher found the session bound elsewhere (dispatch.c). */
+	if (call->binding)
+		return bind_channel(call, &in);
 
 	struct smbd_session *s = call->session;
 	bool fresh = false;
@@ -226,37 +353,42 @@ NTSTATUS smb2_session_setup(struct smb2_call *call)
 		call->session = s;
 	} else if (s == NULL) {
 		return NT_STATUS_USER_SESSION_DELETED;
+	} else if (in.flags & SMB2_SESSION_FLAG_BINDING) {
+		/* MS-SMB2 3.3.5.5: this connection is a channel of it already
+		 * (or multichannel is off and it never can be another's). */
+		return NT_STATUS_REQUEST_NOT_ACCEPTED;
 	}
-	if (s->auth == NULL) {
+	struct smbd_channel *ch = smbd_session_channel(s, conn->id);
+	if (ch->auth == NULL) {
 		/* First leg of a setup or of a re-authentication. */
-		s->auth = auth_server_new(s, &srv->auth_cfg);
-		if (s->auth == NULL) {
+		ch->auth = auth_server_new(ch, &srv->auth_cfg);
+		if (ch->auth == NULL) {
 			if (fresh)
 				smbd_session_destroy(s);
 			return NT_STATUS_NO_MEMORY;
 		}
-		memcpy(s->preauth_hash, conn->preauth_hash, sizeof(s->preauth_hash));
+		memcpy(ch->preauth_hash, conn->preauth_hash, sizeof(ch->preauth_hash));
 	}
 	if (conn->dialect == SMB2_DIALECT_311) {
 		struct iovec iov = { (void *)call->in_hdr, call->in_len };
-		smb2_preauth_update(s->preauth_hash, &iov, 1);
+		smb2_preauth_update(ch->preauth_hash, &iov, 1);
 	}
 	call->out_session_id = s->id;
 	call->out_session_set = true;
 
 	uint8_t *token = NULL;
 	size_t token_len = 0;
-	status = auth_server_update(s->auth, call->req, in.token, in.token_len, &token, &token_len);
+	status = auth_server_update(ch->auth, call->req, in.token, in.token_len, &token, &token_len);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_MORE_PROCESSING_REQUIRED)) {
 		encode(call, 0, token, token_len);
 		if (conn->dialect == SMB2_DIALECT_311)
-			call->preauth_out = s->preauth_hash;
+			call->preauth_out = ch->preauth_hash;
 		return status;
 	}
 	uint16_t session_flags = 0;
 	if (NT_STATUS_IS_OK(status))
-		status = finish(call, s, &in, &session_flags);
-	TALLOC_FREE(s->auth);
+		status = finish(call, s, ch, &in, &session_flags);
+	TALLOC_FREE(ch->auth);
 	if (!NT_STATUS_IS_OK(status)) {
 		LOG_WARN("%s: session setup failed: %s", conn->peer, nt_errstr(status));
 		/* A failed re-authentication ends the session too, as on Windows

@@ -11,7 +11,7 @@
 
 static int tcon_destructor(struct smbd_tcon *t)
 {
-	smbd_requests_forget(t->session->srv, t->session->conn_id, NULL, t);
+	smbd_session_requests_forget(t->session, t);
 	idtable_remove(t->session->tcons, t->id);
 	return 0;
 }

@@ -38,7 +38,9 @@ NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len
 	    size != len - SMB2_TRANSFORM_HDR_LEN || size < SMB2_HDR_LEN)
 		return NT_STATUS_INVALID_PARAMETER;
 	struct smbd_session *s = smbd_session_find(conn->srv, sid);
-	if (s == NULL || s->conn_id != conn->id || !smbd_session_can_encrypt(s))
+	/* Every channel of a session shares its cipher keys (MS-SMB2 3.3.5.2.1.1). */
+	const struct smbd_channel *ch = s != NULL ? smbd_session_channel(s, conn->id) : NULL;
+	if (ch == NULL || !ch->ready || !smbd_session_can_encrypt(s))
 		return NT_STATUS_USER_SESSION_DELETED;
 	struct iovec iov = { pdu + SMB2_TRANSFORM_HDR_LEN, size };
 	if (!smb2_aead_decrypt((enum smb2_cipher)s->cipher, s->keys.decryption, nonce, pdu + TRANSFORM_AAD_OFFSET,

@@ -8,7 +8,10 @@
 #
 # Required cases: vers=3.1.1 and vers=3.0, each unsigned (the kernel's
 # default against a server that does not require signing) and with the
-# "sign" mount option, and vers=3.1.1 with "seal" (SMB3 encryption).
+# "sign" mount option, vers=3.1.1 with "seal" (SMB3 encryption), and
+# multichannel (a second channel bound to the session, MS-SMB2 3.3.5.5)
+# signed with 3.1.1 and sealed with 3.0: the client must show the extra
+# channel, and more connections than mounts must carry data.
 # Informational (reported, never failing the test):
 # vers=2.1.
 #
@@ -24,7 +27,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 export PORTHOS_BUILD=${PORTHOS_BUILD:-$top/build}
 . "$top/tests/interop/lib.sh"
 
-CASES=${KC_CASES:-"3.1.1 3.0 3.1.1:sign 3.0:sign 3.1.1:seal ?2.1"}
+MC=multichannel,max_channels=2
+CASES=${KC_CASES:-"3.1.1 3.0 3.1.1:sign 3.0:sign 3.1.1:seal 3.1.1:$MC,sign 3.0:$MC,seal ?2.1"}
 export PORTHOS_LOG_LEVEL=${PORTHOS_LOG_LEVEL:-debug}
 
 [ "$(id -u)" = 0 ] || fail "kernel_client needs root (qemu guest, apt)"
@@ -42,7 +46,9 @@ stop_all() {
 	exit $rc
 }
 trap stop_all EXIT
-porthos_start || fail "porthos_start"
+# The guest reaches the host as 10.0.2.2 (qemu's user network), not as the
+# 127.0.0.1 the server listens on: that is the address to bind channels to.
+porthos_start "multi channel addresses = 10.0.2.2;rss" || fail "porthos_start"
 
 if [ "${PORTHOS_CAPTURE:-0}" = 1 ]; then
 	command -v dumpcap >/dev/null ||
@@ -85,8 +91,34 @@ done
 # A sealed mount must really be encrypted: the client's DebugData for that
 # case marks the tree "encrypted" (the case's section runs to the next one).
 if grep -q 'seal' <<<"$CASES"; then
-	awk '/^######## case .*opts=seal/ {on=1; next} /^######## case/ {on=0} on' "$SRV_DIR/guest.log" |
+	awk '/^######## case .*opts=.*seal/ {on=1; next} /^######## case/ {on=0} on' "$SRV_DIR/guest.log" |
 		grep -q 'type: DISK.* encrypted' || fail "the sealed mount's tree is not marked encrypted"
+fi
+# A multichannel mount must have bound its second channel, and that
+# channel must have carried data: every case makes two mounts (write, then
+# read), each with one data-carrying connection, and each multichannel
+# case adds at least one more (the server logs each connection's bytes
+# when it closes).
+n_mc=0
+n_cases=0
+for c in $CASES; do
+	grep -qF "CIFS-CASE PASS ${c#\?} (" "$SRV_DIR/guest.log" || continue
+	n_cases=$((n_cases + 1))
+	case $c in *multichannel*) n_mc=$((n_mc + 1)) ;; esac
+done
+if [ "$n_mc" -gt 0 ]; then
+	n_extra=$(grep -c 'Extra Channels: 1' "$SRV_DIR/guest.log")
+	[ "$n_extra" -ge "$n_mc" ] || fail "multichannel mounts show $n_extra extra channels, expected $n_mc"
+	# (the guest's last connections may still be closing: up to 5 s)
+	for _ in $(seq 50); do
+		data_conns=$(sed -nE 's/.* closed: .*\(([0-9]+) PDUs, ([0-9]+) KiB in, ([0-9]+) KiB out\)$/\2 \3/p' \
+			"$SRV_DIR/smbd.log" | awk '$1 + $2 > 1024' | wc -l)
+		[ "$data_conns" -ge $((2 * n_cases + n_mc)) ] && break
+		sleep 0.1
+	done
+	[ "$data_conns" -ge $((2 * n_cases + n_mc)) ] ||
+		fail "only $data_conns connections carried data for $n_cases mounts x2 + $n_mc second channels"
+	echo "multichannel: $n_extra extra channels bound, $data_conns connections carried data"
 fi
 # Every case deletes what it made: the share must be empty again.
 left=$(ls -A "$SHARE_DIR")

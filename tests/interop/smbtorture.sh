@@ -10,7 +10,7 @@ knownfail="$here/../knownfail/smbtorture"
 
 suites=(
 	smb2.connect smb2.read smb2.rw smb2.dir smb2.getinfo smb2.setinfo smb2.tcon
-	smb2.session
+	smb2.session smb2.multichannel smb2.ioctl.network_interface_info
 	smb2.create smb2.compound smb2.credits smb2.lock smb2.sharemode
 	# smb2.notify test by test: "mask" sleeps for 100 s and "rec" is a
 	# known failure on Samba too (it expects no MODIFIED after renames,
@@ -26,6 +26,13 @@ suites=(
 trap porthos_stop EXIT
 # smb2.session.reauth2-5 re-authenticate as anonymous, which Windows allows;
 # Porthos refuses null sessions unless told to.
+# A second user for the tests that need one (smb2.session.bind_different_user).
+USER2=porthostest2
+USER2_PASS='An0ther-pass!'
+porthos_pre_start() {
+	printf '%s\n' "$USER2_PASS" | "$CTL" --passdb "$SRV_DIR/state/passdb" user add "$USER2" \
+		--uid 0 --gid 0 --password-stdin >/dev/null
+}
 PORTHOS_ALLOW_ANONYMOUS=yes porthos_start || exit 1
 
 results="$SRV_DIR/torture-results"
@@ -33,7 +40,9 @@ results="$SRV_DIR/torture-results"
 for suite in "${suites[@]}"; do
 	log="$SRV_DIR/torture-$suite.log"
 	(cd "$SRV_DIR" && timeout -k 5 180 smbtorture "//127.0.0.1/test" -p "$SRV_PORT" -s "$(smbclient_conf)" \
-		-U "$TEST_USER%$TEST_PASS" --option=torture:progress=no "$suite") >"$log" 2>&1
+		-U "$TEST_USER%$TEST_PASS" --option=torture:progress=no \
+		--option=torture:user2name="$USER2" --option=torture:user2password="$USER2_PASS" \
+		--option=torture:user2domain=WORKGROUP "$suite") >"$log" 2>&1
 	rc=$?
 	# A suite that hangs, crashes or reports nothing is a failure of its own.
 	if [ $rc -ge 124 ] || ! grep -qE '^(success|failure|error|skip|xfail): ' "$log"; then

@@ -271,6 +271,10 @@ static void test_error_kinds(void **state)
 	expect_one(f, "[global]\nlisten = 1.2.3.4:99999\n", 2, "invalid listen address '1.2.3.4:99999'");
 	expect_one(f, "[global]\nlisten = fileserver.example.com\n", 2, "invalid listen address");
 	expect_one(f, "[global]\nlisten =\n", 2, "bad value");
+	expect_one(f, "[global]\nmulti channel addresses = nas.example.com\n", 2, "invalid entry 'nas.example.com'");
+	expect_one(f, "[global]\nmulti channel addresses = 192.0.2.1;fast\n", 2, "invalid entry");
+	expect_one(f, "[global]\nmulti channel addresses = 192.0.2.1;speed=0\n", 2, "invalid entry");
+	expect_one(f, "[global]\nmulti channel addresses = 192.0.2.1;speed=1e9\n", 2, "invalid entry");
 	expect_one(f, "[global]\nvalid users = \"unterminated\n", 2, "bad value");
 	/* Protocol range */
 	expect_one(f, "[global]\nserver max protocol = SMB2_10\nserver min protocol = SMB3_00\n", 3,
@@ -489,6 +493,8 @@ static void test_access_lists_and_limits(void **state)
 		"max async requests = 7\n"
 		"io threads = 0\n"
 		"io uring = no\n"
+		"server multi channel support = no\n"
+		"multi channel addresses = 192.0.2.1;rss;speed=25000000000, 2001:db8::1\n"
 		"kerberos keytab = /etc/porthos/krb5.keytab\n"
 		"realm = example.test\n"
 		"[one]\n"
@@ -505,6 +511,17 @@ static void test_access_lists_and_limits(void **state)
 	assert_int_equal(c->max_async_requests, 7);
 	assert_int_equal(c->io_threads, 0);
 	assert_false(c->io_uring);
+	assert_false(c->multi_channel);
+	assert_int_equal(c->n_mc_addresses, 2);
+	struct conf_mc_address mc;
+	assert_int_equal(conf_parse_mc_address(c->mc_addresses[0], &mc), 0);
+	assert_int_equal(mc.addr.ss_family, AF_INET);
+	assert_true(mc.rss);
+	assert_true(mc.speed == 25000000000ull);
+	assert_int_equal(conf_parse_mc_address(c->mc_addresses[1], &mc), 0);
+	assert_int_equal(mc.addr.ss_family, AF_INET6);
+	assert_false(mc.rss);
+	assert_true(mc.speed == 0);
 	assert_string_equal(c->kerberos_keytab, "/etc/porthos/krb5.keytab");
 	assert_string_equal(c->realm, "EXAMPLE.TEST");
 	const struct share_config *one = conf_find_share(c, "one");
@@ -525,6 +542,8 @@ static void test_access_lists_and_limits(void **state)
 	assert_int_equal(c->max_async_requests, 2048);
 	assert_int_equal(c->io_threads, 4);
 	assert_true(c->io_uring);
+	assert_true(c->multi_channel);
+	assert_int_equal(c->n_mc_addresses, 0);
 	assert_null(c->kerberos_keytab);
 	assert_null(c->realm);
 
