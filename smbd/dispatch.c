@@ -282,7 +282,10 @@ static NTSTATUS resolve_session(struct smb2_call *call, const struct smb2_cmd_de
 		s->state = SMBD_SESSION_EXPIRED;
 	}
 	if (d->need_session) {
-		if (s->state == SMBD_SESSION_EXPIRED && call->command != SMB2_LOGOFF && call->command != SMB2_CLOSE)
+		/* LOCK goes on to its handler, which lets only unlocks through
+		 * (smb2_lock.c). */
+		if (s->state == SMBD_SESSION_EXPIRED && call->command != SMB2_LOGOFF && call->command != SMB2_CLOSE &&
+		    call->command != SMB2_LOCK)
 			return NT_STATUS_NETWORK_SESSION_EXPIRED;
 		if (s->state == SMBD_SESSION_IN_PROGRESS)
 			return NT_STATUS_USER_SESSION_DELETED;

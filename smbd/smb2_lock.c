@@ -8,6 +8,7 @@
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
 #include "smbd/open.h"
+#include "smbd/session.h"
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
 
@@ -179,6 +180,11 @@ NTSTATUS smb2_lock(struct smb2_call *call)
 	/* MS-FSA 2.1.5.8: no byte-range locks on directories. */
 	if (o->is_dir)
 		return NT_STATUS_INVALID_PARAMETER;
+	/* MS-SMB2 3.3.5.2.9 lets LOCK through on an expired session; Windows
+	 * then releases locks but takes no new ones (smbtorture
+	 * smb2.session.expire2s). */
+	if (call->session->state == SMBD_SESSION_EXPIRED && !(in.locks[0].flags & SMB2_LOCKFLAG_UNLOCK))
+		return NT_STATUS_NETWORK_SESSION_EXPIRED;
 
 	uint8_t *bucket = lock_sequence_bucket(call, o, in.lock_sequence);
 	if (bucket != NULL) {

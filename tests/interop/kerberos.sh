@@ -13,6 +13,7 @@
 #  - a ticket under a key the keytab does not have (the service key changed
 #    on the KDC) is refused; after the keytab is updated, without a restart,
 #    a new ticket works;
+#  - smbtorture smb2.session.expire* (4-second tickets);
 #  - kerberos_client.py: a raw SPNEGO client (python3-gssapi) that names
 #    the KRB5 OID, and one that puts NEGOEX first so that the mechListMIC
 #    exchange of RFC 4178 takes its extra leg; both sign a tree connect
@@ -183,6 +184,26 @@ printf '%s\n' "$KDC_PASS" | KRB5CCNAME="FILE:$KDC_DIR/ccache.short" kinit -l 6s 
 /usr/bin/python3 "$here/kerberos_client.py" 127.0.0.1 "$SRV_PORT" "$KDC_HOSTNAME" test \
 	"FILE:$KDC_DIR/ccache.short" || fail "kerberos_client.py expire"
 server_log_has "of '$KDC_USER' expired with its ticket" "session expiry"
+
+# smbtorture's expiry tests (smbtorture.sh skips them: they need Kerberos):
+# 4-second tickets, every command answered NETWORK_SESSION_EXPIRED but
+# CLOSE, LOGOFF and unlocks, re-authentication, and the client that
+# disconnects instead. Each sleeps through its ticket: run side by side.
+# Samba's client will not use GSSAPI towards an address, hence the name.
+pids=()
+for t in expire1n expire1s expire1e expire2s expire2e expire_disconnect; do
+	(cd "$SRV_DIR" && timeout -k 5 120 smbtorture //127.0.0.1/test -p "$SRV_PORT" -s "$(smbclient_conf)" \
+		--option=gensec:target_hostname="$KDC_HOSTNAME" -U "$KDC_USER%$KDC_PASS" --realm="$KDC_REALM" \
+		--use-kerberos=required --option=torture:progress=no "smb2.session.$t") \
+		>"$SRV_DIR/torture-$t.log" 2>&1 &
+	pids+=($!)
+done
+wait "${pids[@]}"
+for t in expire1n expire1s expire1e expire2s expire2e expire_disconnect; do
+	grep -q "^success: $t" "$SRV_DIR/torture-$t.log" ||
+		fail "smbtorture smb2.session.$t: $(grep -A3 -E '^(failure|error|skip)' "$SRV_DIR/torture-$t.log")"
+	echo "smbtorture smb2.session.$t: ok"
+done
 
 kill -0 "$SRV_PID" 2>/dev/null || fail "the server died"
 porthos_stop || fail "porthos_stop"

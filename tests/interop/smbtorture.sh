@@ -24,6 +24,7 @@ suites=(
 [ -n "${TORTURE_SUITES:-}" ] && read -r -a suites <<<"$TORTURE_SUITES"
 
 trap porthos_stop EXIT
+# smb2.session.expire* need Kerberos: kerberos.sh runs them against its KDC.
 # smb2.session.reauth2-5 re-authenticate as anonymous, which Windows allows;
 # Porthos refuses null sessions unless told to.
 # A second user for the tests that need one (smb2.session.bind_different_user).
