@@ -204,6 +204,37 @@ static NTSTATUS hold_failure(struct smb2_call *call, NTSTATUS status)
 	return smbd_call_hold(call, held_failure_cancel);
 }
 
+/*
+ * One leg of an authentication on channel ch (a setup, a binding or a
+ * re-authentication): the token through SPNEGO, and for 3.1.1 the
+ * channel's pre-auth hash over the request, and over the reply while more
+ * legs follow. MORE_PROCESSING_REQUIRED comes back with its reply encoded.
+ */
+static NTSTATUS auth_step(struct smb2_call *call, struct smbd_session *s, struct smbd_channel *ch,
+			  const struct session_setup_in *in, uint8_t **token, size_t *token_len)
+{
+	struct smbd_conn *conn = call->req->conn;
+	if (ch->auth == NULL) {
+		ch->auth = auth_server_new(ch, &conn->srv->auth_cfg);
+		if (ch->auth == NULL)
+			return NT_STATUS_NO_MEMORY;
+		memcpy(ch->preauth_hash, conn->preauth_hash, sizeof(ch->preauth_hash));
+	}
+	if (conn->dialect == SMB2_DIALECT_311) {
+		struct iovec iov = { (void *)call->in_hdr, call->in_len };
+		smb2_preauth_update(ch->preauth_hash, &iov, 1);
+	}
+	call->out_session_id = s->id;
+	call->out_session_set = true;
+	NTSTATUS status = auth_server_update(ch->auth, call->req, in->token, in->token_len, token, token_len);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_MORE_PROCESSING_REQUIRED)) {
+		encode(call, 0, *token, *token_len);
+		if (conn->dialect == SMB2_DIALECT_311)
+			call->preauth_out = ch->preauth_hash;
+	}
+	return status;
+}
+
 /* The user a binding authenticated must be the session's (Windows compares SIDs). */
 static bool same_user(const struct smbd_session *s, const struct auth_info *info)
 {
@@ -288,29 +319,11 @@ static NTSTATUS bind_channel(struct smb2_call *call, const struct session_setup_
 			return s->n_channels >= SMBD_MAX_CHANNELS ? NT_STATUS_INSUFFICIENT_RESOURCES
 								  : NT_STATUS_NO_MEMORY;
 	}
-	if (ch->auth == NULL) {
-		ch->auth = auth_server_new(ch, &conn->srv->auth_cfg);
-		if (ch->auth == NULL) {
-			smbd_channel_remove(ch);
-			return NT_STATUS_NO_MEMORY;
-		}
-	}
-	if (conn->dialect == SMB2_DIALECT_311) {
-		struct iovec iov = { (void *)call->in_hdr, call->in_len };
-		smb2_preauth_update(ch->preauth_hash, &iov, 1);
-	}
-	call->out_session_id = s->id;
-	call->out_session_set = true;
-
 	uint8_t *token = NULL;
 	size_t token_len = 0;
-	NTSTATUS status = auth_server_update(ch->auth, call->req, in->token, in->token_len, &token, &token_len);
-	if (NT_STATUS_EQUAL(status, NT_STATUS_MORE_PROCESSING_REQUIRED)) {
-		encode(call, 0, token, token_len);
-		if (conn->dialect == SMB2_DIALECT_311)
-			call->preauth_out = ch->preauth_hash;
+	NTSTATUS status = auth_step(call, s, ch, in, &token, &token_len);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_MORE_PROCESSING_REQUIRED))
 		return status;
-	}
 	if (NT_STATUS_IS_OK(status))
 		status = bind_finish(call, s, ch);
 	TALLOC_FREE(ch->auth);
@@ -359,30 +372,14 @@ NTSTATUS smb2_session_setup(struct smb2_call *call)
 		return NT_STATUS_REQUEST_NOT_ACCEPTED;
 	}
 	struct smbd_channel *ch = smbd_session_channel(s, conn->id);
-	if (ch->auth == NULL) {
-		/* First leg of a setup or of a re-authentication. */
-		ch->auth = auth_server_new(ch, &srv->auth_cfg);
-		if (ch->auth == NULL) {
-			if (fresh)
-				smbd_session_destroy(s);
-			return NT_STATUS_NO_MEMORY;
-		}
-		memcpy(ch->preauth_hash, conn->preauth_hash, sizeof(ch->preauth_hash));
-	}
-	if (conn->dialect == SMB2_DIALECT_311) {
-		struct iovec iov = { (void *)call->in_hdr, call->in_len };
-		smb2_preauth_update(ch->preauth_hash, &iov, 1);
-	}
-	call->out_session_id = s->id;
-	call->out_session_set = true;
-
 	uint8_t *token = NULL;
 	size_t token_len = 0;
-	status = auth_server_update(ch->auth, call->req, in.token, in.token_len, &token, &token_len);
-	if (NT_STATUS_EQUAL(status, NT_STATUS_MORE_PROCESSING_REQUIRED)) {
-		encode(call, 0, token, token_len);
-		if (conn->dialect == SMB2_DIALECT_311)
-			call->preauth_out = ch->preauth_hash;
+	status = auth_step(call, s, ch, &in, &token, &token_len);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_MORE_PROCESSING_REQUIRED))
+		return status;
+	if (ch->auth == NULL) { /* no authentication context: nothing started */
+		if (fresh)
+			smbd_session_destroy(s);
 		return status;
 	}
 	uint16_t session_flags = 0;

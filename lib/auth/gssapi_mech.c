@@ -427,30 +427,21 @@ static NTSTATUS mech_verify_mic(void *ctx, const uint8_t *msg, size_t len,
 	return NT_STATUS_OK;
 }
 
-const struct auth_mech_ops auth_mech_gssapi_ms_krb5 = {
-	.name = "MS-KRB5",
-	.oid = spnego_oid_ms_krb5,
-	.oid_len = sizeof(spnego_oid_ms_krb5),
-	.available = mech_available,
-	.start = mech_start,
-	.update = mech_update,
-	.info = mech_info,
-	.mic_required = mech_mic_required,
-	.can_sign = mech_can_sign,
-	.get_mic = mech_get_mic,
-	.verify_mic = mech_verify_mic,
-};
+/* One GSSAPI mechanism under two OIDs: Windows clients name the MS one first. */
+#define GSSAPI_MECH_OPS(mech_name, mech_oid)                 \
+	{                                                    \
+		.name = mech_name,                           \
+		.oid = mech_oid,                             \
+		.oid_len = sizeof(mech_oid),                 \
+		.available = mech_available,                 \
+		.start = mech_start,                         \
+		.update = mech_update,                       \
+		.info = mech_info,                           \
+		.mic_required = mech_mic_required,           \
+		.can_sign = mech_can_sign,                   \
+		.get_mic = mech_get_mic,                     \
+		.verify_mic = mech_verify_mic,               \
+	}
 
-const struct auth_mech_ops auth_mech_gssapi_krb5 = {
-	.name = "KRB5",
-	.oid = spnego_oid_krb5,
-	.oid_len = sizeof(spnego_oid_krb5),
-	.available = mech_available,
-	.start = mech_start,
-	.update = mech_update,
-	.info = mech_info,
-	.mic_required = mech_mic_required,
-	.can_sign = mech_can_sign,
-	.get_mic = mech_get_mic,
-	.verify_mic = mech_verify_mic,
-};
+const struct auth_mech_ops auth_mech_gssapi_ms_krb5 = GSSAPI_MECH_OPS("MS-KRB5", spnego_oid_ms_krb5);
+const struct auth_mech_ops auth_mech_gssapi_krb5 = GSSAPI_MECH_OPS("KRB5", spnego_oid_krb5);
