@@ -22,25 +22,17 @@ import sys
 import time
 
 from impacket import smb3structs as s3
-from impacket.smbconnection import SMBConnection
+
+from smb2raw import Checks, Session, request
 
 host, port, share, user, password, share_dir = sys.argv[1:7]
-failures = []
+check = Checks()
+failures = check.failures
 
 
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
-    return cond
-
-
-class Conn:
+class Conn(Session):
     def __init__(self):
-        self.conn = SMBConnection(host, host, sess_port=int(port), preferredDialect=s3.SMB2_DIALECT_21)
-        self.conn.login(user, password)
-        self.smb = self.conn.getSMBServer()
-        self.tid = self.conn.connectTree(share)
+        super().__init__(host, port, user, password, share, s3.SMB2_DIALECT_21)
         # Without this, Nagle holds a small request back until the reply to
         # the one before it carries the ACK: requests would not overlap.
         self.smb._NetBIOSSession.get_socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -51,14 +43,8 @@ class Conn:
                                s3.FILE_OVERWRITE_IF, 0)
 
     def packet(self, command, body, size=0):
-        p = self.smb.SMB_PACKET()
-        p['Command'] = command
-        p['TreeID'] = self.tid
         # MS-SMB2 3.1.5.2: one credit per 64 KiB moved.
-        p['CreditCharge'] = max(1, (size + 65535) // 65536)
-        p['CreditRequestResponse'] = 64
-        p['Data'] = body
-        return p
+        return request(self.smb, self.tid, command, body, charge=max(1, (size + 65535) // 65536), credits=64)
 
     def send(self, p):
         mid = self.smb.sendSMB(p)
@@ -96,11 +82,9 @@ class Conn:
     def next_reply(self, timeout=60):
         """The next reply on the wire, in arrival order (interim ones skipped)."""
         while True:
-            data = self.smb._NetBIOSSession.recv_packet(timeout)
-            p = s3.SMB2Packet(data.get_trailer())
-            if p['Status'] == 0x103 and p['Flags'] & s3.SMB2_FLAGS_ASYNC_COMMAND:
-                continue
-            return p
+            p = self.read_reply(timeout)
+            if p is not None:
+                return p
 
     def replies(self, mids, timeout=60):
         got = {}

@@ -6,9 +6,10 @@ import io
 import os
 import sys
 
-from impacket.smbconnection import SMBConnection
 from impacket import smb3
 from impacket import smb3structs as s3
+
+from smb2raw import login
 
 host, port, share, user, password = sys.argv[1:6]
 
@@ -19,8 +20,7 @@ def check(cond, what):
         sys.exit(1)
 
 
-conn = SMBConnection(host, host, sess_port=int(port), preferredDialect=s3.SMB2_DIALECT_30)
-conn.login(user, password)
+conn = login(host, port, user, password, s3.SMB2_DIALECT_30)
 data = os.urandom(2 * 1024 * 1024 + 3)
 conn.putFile(share, "enc.bin", io.BytesIO(data).read)
 back = io.BytesIO()

@@ -9,9 +9,9 @@ authentication, and random mutations of valid requests. After every group:
 the server is alive, a fresh legitimate client (impacket) lists a
 directory, and the server's RSS is within a bound of its baseline.
 
-Messages are built by hand with struct, so what is on the wire is exactly
-what is written here; impacket is used only for NTLMSSP messages and as the
-legitimate client.
+Messages are built by hand with struct (here and in smb2raw.py), so what
+is on the wire is exactly what is written; impacket is used only for
+NTLMSSP messages and as the legitimate client.
 
 Usage: hostile_client.py HOST PORT SHARE USER PASSWORD SERVER_PID
 Environment: HOSTILE_SEED (fuzz seed), HOSTILE_FUZZ_SECONDS (default 60),
@@ -19,21 +19,23 @@ HOSTILE_MAX_PDU (the server's "max pdu size", default 8454144),
 HOSTILE_AUTH_TIMEOUT (the server's "auth timeout" in s, default 2),
 HOSTILE_GROUPS (e.g. "framing,header"; default all).
 """
-import hashlib
-import hmac
 import os
 import random
-import socket
 import struct
 import sys
 import time
 import traceback
 
-from Cryptodome.Hash import CMAC
-from Cryptodome.Cipher import AES
 from impacket import ntlm
 from impacket import smb3structs as s3
 from impacket.smbconnection import SMBConnection
+
+import smb2raw
+from smb2raw import (NEGOTIATE, SESSION_SETUP, LOGOFF, TREE_CONNECT, TREE_DISCONNECT, CREATE, CLOSE, FLUSH, READ,
+                     WRITE, LOCK, IOCTL, CANCEL, ECHO, QUERY_DIRECTORY, CHANGE_NOTIFY, QUERY_INFO, SET_INFO,
+                     OPLOCK_BREAK, FLAG_RESPONSE, FLAG_RELATED, FLAG_SIGNED, SUCCESS, PENDING, MORE_PROCESSING,
+                     DIR_ACCESS, FILE_OPEN, Checks, Dropped, Timeout, close_body, closed_within, header,
+                     ntlm_login, split_replies)
 
 HOST, PORT, SHARE, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 PID = int(sys.argv[6])
@@ -68,20 +70,11 @@ def sanitized_server():
 if sanitized_server():
     RSS_SLACK_KIB *= 4
 
-# Commands (MS-SMB2 2.2.1.2)
-NEGOTIATE, SESSION_SETUP, LOGOFF, TREE_CONNECT, TREE_DISCONNECT = 0, 1, 2, 3, 4
-CREATE, CLOSE, FLUSH, READ, WRITE, LOCK, IOCTL, CANCEL, ECHO = 5, 6, 7, 8, 9, 10, 11, 12, 13
-QUERY_DIRECTORY, CHANGE_NOTIFY, QUERY_INFO, SET_INFO, OPLOCK_BREAK = 14, 15, 16, 17, 18
 CMD_NAMES = ["NEGOTIATE", "SESSION_SETUP", "LOGOFF", "TREE_CONNECT", "TREE_DISCONNECT", "CREATE", "CLOSE",
              "FLUSH", "READ", "WRITE", "LOCK", "IOCTL", "CANCEL", "ECHO", "QUERY_DIRECTORY", "CHANGE_NOTIFY",
              "QUERY_INFO", "SET_INFO", "OPLOCK_BREAK"]
 
-FLAG_RESPONSE, FLAG_ASYNC, FLAG_RELATED, FLAG_SIGNED = 0x1, 0x2, 0x4, 0x8
-
 # Statuses (MS-ERREF)
-SUCCESS = 0
-PENDING = 0x00000103
-MORE_PROCESSING = 0xC0000016
 INVALID_PARAMETER = 0xC000000D
 ACCESS_DENIED = 0xC0000022
 LOGON_FAILURE = 0xC000006D
@@ -105,25 +98,12 @@ ANY = "any"  # any reply or a drop: only survival is asserted
 
 
 def sname(st):
-    if st == DROP:
-        return "connection dropped"
-    if isinstance(st, str):
-        return st
-    return STATUS_NAMES.get(st, "0x%08x" % st)
+    return "connection dropped" if st == DROP else smb2raw.sname(st, STATUS_NAMES)
 
 
-failures = []
-checks = 0
+check = Checks(ok=None)  # only failures are printed
+failures = check.failures
 last_sent = []  # the last few PDUs sent, for a reproduction when the server dies
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-    return cond
 
 
 def hexdump(b, limit=512):
@@ -193,32 +173,6 @@ def after_group(name):
 
 # ------------------------------------------------------------- wire helpers
 
-class Dropped(Exception):
-    pass
-
-
-class Timeout(Exception):
-    pass
-
-
-def header(cmd, mid, sid=0, tid=0, flags=0, credit_req=64, charge=1, next_cmd=0, status=0,
-           proto=b"\xfeSMB", ssize=64, async_id=None):
-    if async_id is not None:
-        flags |= FLAG_ASYNC
-        return struct.pack("<4sHHIHHIIQQQ16s", proto, ssize, charge, status, cmd, credit_req, flags, next_cmd,
-                           mid, async_id, sid, b"\0" * 16)
-    return struct.pack("<4sHHIHHIIQIIQ16s", proto, ssize, charge, status, cmd, credit_req, flags, next_cmd, mid,
-                       0xFEFF, tid, sid, b"\0" * 16)
-
-
-class Reply:
-    def __init__(self, raw):
-        self.raw = raw  # the element, header included
-        (self.proto, _, self.charge, self.status, self.cmd, self.credits, self.flags, self.next, self.mid,
-         _, self.tid, self.sid) = struct.unpack_from("<4sHHIHHIIQIIQ", raw, 0)
-        self.body = raw[64:]
-
-
 def read_data(r):
     """The data of a READ reply (MS-SMB2 2.2.20)."""
     if len(r.body) < 16:
@@ -227,71 +181,21 @@ def read_data(r):
     return r.raw[off:off + n]
 
 
-def split_replies(pdu):
-    out = []
-    off = 0
-    while True:
-        r = Reply(pdu[off:])
-        if r.next:
-            r = Reply(pdu[off:off + r.next])
-            r.next = 1
-        out.append(r)
-        if not r.next:
-            return out
-        off += len(r.raw)
-
-
-def kdf(key, label, context):
-    """SP800-108 counter mode with HMAC-SHA256, one 128-bit block (MS-SMB2 3.1.4.2)."""
-    data = struct.pack(">I", 1) + label + b"\0" + context + struct.pack(">I", 128)
-    return hmac.new(key, data, hashlib.sha256).digest()[:16]
-
-
 def connect(timeout=5):
-    s = socket.create_connection((HOST, PORT), timeout=timeout)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
+    return smb2raw.connect(HOST, PORT, timeout)
 
 
-def closed_within(s, seconds):
-    """True if the server closes s within 'seconds' (any data it sends is discarded)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        s.settimeout(left)
-        try:
-            d = s.recv(65536)
-        except socket.timeout:
-            return False
-        except OSError:
-            return True
-        if not d:
-            return True
-
-
-class Conn:
-    """One TCP connection speaking SMB2 by hand."""
+class Conn(smb2raw.Conn):
+    """One TCP connection speaking SMB2 by hand. A failed send marks it dead
+    instead of raising, and a reply to another request than the one awaited
+    is dropped: message ids are reused here on purpose."""
+    keep_other_replies = False
+    client_guid = b"hostile-client!!"
 
     def __init__(self):
-        self.s = connect()
-        self.rbuf = b""
-        self.mid = 0
-        self.sid = 0
-        self.tid = 0
-        self.dialect = 0
-        self.sign_key = None
-        self.sign_all = False
+        super().__init__(HOST, PORT, timeout=5.0)
         self.fid = None
         self.dir_fid = None
-        self.dead = False
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
 
     def send_raw(self, data):
         try:
@@ -302,80 +206,7 @@ class Conn:
     def send_pdu(self, pdu):
         last_sent.append(pdu)
         del last_sent[:-8]
-        self.send_raw(struct.pack(">I", len(pdu)) + pdu)
-
-    def recv_pdu(self, timeout=5.0):
-        """The next frame's payload, or None when the server has closed the connection."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if len(self.rbuf) >= 4:
-                n = struct.unpack(">I", self.rbuf[:4])[0] & 0xFFFFFF
-                if len(self.rbuf) >= 4 + n:
-                    p = self.rbuf[4:4 + n]
-                    self.rbuf = self.rbuf[4 + n:]
-                    return p
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Timeout()
-            self.s.settimeout(left)
-            try:
-                d = self.s.recv(1 << 20)
-            except socket.timeout:
-                raise Timeout()
-            except OSError:
-                d = b""
-            if not d:
-                self.dead = True
-                return None
-            self.rbuf += d
-
-    def sign(self, pdu):
-        pdu = bytearray(pdu)
-        struct.pack_into("<I", pdu, 16, struct.unpack_from("<I", pdu, 16)[0] | FLAG_SIGNED)
-        pdu[48:64] = b"\0" * 16
-        if self.dialect >= 0x300:
-            sig = CMAC.new(self.sign_key, bytes(pdu), ciphermod=AES).digest()
-        else:
-            sig = hmac.new(self.sign_key, bytes(pdu), hashlib.sha256).digest()
-        pdu[48:64] = sig[:16]
-        return bytes(pdu)
-
-    def verify(self, raw):
-        """Checks a reply element's signature."""
-        pdu = bytearray(raw)
-        sig = bytes(pdu[48:64])
-        pdu[48:64] = b"\0" * 16
-        if self.dialect >= 0x300:
-            want = CMAC.new(self.sign_key, bytes(pdu), ciphermod=AES).digest()
-        else:
-            want = hmac.new(self.sign_key, bytes(pdu), hashlib.sha256).digest()
-        return want[:16] == sig
-
-    def build(self, cmd, body, mid=None, sid=None, tid=None, flags=0, credit_req=64, charge=1, sign=None,
-              **kw):
-        if mid is None:
-            mid = self.mid
-            self.mid += max(charge, 1)
-        pdu = header(cmd, mid, self.sid if sid is None else sid, self.tid if tid is None else tid, flags,
-                     credit_req, charge, **kw) + body
-        if sign is None:
-            sign = self.sign_all and self.sign_key is not None and cmd != NEGOTIATE
-        return self.sign(pdu) if sign else pdu
-
-    def wait(self, mid, timeout=5.0):
-        """The final reply to message id 'mid'; interim STATUS_PENDING replies are skipped."""
-        while True:
-            p = self.recv_pdu(timeout)
-            if p is None:
-                raise Dropped()
-            for r in split_replies(p):
-                if r.mid == mid and not (r.status == PENDING and r.flags & FLAG_ASYNC):
-                    return r
-
-    def call(self, cmd, body, timeout=5.0, **kw):
-        pdu = self.build(cmd, body, **kw)
-        self.send_pdu(pdu)
-        return self.wait(struct.unpack_from("<Q", pdu, 24)[0], timeout)
+        super().send_pdu(pdu)
 
     def outcome(self, pdu, timeout=5.0):
         """Sends a PDU; returns the reply's status or DROP."""
@@ -403,7 +234,7 @@ def negotiate_body(dialects=(0x0202, 0x0210, 0x0300), sec_mode=1, caps=0x7F, dco
                    ctx_count=0, tail=b""):
     d = b"".join(struct.pack("<H", x) for x in dialects)
     return struct.pack("<HHHHI16sIHH", 36, len(dialects) if dcount is None else dcount, sec_mode, 0, caps,
-                       b"hostile-client!!", ctx_off, ctx_count, 0) + d + tail
+                       Conn.client_guid, ctx_off, ctx_count, 0) + d + tail
 
 
 def preauth_ctx(count=1, algos=(1,), salt=b"s" * 32):
@@ -466,10 +297,6 @@ def create_ctx(name=b"MxAc", data=b"", nxt=0, name_off=16, data_off=None, data_l
 
 def fid_body(ssize, fid, extra=b""):
     return struct.pack("<HHI", ssize, 0, 0) + fid + extra
-
-
-def close_body(fid):
-    return fid_body(24, fid)
 
 
 def flush_body(fid):
@@ -552,49 +379,22 @@ def negotiate(c, dialects=(0x0202, 0x0210, 0x0300), sec_mode=1):
     """NEGOTIATE; (0x311,) offers 3.1.1 with a pre-auth context. This client
     never signs on 3.1.1 (it keeps no pre-auth hash), so such sessions must
     not require signing."""
+    body = None
     if tuple(dialects) == (0x311,):
         body = bytearray(neg311_body())
         struct.pack_into("<H", body, 4, sec_mode)
-        r = c.call(NEGOTIATE, bytes(body), credit_req=256)
-    else:
-        r = c.call(NEGOTIATE, negotiate_body(dialects, sec_mode), credit_req=256)
-    if r.status == SUCCESS:
-        c.dialect = struct.unpack_from("<H", r.body, 4)[0]
-    return r.status
-
-
-def ntlm_login(c, user=USER, password=PASSWORD, sec_mode=1, sid=0):
-    """Raw NTLMSSP (no SPNEGO wrapper) in two legs; returns the final status."""
-    t1 = ntlm.getNTLMSSPType1("", "", signingRequired=True)
-    r = c.call(SESSION_SETUP, session_setup_body(t1.getData(), sec_mode), sid=sid)
-    if r.status != MORE_PROCESSING:
-        return r.status
-    off, ln = struct.unpack_from("<HH", r.body, 4)
-    challenge = r.raw[off:off + ln]
-    t3, key = ntlm.getNTLMSSPType3(t1, challenge, user, password, "")
-    c.sid = r.sid
-    r = c.call(SESSION_SETUP, session_setup_body(t3.getData(), sec_mode))
-    if r.status != SUCCESS:
-        c.sid = 0
-        return r.status
-    # 3.1.1 keys would need the pre-auth hash, which this client does not
-    # keep: its 3.1.1 sessions never sign.
-    if c.dialect >= 0x300:
-        c.sign_key = kdf(key, b"SMB2AESCMAC\0", b"SmbSign\0")
-    else:
-        c.sign_key = key
-    return SUCCESS
+        body = bytes(body)
+    return smb2raw.negotiate(c, dialects, sec_mode, body=body)
 
 
 def open_file(c, name="hostile.dat", directory=False):
     if directory:
-        body = create_body(name, access=0x00100081, disposition=1, options=0x1)
+        st, fid = smb2raw.create(c, name, access=DIR_ACCESS, disposition=FILE_OPEN, options=0x1)
     else:
-        body = create_body(name)
-    r = c.call(CREATE, body)
-    if r.status != SUCCESS:
-        raise RuntimeError("CREATE %s: %s" % (name, sname(r.status)))
-    return r.body[64:80]
+        st, fid = smb2raw.create(c, name)
+    if st != SUCCESS:
+        raise RuntimeError("CREATE %s: %s" % (name, sname(st)))
+    return fid
 
 
 def full_session(dialect=0x0300, sec_mode=1, sign_all=False, fname="hostile.dat"):
@@ -603,14 +403,13 @@ def full_session(dialect=0x0300, sec_mode=1, sign_all=False, fname="hostile.dat"
     st = negotiate(c, (dialect,))
     if st != SUCCESS:
         raise RuntimeError("NEGOTIATE: %s" % sname(st))
-    st = ntlm_login(c, sec_mode=sec_mode)
+    st = ntlm_login(c, USER, PASSWORD, sec_mode=sec_mode)
     if st != SUCCESS:
         raise RuntimeError("SESSION_SETUP: %s" % sname(st))
     c.sign_all = sign_all
-    r = c.call(TREE_CONNECT, tree_connect_body())
-    if r.status != SUCCESS:
-        raise RuntimeError("TREE_CONNECT: %s" % sname(r.status))
-    c.tid = r.tid
+    st = smb2raw.tree_connect(c, "\\\\%s\\%s" % (HOST, SHARE))
+    if st != SUCCESS:
+        raise RuntimeError("TREE_CONNECT: %s" % sname(st))
     c.fid = open_file(c, fname)
     c.dir_fid = open_file(c, "", directory=True)
     r = c.call(WRITE, write_body(c.fid, b"x" * 100))
@@ -1326,17 +1125,17 @@ def group_auth():
 
     # The wrong password 20 times in a row: LOGON_FAILURE every time; then the right one works.
     for i in range(20):
-        st = ntlm_login(c, password=PASSWORD + "x")
+        st = ntlm_login(c, USER, PASSWORD + "x")
         check(st == LOGON_FAILURE, "wrong password #%d: got %s, want LOGON_FAILURE" % (i + 1, sname(st)))
         die_if_dead("wrong password")
         if c.dead:
             c = fresh_negotiated()
-    st = ntlm_login(c)
+    st = ntlm_login(c, USER, PASSWORD)
     check(st == SUCCESS, "the right password after 20 wrong ones: %s" % sname(st))
     c.close()
     for i in range(5):
         c = fresh_negotiated()
-        st = ntlm_login(c, user="nobody-%d" % i)
+        st = ntlm_login(c, "nobody-%d" % i, PASSWORD)
         check(st == LOGON_FAILURE, "unknown user: got %s, want LOGON_FAILURE" % sname(st))
         c.close()
 
@@ -1371,7 +1170,7 @@ def group_auth():
     for dialect in (0x0210, 0x0300):
         c = Conn()
         negotiate(c, (dialect,), sec_mode=2)
-        st = ntlm_login(c, sec_mode=2)
+        st = ntlm_login(c, USER, PASSWORD, sec_mode=2)
         check(st == SUCCESS, "login with signing required (0x%x): %s" % (dialect, sname(st)))
         r = c.call(TREE_CONNECT, tree_connect_body(), sign=False)
         check(r.status == ACCESS_DENIED, "unsigned TREE_CONNECT on a signing-required session (0x%x): %s" %
@@ -1708,11 +1507,11 @@ def main():
                 check(False, "group %s stopped: %r" % (name, e))
             print("   (%s took %.1f s)" % (name, time.monotonic() - t0), flush=True)
     if failures:
-        print("hostile: %d of %d checks failed" % (len(failures), checks))
+        print("hostile: %d of %d checks failed" % (len(failures), check.count))
         for f in failures:
             print("  -", f.splitlines()[0])
         sys.exit(1)
-    print("hostile: all %d checks passed" % checks)
+    print("hostile: all %d checks passed" % check.count)
 
 
 if __name__ == "__main__":

@@ -28,18 +28,17 @@ TREE_CONNECT with the key derived from the Kerberos session key.
 
 Usage: kerberos_client.py HOST PORT SERVICE_HOST SHARE [SHORT_CCACHE]
 """
-import hashlib
-import hmac
 import os
-import socket
 import struct
 import sys
 import time
 
 import gssapi
 import gssapi.raw
-from Cryptodome.Cipher import AES
-from Cryptodome.Hash import CMAC
+
+import smb2raw
+from smb2raw import (FLAG_RESPONSE, FLAG_SIGNED, MORE_PROCESSING, NEGOTIATE, SESSION_SETUP, SUCCESS, TREE_CONNECT,
+                     negotiate_body, session_setup_body, signing_key, tree_connect_body)
 
 HOST, PORT, SVC_HOST, SHARE = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 
@@ -50,10 +49,8 @@ OID_NEGOEX = bytes.fromhex("2b06010401823702021e")
 # GSS_C_INQ_SSPI_SESSION_KEY
 OID_SSPI_SESSION_KEY = gssapi.OID.from_int_seq("1.2.840.113554.1.2.2.5.5")
 
-SUCCESS, MORE_PROCESSING, LOGON_FAILURE, INVALID_PARAMETER = 0, 0xC0000016, 0xC000006D, 0xC000000D
+LOGON_FAILURE, INVALID_PARAMETER = 0xC000006D, 0xC000000D
 NETWORK_SESSION_EXPIRED = 0xC000035C
-NEGOTIATE, SESSION_SETUP, TREE_CONNECT = 0, 1, 3
-FLAG_RESPONSE, FLAG_SIGNED = 0x1, 0x8
 ACCEPT_COMPLETED, ACCEPT_INCOMPLETE, REQUEST_MIC = 0, 1, 3
 
 
@@ -124,80 +121,46 @@ def parse_resp(buf):
 
 # ---------------------------------------------------------------- SMB2
 
-def kdf(key, label, context):
-    """MS-SMB2 3.1.4.2, one 128-bit block."""
-    data = struct.pack(">I", 1) + label + b"\0" + context + struct.pack(">I", 128)
-    return hmac.new(key, data, hashlib.sha256).digest()[:16]
+class Conn(smb2raw.Conn):
+    """One connection, one request at a time; the TreeId stays 0."""
 
-
-class Conn:
     def __init__(self):
-        self.s = socket.create_connection((HOST, PORT), timeout=10)
-        self.mid = 0
-        self.sid = 0
-        self.sign_key = None
+        super().__init__(HOST, PORT, timeout=10)
 
-    def call(self, cmd, body, sign=False):
-        hdr = struct.pack("<4sHHIHHIIQIIQ16s", b"\xfeSMB", 64, 1, 0, cmd, 64, 0, 0, self.mid,
-                          0xFEFF, 0, self.sid, b"\0" * 16)
-        self.mid += 1
-        pdu = bytearray(hdr + body)
-        if sign:
-            struct.pack_into("<I", pdu, 16, FLAG_SIGNED)
-            pdu[48:64] = CMAC.new(self.sign_key, bytes(pdu), ciphermod=AES).digest()
-        self.s.sendall(struct.pack(">I", len(pdu)) + pdu)
-        head = self.recv(4)
-        raw = self.recv(struct.unpack(">I", head)[0] & 0xFFFFFF)
-        status, = struct.unpack_from("<I", raw, 8)
-        flags, = struct.unpack_from("<I", raw, 16)
-        sid, = struct.unpack_from("<Q", raw, 40)
-        if not flags & FLAG_RESPONSE:
+    def exchange(self, cmd, body, sign=False):
+        try:
+            r = self.call(cmd, body, sign=sign)
+        except smb2raw.Dropped:
+            fail("connection closed by the server")
+        if not r.flags & FLAG_RESPONSE:
             fail("a reply without the response flag")
-        return status, flags, sid, raw
-
-    def recv(self, n):
-        b = b""
-        while len(b) < n:
-            d = self.s.recv(n - len(b))
-            if not d:
-                fail("connection closed by the server")
-            b += d
-        return b
-
-    def verify(self, raw):
-        pdu = bytearray(raw)
-        sig = bytes(pdu[48:64])
-        pdu[48:64] = b"\0" * 16
-        return CMAC.new(self.sign_key, bytes(pdu), ciphermod=AES).digest() == sig
+        return r
 
     def negotiate(self):
-        body = struct.pack("<HHHHI16sQ", 36, 1, 1, 0, 0, os.urandom(16), 0) + struct.pack("<H", 0x0300)
-        status, _, _, raw = self.call(NEGOTIATE, body)
-        if status != SUCCESS:
-            fail(f"NEGOTIATE: {status:#x}")
-        dialect, = struct.unpack_from("<H", raw, 64 + 4)
+        r = self.exchange(NEGOTIATE, negotiate_body((0x0300,), os.urandom(16), caps=0))
+        if r.status != SUCCESS:
+            fail(f"NEGOTIATE: {r.status:#x}")
+        dialect, = struct.unpack_from("<H", r.body, 4)
         if dialect != 0x0300:
             fail(f"dialect {dialect:#x}")
+        self.dialect = dialect
 
     def session_setup(self, token):
-        body = struct.pack("<HBBIIHHQ", 25, 0, 1, 0, 0, 64 + 24, len(token), 0) + token
-        status, flags, sid, raw = self.call(SESSION_SETUP, body)
+        r = self.exchange(SESSION_SETUP, session_setup_body(token))
         if self.sid == 0:
-            self.sid = sid
-        off, n = struct.unpack_from("<HH", raw, 64 + 4)
-        return status, flags, raw, raw[off:off + n]
+            self.sid = r.sid
+        off, n = struct.unpack_from("<HH", r.body, 4)
+        return r.status, r.flags, r.raw, r.raw[off:off + n]
 
     def tree_connect(self, want=SUCCESS):
-        path = f"\\\\{SVC_HOST}\\{SHARE}".encode("utf-16-le")
-        body = struct.pack("<HHHH", 9, 0, 64 + 8, len(path)) + path
-        status, flags, _, raw = self.call(TREE_CONNECT, body, sign=True)
+        r = self.exchange(TREE_CONNECT, tree_connect_body(f"\\\\{SVC_HOST}\\{SHARE}"), sign=True)
         if want != SUCCESS:
-            if status != want:
-                fail(f"signed TREE_CONNECT: {status:#x}, wanted {want:#x}")
+            if r.status != want:
+                fail(f"signed TREE_CONNECT: {r.status:#x}, wanted {want:#x}")
             return
-        if status != SUCCESS:
-            fail(f"signed TREE_CONNECT: {status:#x}")
-        if not flags & FLAG_SIGNED or not self.verify(raw):
+        if r.status != SUCCESS:
+            fail(f"signed TREE_CONNECT: {r.status:#x}")
+        if not r.flags & FLAG_SIGNED or not self.verify(r.raw):
             fail("TREE_CONNECT reply not signed with the derived key")
 
 
@@ -213,7 +176,7 @@ def established(conn, ctx, final_raw, what):
     """The session is up: derive the signing key, check the signed reply and a signed call."""
     key = gssapi.raw.inquire_sec_context_by_oid(ctx, OID_SSPI_SESSION_KEY)[0]
     session_key = (key + b"\0" * 16)[:16]
-    conn.sign_key = kdf(session_key, b"SMB2AESCMAC\0", b"SmbSign\0")
+    conn.sign_key = signing_key(session_key, conn.dialect)
     flags, = struct.unpack_from("<I", final_raw, 16)
     if not flags & FLAG_SIGNED or not conn.verify(final_raw):
         fail(f"{what}: the final SESSION_SETUP reply is not signed with the derived key")

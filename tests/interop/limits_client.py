@@ -16,8 +16,9 @@ Two phases, each against its own server:
       through, and the stalled ones are dropped; a client that pipelines
       1 MiB READs and never reads the replies keeps the RSS bounded.
 
-Requests are built by hand with struct (as hostile_client.py does), so the
-wire carries exactly what is written here; impacket only builds NTLMSSP.
+Requests are built by hand with struct (here and in smb2raw.py, as for
+hostile_client.py), so the wire carries exactly what is written; impacket
+only builds NTLMSSP.
 
 Usage: limits_client.py PHASE HOST PORT SHARE USER PASSWORD SERVER_PID
 Environment: LIMITS_SHARE_DIR (the share's directory), LIMITS_SMBCLIENT (a
@@ -33,7 +34,10 @@ import subprocess
 import sys
 import time
 
-from impacket import ntlm
+import smb2raw
+from smb2raw import (CHANGE_NOTIFY, CLOSE, ECHO, LOCK, NEGOTIATE, PENDING, READ, SUCCESS, WRITE, DIR_ACCESS,
+                     FILE_CREATE, FILE_OPEN, FILE_OPEN_IF, Checks, Dropped, Timeout, close_body, closed_within,
+                     header)
 
 PHASE, HOST, PORT, SHARE, USER, PASSWORD = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], \
     sys.argv[6]
@@ -42,13 +46,6 @@ SHARE_DIR = os.environ.get("LIMITS_SHARE_DIR", "")
 SMBCLIENT = shlex.split(os.environ.get("LIMITS_SMBCLIENT", ""))
 N_CONNS = int(os.environ.get("LIMITS_CONNS", "2100"))
 
-NEGOTIATE, SESSION_SETUP, TREE_CONNECT, CREATE, CLOSE, READ, WRITE, LOCK, CANCEL, ECHO = 0, 1, 3, 5, 6, 8, 9, 10, 12, 13
-CHANGE_NOTIFY = 15
-FLAG_RESPONSE, FLAG_ASYNC = 0x1, 0x2
-
-SUCCESS = 0
-PENDING = 0x00000103
-MORE_PROCESSING = 0xC0000016
 INSUFFICIENT_RESOURCES = 0xC000009A
 CANCELLED = 0xC0000120
 NOTIFY_CLEANUP = 0x0000010B
@@ -56,18 +53,12 @@ NAMES = {SUCCESS: "SUCCESS", PENDING: "PENDING", INSUFFICIENT_RESOURCES: "INSUFF
          CANCELLED: "CANCELLED", NOTIFY_CLEANUP: "NOTIFY_CLEANUP", 0xC0000055: "LOCK_NOT_GRANTED",
          0xC0000034: "OBJECT_NAME_NOT_FOUND", 0xC0000022: "ACCESS_DENIED"}
 
-failures = []
+check = Checks(ok="ok:   ")
+failures = check.failures
 
 
 def sname(st):
-    return NAMES.get(st, "0x%08x" % st) if isinstance(st, int) else str(st)
-
-
-def check(cond, what):
-    print(("ok:   " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
+    return smb2raw.sname(st, NAMES)
 
 
 # ---------------------------------------------------------------- the server
@@ -136,111 +127,20 @@ def smbclient_ls(timeout=20):
 
 # ------------------------------------------------------------------ the wire
 
-class Dropped(Exception):
-    pass
-
-
-class Timeout(Exception):
-    pass
-
-
-def header(cmd, mid, sid=0, tid=0, flags=0, credit_req=64, charge=1, async_id=None):
-    if async_id is not None:
-        return struct.pack("<4sHHIHHIIQQQ16s", b"\xfeSMB", 64, charge, 0, cmd, credit_req, flags | FLAG_ASYNC, 0,
-                           mid, async_id, sid, b"\0" * 16)
-    return struct.pack("<4sHHIHHIIQIIQ16s", b"\xfeSMB", 64, charge, 0, cmd, credit_req, flags, 0, mid, 0xFEFF, tid,
-                       sid, b"\0" * 16)
-
-
-class Reply:
-    def __init__(self, raw):
-        self.raw = raw
-        (_, _, _, self.status, self.cmd, self.credits, self.flags, self.next, self.mid) = \
-            struct.unpack_from("<4sHHIHHIIQ", raw, 0)
-        self.async_id = struct.unpack_from("<Q", raw, 32)[0]
-        self.tid = struct.unpack_from("<I", raw, 36)[0]
-        self.sid = struct.unpack_from("<Q", raw, 40)[0]
-        self.body = raw[64:]
-
-    @property
-    def interim(self):
-        return self.status == PENDING and bool(self.flags & FLAG_ASYNC)
-
-
-def utf16(s):
-    return s.encode("utf-16-le")
-
-
 def connect(timeout=10):
-    s = socket.create_connection((HOST, PORT), timeout=timeout)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
-
-
-def closed_within(s, seconds):
-    """True if the peer closes (or resets) s within 'seconds'."""
-    deadline = time.monotonic() + seconds
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        s.settimeout(left)
-        try:
-            if not s.recv(65536):
-                return True
-        except socket.timeout:
-            return False
-        except OSError:
-            return True
+    return smb2raw.connect(HOST, PORT, timeout)
 
 
 def refused_within(s, seconds):
     """True if the peer closes (or resets) s within 'seconds' without a byte of reply."""
-    deadline = time.monotonic() + seconds
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        s.settimeout(left)
-        try:
-            d = s.recv(65536)
-        except socket.timeout:
-            return False
-        except OSError:
-            return True
-        if d:
-            return False
-        return True
+    return closed_within(s, seconds, unanswered=True)
 
 
-def negotiate_body(dialects=(0x0202, 0x0210, 0x0300)):
-    d = b"".join(struct.pack("<H", x) for x in dialects)
-    return struct.pack("<HHHHI16sIHH", 36, len(dialects), 1, 0, 0x7F, b"limits-client!!!", 0, 0, 0) + d
+GUID = b"limits-client!!!"
 
 
-def session_setup_body(token):
-    return struct.pack("<HBBIIHHQ", 25, 0, 1, 0, 0, 64 + 24, len(token), 0) + token
-
-
-def tree_connect_body():
-    p = utf16("\\\\%s\\%s" % (HOST, SHARE))
-    return struct.pack("<HHHH", 9, 0, 64 + 8, len(p)) + p
-
-
-# DesiredAccess: read/write data and attributes, EA, read control, delete, synchronize
-FILE_ACCESS = 0x0013019F
-DIR_ACCESS = 0x00100081  # list, read attributes, synchronize
-FILE_OPEN, FILE_CREATE, FILE_OPEN_IF = 1, 2, 3
-
-
-def create_body(name, access=FILE_ACCESS, disposition=FILE_OPEN_IF, options=0x40):
-    n = utf16(name)
-    return struct.pack("<HBBIQQIIIIIHHII", 57, 0, 0, 2, 0, 0, access, 0, 7, disposition, options, 64 + 56, len(n),
-                       0, 0) + (n or b"\0")
-
-
-def close_body(fid):
-    return struct.pack("<HHI", 24, 0, 0) + fid
+def negotiate_body():
+    return smb2raw.negotiate_body(guid=GUID)
 
 
 def read_body(fid, length, offset=0):
@@ -262,119 +162,38 @@ def notify_body(fid):
     return struct.pack("<HHI16sII", 32, 0, 4096, fid, 0x17, 0)
 
 
-class Conn:
+class Conn(smb2raw.Conn):
     """One TCP connection speaking SMB2 by hand (never signs: the server
     does not require signing, and this client offers it only)."""
+    client_guid = GUID
 
     def __init__(self):
-        self.s = connect()
-        self.rbuf = b""
-        self.mid = 0
-        self.sid = 0
-        self.tid = 0
-        self.early = []  # replies read while waiting for another
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
-
-    def send_pdu(self, pdu):
-        self.s.sendall(struct.pack(">I", len(pdu)) + pdu)
-
-    def build(self, cmd, body, charge=1, credit_req=64, **kw):
-        mid = self.mid
-        self.mid += max(charge, 1)
-        return header(cmd, mid, self.sid, self.tid, charge=charge, credit_req=credit_req, **kw) + body
-
-    def recv_replies(self, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            if len(self.rbuf) >= 4:
-                n = struct.unpack(">I", self.rbuf[:4])[0] & 0xFFFFFF
-                if len(self.rbuf) >= 4 + n:
-                    pdu = self.rbuf[4:4 + n]
-                    self.rbuf = self.rbuf[4 + n:]
-                    out, off = [], 0
-                    while True:
-                        nxt = struct.unpack_from("<I", pdu, off + 20)[0]
-                        out.append(Reply(pdu[off:off + nxt] if nxt else pdu[off:]))
-                        if not nxt:
-                            return out
-                        off += nxt
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Timeout()
-            self.s.settimeout(left)
-            try:
-                d = self.s.recv(1 << 20)
-            except socket.timeout:
-                raise Timeout()
-            except OSError:
-                d = b""
-            if not d:
-                raise Dropped()
-            self.rbuf += d
-
-    def wait(self, mid, timeout=10.0, interim=False):
-        """The reply to 'mid': the final one, or with interim=True whichever comes first."""
-        for i, r in enumerate(self.early):
-            if r.mid == mid and (interim or not r.interim):
-                return self.early.pop(i)
-        while True:
-            for r in self.recv_replies(timeout):
-                if r.mid == mid and (interim or not r.interim):
-                    return r
-                self.early.append(r)
-
-    def call(self, cmd, body, timeout=10.0, **kw):
-        pdu = self.build(cmd, body, **kw)
-        self.send_pdu(pdu)
-        return self.wait(struct.unpack_from("<Q", pdu, 24)[0], timeout)
-
-    def start(self, cmd, body, **kw):
-        """Sends a request; returns its message id."""
-        pdu = self.build(cmd, body, **kw)
-        self.send_pdu(pdu)
-        return struct.unpack_from("<Q", pdu, 24)[0]
-
-    def cancel(self, async_id):
-        self.send_pdu(header(CANCEL, 0, self.sid, async_id=async_id) + b"\x04\x00\x00\x00")
+        super().__init__(HOST, PORT, timeout=10.0)
 
     def create(self, name, **kw):
-        r = self.call(CREATE, create_body(name, **kw))
-        return r.status, (r.body[64:80] if r.status == SUCCESS else None)
+        return smb2raw.create(self, name, **kw)
 
 
 def session(dialect=0x0300):
     """Negotiated, authenticated and tree connected."""
     c = Conn()
-    r = c.call(NEGOTIATE, negotiate_body((dialect,)), credit_req=256)
-    if r.status != SUCCESS:
-        raise RuntimeError("NEGOTIATE: %s" % sname(r.status))
-    t1 = ntlm.getNTLMSSPType1("", "", signingRequired=True)
-    r = c.call(SESSION_SETUP, session_setup_body(t1.getData()))
-    if r.status != MORE_PROCESSING:
-        raise RuntimeError("SESSION_SETUP 1: %s" % sname(r.status))
-    off, ln = struct.unpack_from("<HH", r.body, 4)
-    t3, _ = ntlm.getNTLMSSPType3(t1, r.raw[off:off + ln], USER, PASSWORD, "")
-    c.sid = r.sid
-    r = c.call(SESSION_SETUP, session_setup_body(t3.getData()))
-    if r.status != SUCCESS:
-        raise RuntimeError("SESSION_SETUP 2: %s" % sname(r.status))
-    r = c.call(TREE_CONNECT, tree_connect_body())
-    if r.status != SUCCESS:
-        raise RuntimeError("TREE_CONNECT: %s" % sname(r.status))
-    c.tid = r.tid
+    st = smb2raw.negotiate(c, (dialect,))
+    if st != SUCCESS:
+        raise RuntimeError("NEGOTIATE: %s" % sname(st))
+    st = smb2raw.ntlm_login(c, USER, PASSWORD)
+    if st != SUCCESS:
+        raise RuntimeError("SESSION_SETUP: %s" % sname(st))
+    st = smb2raw.tree_connect(c, "\\\\%s\\%s" % (HOST, SHARE))
+    if st != SUCCESS:
+        raise RuntimeError("TREE_CONNECT: %s" % sname(st))
     return c
 
 
 def negotiated():
     c = Conn()
-    r = c.call(NEGOTIATE, negotiate_body(), credit_req=64)
-    if r.status != SUCCESS:
-        raise RuntimeError("NEGOTIATE: %s" % sname(r.status))
+    st = smb2raw.negotiate(c, credit_req=64)
+    if st != SUCCESS:
+        raise RuntimeError("NEGOTIATE: %s" % sname(st))
     return c
 
 

@@ -24,7 +24,9 @@ import sys
 import time
 
 from impacket import smb3, smb3structs as s3
-from impacket.smbconnection import SMBConnection, SessionError
+from impacket.smbconnection import SessionError
+
+from smb2raw import Checks, Session, request
 
 host, port, share, user, password = sys.argv[1:6]
 
@@ -39,27 +41,16 @@ STATUS_INVALID_LOCK_RANGE = 0xC00001A1
 
 SHARED, EXCL, UNLOCK, FAIL = 0x1, 0x2, 0x4, 0x10
 
-failures = []
+check = Checks()
+failures = check.failures
 
 
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
-    return cond
-
-
-class Host:
-    """One client connection with raw LOCK requests and its own reply
-    matching (interim and final replies of several requests interleave)."""
+class Host(Session):
+    """One client connection with raw LOCK requests."""
 
     def __init__(self, name):
+        super().__init__(host, port, user, password, share, s3.SMB2_DIALECT_21)
         self.name = name
-        self.conn = SMBConnection(host, host, sess_port=int(port), preferredDialect=s3.SMB2_DIALECT_21)
-        self.conn.login(user, password)
-        self.smb = self.conn.getSMBServer()
-        self.tid = self.conn.connectTree(share)
-        self.async_ids = {}
 
     def open(self, path, directory=False):
         access = s3.FILE_READ_DATA | s3.FILE_WRITE_DATA | s3.FILE_READ_ATTRIBUTES
@@ -78,10 +69,6 @@ class Host:
             pass  # sent and answered; impacket keys its file table by name, not handle
 
     def send_lock(self, fid, elements, count=None):
-        p = self.smb.SMB_PACKET()
-        p['Command'] = s3.SMB2_LOCK
-        p['TreeID'] = self.tid
-        p['CreditCharge'] = 1
         body = b''.join(struct.pack('<QQII', off, length, flags, 0) for off, length, flags in elements)
         if not elements:
             body = b'\0' * 24  # StructureSize 48 counts one element
@@ -89,52 +76,7 @@ class Host:
         req['LockCount'] = len(elements) if count is None else count
         req['FileID'] = fid
         req['Locks'] = body
-        p['Data'] = req
-        return self.smb.sendSMB(p)
-
-    def _read_one(self, timeout):
-        data = self.smb._NetBIOSSession.recv_packet(timeout)
-        p = s3.SMB2Packet(data.get_trailer())
-        if p['Status'] == STATUS_PENDING and p['Flags'] & s3.SMB2_FLAGS_ASYNC_COMMAND:
-            self.async_ids[p['MessageID']] = struct.unpack('<Q', data.get_trailer()[32:40])[0]
-            return None
-        return p
-
-    def recv(self, mid, timeout=10):
-        """The final reply to request mid, or None on time-out."""
-        stash = self.smb._Connection['OutstandingResponses']
-        deadline = time.time() + timeout
-        while mid not in stash:
-            left = deadline - time.time()
-            if left <= 0:
-                return None
-            try:
-                p = self._read_one(left)
-            except Exception as e:
-                print("recv: %r" % e)
-                return None
-            if p is not None:
-                stash[p['MessageID']] = p
-        return stash.pop(mid)
-
-    def went_async(self, mid, timeout=5):
-        deadline = time.time() + timeout
-        stash = self.smb._Connection['OutstandingResponses']
-        while mid not in self.async_ids and mid not in stash and time.time() < deadline:
-            try:
-                p = self._read_one(deadline - time.time())
-            except Exception:
-                break
-            if p is not None:
-                stash[p['MessageID']] = p
-        return mid in self.async_ids
-
-    def cancel(self, mid):
-        """CANCEL by AsyncId, built by hand (impacket only has the sync form)."""
-        hdr = struct.pack('<4sHHIHHIIQQQ16s', b'\xfeSMB', 64, 0, 0, s3.SMB2_CANCEL, 0,
-                          s3.SMB2_FLAGS_ASYNC_COMMAND, 0, mid, self.async_ids[mid],
-                          self.smb._Session['SessionID'], b'\0' * 16)
-        self.smb._NetBIOSSession.send_packet(hdr + struct.pack('<HH', 4, 0))
+        return self.smb.sendSMB(request(self.smb, self.tid, s3.SMB2_LOCK, req, charge=1))
 
     def lock(self, fid, elements, count=None):
         p = self.recv(self.send_lock(fid, elements, count))
@@ -199,7 +141,7 @@ expect(a.lock(fa, [(1024, 10, UNLOCK)]), STATUS_SUCCESS, "A unlocks 1024/10")
 
 # --- blocking lock granted on unlock -------------------------------------------
 mid = b.send_lock(fb, [(0, 512, EXCL)])
-check(b.went_async(mid), "B: blocking lock gets an interim STATUS_PENDING")
+check(b.wait_interim(mid), "B: blocking lock gets an interim STATUS_PENDING")
 time.sleep(0.2)
 expect(a.lock(fa, [(0, 512, UNLOCK)]), STATUS_SUCCESS, "A unlocks 0/512")
 p = b.recv(mid)
@@ -209,14 +151,14 @@ expect(a.read(fa, 0, 16), STATUS_FILE_LOCK_CONFLICT, "A reads B's range")
 
 # --- CANCEL, and closing the waiting handle -----------------------------------------
 mid = a.send_lock(fa, [(0, 512, SHARED)])
-check(a.went_async(mid), "A: blocking lock waits")
-a.cancel(mid)
+check(a.wait_interim(mid), "A: blocking lock waits")
+a.cancel_async(mid)
 p = a.recv(mid)
 expect(None if p is None else p['Status'], STATUS_CANCELLED, "CANCEL ends A's blocking lock")
 
 fa2 = a.open("locks.img")
 mid = a.send_lock(fa2, [(0, 512, EXCL)])
-check(a.went_async(mid), "A: blocking lock on a second handle waits")
+check(a.wait_interim(mid), "A: blocking lock on a second handle waits")
 a.close(fa2)
 p = a.recv(mid)
 expect(None if p is None else p['Status'], STATUS_RANGE_NOT_LOCKED,
@@ -224,7 +166,7 @@ expect(None if p is None else p['Status'], STATUS_RANGE_NOT_LOCKED,
 
 # --- a host dies while holding a lock ---------------------------------------------
 mid = a.send_lock(fa, [(0, 512, EXCL)])
-check(a.went_async(mid), "A: blocking lock waits for B's lock")
+check(a.wait_interim(mid), "A: blocking lock waits for B's lock")
 b.drop()
 p = a.recv(mid)
 expect(None if p is None else p['Status'], STATUS_SUCCESS, "B's connection drops: A's lock is granted")

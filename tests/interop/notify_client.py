@@ -11,9 +11,9 @@ import struct
 import sys
 import time
 
-from Cryptodome.Cipher import AES
 from impacket import smb3structs as s3
-from impacket.smbconnection import SMBConnection, SessionError
+
+from smb2raw import Checks, Session, login, request
 
 host, port, share, user, password, share_dir = sys.argv[1:7]
 
@@ -28,33 +28,19 @@ STATUS_ACCESS_DENIED = 0xC0000022
 FILE_NAME, DIR_NAME, ATTRIBUTES, SIZE, LAST_WRITE = 0x1, 0x2, 0x4, 0x8, 0x10
 ADDED, REMOVED, MODIFIED, OLD_NAME, NEW_NAME = 1, 2, 3, 4, 5
 
-failures = []
-
-
-def check(cond, what):
-    if cond:
-        print("ok:", what)
-    else:
-        print("FAIL:", what)
-        failures.append(what)
-    return cond
+check = Checks()
+failures = check.failures
 
 
 def connect():
-    conn = SMBConnection(host, host, sess_port=int(port), preferredDialect=s3.SMB2_DIALECT_30)
-    conn.login(user, password)
-    return conn
+    return login(host, port, user, password, s3.SMB2_DIALECT_30)
 
 
-class Watcher:
-    """Raw CHANGE_NOTIFY on one connection, with its own reply matching:
-    interim and final replies of several requests interleave."""
+class Watcher(Session):
+    """Raw CHANGE_NOTIFY on one connection."""
 
     def __init__(self):
-        self.conn = connect()
-        self.smb = self.conn.getSMBServer()
-        self.tid = self.conn.connectTree(share)
-        self.async_ids = {}
+        super().__init__(host, port, user, password, share, s3.SMB2_DIALECT_30)
 
     def open_dir(self, path, access=s3.FILE_LIST_DIRECTORY | s3.FILE_READ_ATTRIBUTES | s3.SYNCHRONIZE):
         return self.smb.create(self.tid, path, access, s3.FILE_SHARE_READ | s3.FILE_SHARE_WRITE |
@@ -69,66 +55,12 @@ class Watcher:
         self.smb.close(self.tid, fid)
 
     def send(self, fid, filt, flags=0, out_len=65536):
-        p = self.smb.SMB_PACKET()
-        p['Command'] = s3.SMB2_CHANGE_NOTIFY
-        p['TreeID'] = self.tid
-        p['CreditCharge'] = 1
         req = s3.SMB2ChangeNotify()
         req['Flags'] = flags
         req['OutputBufferLength'] = out_len
         req['FileID'] = fid
         req['CompletionFilter'] = filt
-        p['Data'] = req
-        return self.smb.sendSMB(p)
-
-    def _read_one(self, timeout):
-        raw = self.smb._NetBIOSSession.recv_packet(timeout).get_trailer()
-        if raw.startswith(b'\xfdSMB'):
-            # impacket encrypts 3.x sessions when the server can: open the
-            # transform header as its recvSMB() does (MS-SMB2 3.2.5.1.1.1).
-            th = s3.SMB2_TRANSFORM_HEADER(raw)
-            cipher = AES.new(self.smb._Session['DecryptionKey'], AES.MODE_CCM, th['Nonce'][:11])
-            cipher.update(th.getData()[20:])
-            raw = cipher.decrypt(raw[len(s3.SMB2_TRANSFORM_HEADER()):])
-        p = s3.SMB2Packet(raw)
-        if p['Status'] == STATUS_PENDING and p['Flags'] & s3.SMB2_FLAGS_ASYNC_COMMAND:
-            self.async_ids[p['MessageID']] = struct.unpack('<Q', raw[32:40])[0]
-            return None
-        return p
-
-    def recv(self, mid, timeout=10):
-        """The final reply to request mid (None on time-out)."""
-        stash = self.smb._Connection['OutstandingResponses']
-        deadline = time.time() + timeout
-        while mid not in stash:
-            left = deadline - time.time()
-            if left <= 0:
-                return None
-            try:
-                p = self._read_one(left)
-            except Exception:
-                return None
-            if p is not None:
-                stash[p['MessageID']] = p
-        return stash.pop(mid)
-
-    def wait_interim(self, mid, timeout=5):
-        deadline = time.time() + timeout
-        stash = self.smb._Connection['OutstandingResponses']
-        while mid not in self.async_ids and mid not in stash and time.time() < deadline:
-            p = self._read_one(deadline - time.time())
-            if p is not None:
-                stash[p['MessageID']] = p
-        return mid in self.async_ids
-
-    def cancel_async(self, mid):
-        """CANCEL by AsyncId (MS-SMB2 3.2.4.24), built by hand: impacket's
-        cancel() only does the synchronous form. Sent in the clear even on an
-        encrypted session: the share does not require encryption."""
-        hdr = struct.pack('<4sHHIHHIIQQQ16s', b'\xfeSMB', 64, 0, 0, s3.SMB2_CANCEL, 0,
-                          s3.SMB2_FLAGS_ASYNC_COMMAND, 0, mid, self.async_ids[mid],
-                          self.smb._Session['SessionID'], b'\0' * 16)
-        self.smb._NetBIOSSession.send_packet(hdr + struct.pack('<HH', 4, 0))
+        return self.smb.sendSMB(request(self.smb, self.tid, s3.SMB2_CHANGE_NOTIFY, req, charge=1))
 
 
 def changes(p):

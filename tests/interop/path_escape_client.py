@@ -33,7 +33,8 @@ import sys
 
 from impacket import nt_errors
 from impacket import smb3structs as s3
-from impacket.smbconnection import SMBConnection
+
+from smb2raw import Session, request
 
 host, port, share, user, password, srv_dir = sys.argv[1:7]
 share_dir = srv_dir + "/share"
@@ -127,25 +128,15 @@ def check(cond, what):
         failures.append(what)
 
 
-class Client:
+class Client(Session):
     """One session on SMB 3.0 with signing, plus raw request helpers that
     return the status instead of raising."""
 
     def __init__(self):
-        self.conn = SMBConnection(host, host, sess_port=int(port), preferredDialect=s3.SMB2_DIALECT_30)
-        self.conn.login(user, password)
-        self.smb = self.conn.getSMBServer()
-        self.tid = self.conn.connectTree(share)
+        super().__init__(host, port, user, password, share, s3.SMB2_DIALECT_30)
 
     def xchg(self, command, data, tid=None, credit_charge=None, flags=0):
-        pkt = self.smb.SMB_PACKET()
-        pkt["Command"] = command
-        if flags:
-            pkt["Flags"] = flags
-        pkt["TreeID"] = self.tid if tid is None else tid
-        if credit_charge:
-            pkt["CreditCharge"] = credit_charge
-        pkt["Data"] = data
+        pkt = request(self.smb, self.tid if tid is None else tid, command, data, charge=credit_charge, flags=flags)
         ans = self.smb.recvSMB(self.smb.sendSMB(pkt))
         return ans["Status"], ans
 

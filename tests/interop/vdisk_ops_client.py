@@ -13,7 +13,8 @@ import struct
 import sys
 
 from impacket import smb3structs as s3
-from impacket.smbconnection import SMBConnection
+
+from smb2raw import Checks, Session, request
 
 host, port, share, user, password, share_dir = sys.argv[1:7]
 
@@ -43,23 +44,13 @@ READ_ATTRIBUTES, WRITE_ATTRIBUTES, SYNCHRONIZE = 0x80, 0x100, 0x100000
 ALL_ACCESS = 0x001F01FF
 MiB = 1024 * 1024
 
-failures = []
-
-
-def check(cond, what):
-    if cond:
-        print("ok:", what)
-    else:
-        print("FAIL:", what)
-        failures.append(what)
-    return cond
+check = Checks()
+failures = check.failures
 
 
 def connect():
-    conn = SMBConnection(host, host, sess_port=int(port), preferredDialect=s3.SMB2_DIALECT_30)
-    conn.login(user, password)
-    tid = conn.connectTree(share)
-    return conn, conn.getSMBServer(), tid
+    s = Session(host, port, user, password, share, s3.SMB2_DIALECT_30)
+    return s.conn, s.smb, s.tid
 
 
 def create(smb, tid, name, access=ALL_ACCESS, disposition=s3.FILE_OVERWRITE_IF, options=0x40):
@@ -80,9 +71,6 @@ def close(smb, tid, fid):
 def ioctl(smb, tid, fid, code, data=b"", max_out=64 * 1024):
     """Sends one FSCTL; returns (NTSTATUS, output bytes or None when the
     reply is an error response without an IOCTL body)."""
-    pkt = smb.SMB_PACKET()
-    pkt["Command"] = s3.SMB2_IOCTL
-    pkt["TreeID"] = tid
     req = s3.SMB2Ioctl()
     req["FileID"] = fid
     req["CtlCode"] = code
@@ -96,8 +84,7 @@ def ioctl(smb, tid, fid, code, data=b"", max_out=64 * 1024):
         req["Buffer"] = b"\x00"
     req["OutputOffset"] = 0
     req["Flags"] = s3.SMB2_0_IOCTL_IS_FSCTL
-    pkt["Data"] = req
-    ans = smb.recvSMB(smb.sendSMB(pkt))
+    ans = smb.recvSMB(smb.sendSMB(request(smb, tid, s3.SMB2_IOCTL, req)))
     body = ans["Data"]
     if len(body) < 48 or struct.unpack_from("<H", body)[0] != 49:
         return ans["Status"], None
