@@ -56,7 +56,7 @@ static void complete(struct vfs_uring *u, struct vfs_uring_req *r, int res)
 	} else if (!r->syncing && r->op != VFS_URING_FDATASYNC) {
 		r->moved += (size_t)res;
 		bool more = r->moved < r->len;
-		if (r->op == VFS_URING_WRITE && res == 0)
+		if (r->op == VFS_URING_WRITE && res == 0 && more)
 			r->status = NT_STATUS_DISK_FULL; /* no progress, no error */
 		else if (more && res > 0 && queue(u, r))
 			return; /* the rest of a short transfer */

@@ -113,6 +113,12 @@ small = os.urandom(4096)
 m = c.send_write(fid_small, 0, small)
 got, _ = c.replies([m])
 check(got[m]['Status'] == 0, "small file written")
+# A zero-length WRITE (libsmbclient's create-then-write(0)) succeeds and
+# changes nothing, whatever engine moves it.
+m = c.send_write(fid_small, 8192, b'')
+got, _ = c.replies([m])
+check(got[m]['Status'] == 0, "a zero-length WRITE succeeds (0x%x)" % got[m]['Status'])
+check(os.path.getsize(os.path.join(share_dir, 'small.bin')) == 4096, "a zero-length WRITE does not extend the file")
 m_flush = c.send_flush(fid_big)
 m_read = c.send_read(fid_small, 0, 4096)
 got, order = c.replies([m_flush, m_read])
