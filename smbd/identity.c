@@ -74,6 +74,21 @@ const struct smbd_identity *smbd_session_identity(struct smbd_session *s)
 	return s->identity;
 }
 
+struct smbd_identity *smbd_identity_copy(TALLOC_CTX *mem, const struct smbd_identity *id)
+{
+	struct smbd_identity *c = talloc_zero(mem, struct smbd_identity);
+	if (c == NULL)
+		return NULL;
+	*c = (struct smbd_identity){ .serial = id->serial, .uid = id->uid, .gid = id->gid, .n_groups = id->n_groups };
+	c->user = talloc_strdup(c, id->user);
+	c->groups = talloc_memdup(c, id->groups, id->n_groups * sizeof(*id->groups));
+	if (c->user == NULL || (id->n_groups > 0 && c->groups == NULL)) {
+		talloc_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 bool smbd_identity_in_group(const struct smbd_identity *id, gid_t gid)
 {
 	if (id->gid == gid)

@@ -45,6 +45,13 @@ struct smbd_identity *smbd_identity_new(TALLOC_CTX *mem, const char *user, uid_t
 struct smbd_session;
 const struct smbd_identity *smbd_session_identity(struct smbd_session *s);
 
+/*
+ * A copy for work that may outlive the session (a job on an I/O worker):
+ * the same ids and groups, and the same serial, so a thread that is
+ * already that user switches nothing. NULL on ENOMEM.
+ */
+struct smbd_identity *smbd_identity_copy(TALLOC_CTX *mem, const struct smbd_identity *id);
+
 /* Whether the identity is in group 'gid' (primary or supplementary). */
 bool smbd_identity_in_group(const struct smbd_identity *id, gid_t gid);
 

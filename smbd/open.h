@@ -61,6 +61,7 @@ struct smbd_open {
 	size_t dir_count;
 	size_t dir_pos;          /* 0 and 1 are "." and ".." */
 	char *dir_pattern;
+	bool dir_busy;           /* a query has the listing on an I/O worker */
 
 	/* Byte-range locks held and LOCK requests blocked (smbd/brlock.c). */
 	struct smbd_brlocks *brlocks;

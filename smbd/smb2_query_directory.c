@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include <talloc.h>
+#include <unistd.h>
 
 #include "lib/fscc.h"
 #include "lib/unicode.h"
@@ -10,6 +11,8 @@
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/fileinfo.h"
+#include "smbd/identity.h"
+#include "smbd/io_async.h"
 #include "smbd/open.h"
 #include "smbd/share.h"
 #include "smbd/smb2_handlers.h"
@@ -21,48 +24,71 @@
 /* A directory larger than this is refused rather than listed. */
 #define MAX_DIR_ENTRIES (4u * 1024 * 1024)
 
+/*
+ * The file system side of one QUERY_DIRECTORY, which runs on an I/O
+ * worker: a large directory costs a stat and an xattr read per entry, and
+ * the loop must not wait for that. Everything the work touches is the
+ * job's own (a duplicate of the directory's fd, copies of its path, the
+ * pattern and the session's identity) or lent by the open for the time of
+ * the job (its listing), so a CLOSE or a logoff racing with it pulls
+ * nothing from under it.
+ */
+struct dir_query {
+	struct vfs_share *vfs;
+	const struct smbd_identity *as;
+	int fd;
+	char *rel_path;
+	const char *pattern;
+	uint8_t info_class, flags;
+	uint32_t out_len;
+	bool rescan;                /* take a fresh snapshot first */
+	uint64_t fid_p, fid_v;
+	struct vfs_dirent *entries; /* the open's listing, lent */
+	size_t count, pos;
+	struct wire_wr out;         /* the reply body */
+	NTSTATUS status;
+};
+
 /* Takes a fresh snapshot of the directory: "." and ".." first, as Windows lists them. */
-static NTSTATUS snapshot(struct smbd_open *o)
+static NTSTATUS snapshot(struct dir_query *q)
 {
-	struct vfs_share *vfs = o->tcon->share->vfs;
 	struct vfs_dirent *ents;
 	size_t n;
-	TALLOC_FREE(o->dir_entries);
-	NTSTATUS status = vfs_list_dir_share(o, vfs, o->fd, o->rel_path, MAX_DIR_ENTRIES, &ents, &n);
+	TALLOC_FREE(q->entries);
+	q->count = q->pos = 0;
+	NTSTATUS status = vfs_list_dir_share(q, q->vfs, q->fd, q->rel_path, MAX_DIR_ENTRIES, &ents, &n);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	struct vfs_dirent *all = talloc_realloc(o, ents, struct vfs_dirent, n + 2);
+	struct vfs_dirent *all = talloc_realloc(q, ents, struct vfs_dirent, n + 2);
 	if (all == NULL)
 		return NT_STATUS_NO_MEMORY;
 	memmove(all + 2, all, n * sizeof(*all));
 	all[0].name = talloc_strdup(all, ".");
 	all[1].name = talloc_strdup(all, "..");
-	vfs_fstat(o->fd, &all[0].st);
+	vfs_fstat(q->fd, &all[0].st);
 	all[1].st = all[0].st;
 	char *parent, *leaf;
-	if (strcmp(o->rel_path, ".") != 0 && NT_STATUS_IS_OK(vfs_path_split(all, o->rel_path, &parent, &leaf)))
-		vfs_stat(vfs, parent, &all[1].st);
-	o->dir_entries = all;
-	o->dir_count = n + 2;
-	o->dir_pos = 0;
+	if (strcmp(q->rel_path, ".") != 0 && NT_STATUS_IS_OK(vfs_path_split(all, q->rel_path, &parent, &leaf)))
+		vfs_stat(q->vfs, parent, &all[1].st);
+	q->entries = all;
+	q->count = n + 2;
 	return NT_STATUS_OK;
 }
 
-static NTSTATUS entry_info(struct smbd_open *o, const struct vfs_dirent *e, struct fscc_file_info *fi)
+static NTSTATUS entry_info(struct dir_query *q, const struct vfs_dirent *e, struct fscc_file_info *fi)
 {
 	struct vfs_dos_info dos;
 	NTSTATUS status;
 	if (strcmp(e->name, ".") == 0 || strcmp(e->name, "..") == 0) {
-		status = vfs_dos_get(o->fd, &e->st, &dos);
+		status = vfs_dos_get(q->fd, &e->st, &dos);
 	} else {
-		char *rel = strcmp(o->rel_path, ".") == 0 ? talloc_strdup(o, e->name)
-							  : talloc_asprintf(o, "%s/%s", o->rel_path, e->name);
+		char *rel = strcmp(q->rel_path, ".") == 0 ? talloc_strdup(q, e->name)
+							  : talloc_asprintf(q, "%s/%s", q->rel_path, e->name);
 		if (rel == NULL)
 			return NT_STATUS_NO_MEMORY;
-		struct vfs_share *vfs = o->tcon->share->vfs;
 		struct stat lst;
-		status = vfs_dos_get_at(vfs, rel, &e->st, &dos);
-		if (!NT_STATUS_IS_OK(status) && NT_STATUS_IS_OK(vfs_lstat(vfs, rel, &lst))) {
+		status = vfs_dos_get_at(q->vfs, rel, &e->st, &dos);
+		if (!NT_STATUS_IS_OK(status) && NT_STATUS_IS_OK(vfs_lstat(q->vfs, rel, &lst))) {
 			/* A dangling link, or one leading out of the share: listed
 			 * with its own lstat so the client can see and delete it. */
 			vfs_dos_from_stat(&e->st, &dos);
@@ -75,6 +101,94 @@ static NTSTATUS entry_info(struct smbd_open *o, const struct vfs_dirent *e, stru
 	smbd_fileinfo_from_stat(&e->st, &dos, fi);
 	fi->name = e->name;
 	return NT_STATUS_OK;
+}
+
+/* The entries from q->pos on that fit in out_len, as the reply body. */
+static NTSTATUS fill(struct dir_query *q)
+{
+	struct wire_wr *w = &q->out;
+	wire_put_u16(w, 9);
+	size_t off_pos = wire_reserve(w, 2);
+	size_t len_pos = wire_reserve(w, 4);
+	/* Entries start 8-aligned relative to the header: body offset 8 is header 72. */
+	size_t start = w->len;
+	size_t prev = SIZE_MAX;
+	unsigned returned = 0;
+	bool full = false;
+	while (q->pos < q->count) {
+		const struct vfs_dirent *e = &q->entries[q->pos];
+		if (!wildcard_match(q->pattern, e->name)) {
+			q->pos++;
+			continue;
+		}
+		struct fscc_file_info fi;
+		if (!NT_STATUS_IS_OK(entry_info(q, e, &fi))) {
+			q->pos++; /* vanished since the snapshot */
+			continue;
+		}
+		size_t end = fscc_dir_entry_end(q->info_class, &fi, w->len);
+		if (end == 0) {
+			q->pos++; /* a name that cannot be expressed in UTF-16 */
+			continue;
+		}
+		if (end - start > q->out_len) {
+			full = true;
+			break;
+		}
+		size_t this_off;
+		NTSTATUS status = fscc_dir_entry_encode(q->info_class, &fi, w, &this_off);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		if (prev != SIZE_MAX)
+			fscc_dir_link(w, prev, this_off);
+		prev = this_off;
+		returned++;
+		q->pos++;
+		if (q->flags & SMB2_RETURN_SINGLE_ENTRY)
+			break;
+	}
+	if (returned == 0) {
+		w->len = 0;
+		if (full)
+			return NT_STATUS_INFO_LENGTH_MISMATCH;
+		return q->rescan ? NT_STATUS_NO_SUCH_FILE : NT_STATUS_NO_MORE_FILES;
+	}
+	wire_patch_u16(w, off_pos, (uint16_t)(SMB2_HDR_LEN + start));
+	wire_patch_u32(w, len_pos, (uint32_t)(w->len - start));
+	return wire_wr_ok(w) ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+}
+
+static void query_work(void *arg)
+{
+	struct dir_query *q = arg;
+	if (!smbd_become(q->as)) {
+		q->status = NT_STATUS_ACCESS_DENIED;
+		return;
+	}
+	q->status = q->rescan ? snapshot(q) : NT_STATUS_OK;
+	if (NT_STATUS_IS_OK(q->status))
+		q->status = fill(q);
+	smbd_become_root();
+}
+
+/* Back on the loop: the listing goes back to the open, if it is still there. */
+static NTSTATUS query_finish(struct smb2_call *call, void *arg)
+{
+	struct dir_query *q = arg;
+	close(q->fd);
+	q->fd = -1;
+	struct smbd_open *o = smbd_open_find(call->req->conn->srv, q->fid_p, q->fid_v, call->session_id,
+					     call->tree_id);
+	if (o == NULL || !o->dir_busy)
+		return NT_STATUS_FILE_CLOSED;
+	o->dir_busy = false;
+	talloc_free(o->dir_entries);
+	o->dir_entries = talloc_steal(o, q->entries);
+	o->dir_count = q->count;
+	o->dir_pos = q->pos;
+	if (NT_STATUS_IS_OK(q->status))
+		call->out = q->out;
+	return q->status;
 }
 
 NTSTATUS smb2_query_directory(struct smb2_call *call)
@@ -107,6 +221,10 @@ NTSTATUS smb2_query_directory(struct smb2_call *call)
 		return status;
 	if (fscc_dir_entry_fixed_size(info_class) == 0)
 		return NT_STATUS_INVALID_INFO_CLASS;
+	/* One query at a time on a handle, as every client sends them; a
+	 * second one while the first is on a worker finds no listing. */
+	if (o->dir_busy)
+		return NT_STATUS_INVALID_DEVICE_STATE;
 
 	char *pattern = NULL;
 	if (name_len) {
@@ -117,68 +235,38 @@ NTSTATUS smb2_query_directory(struct smb2_call *call)
 		if (pattern == NULL || strchr(pattern, '\\') || strchr(pattern, '/'))
 			return NT_STATUS_OBJECT_NAME_INVALID;
 	}
-	bool first = o->dir_entries == NULL;
-	if (first || (flags & (SMB2_RESTART_SCANS | SMB2_REOPEN))) {
-		/* The pattern is fixed by the first query, or by a restart with a new one. */
-		if (first || pattern) {
-			talloc_free(o->dir_pattern);
-			o->dir_pattern = talloc_strdup(o, pattern && *pattern ? pattern : "*");
-		}
-		status = snapshot(o);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		first = true;
+	bool rescan = o->dir_entries == NULL || (flags & (SMB2_RESTART_SCANS | SMB2_REOPEN));
+	/* The pattern is fixed by the first query, or by a restart with a new one. */
+	if (o->dir_entries == NULL || (rescan && pattern)) {
+		talloc_free(o->dir_pattern);
+		o->dir_pattern = talloc_strdup(o, pattern && *pattern ? pattern : "*");
+		if (o->dir_pattern == NULL)
+			return NT_STATUS_NO_MEMORY;
 	}
 
-	struct wire_wr *w = &call->out;
-	wire_put_u16(w, 9);
-	size_t off_pos = wire_reserve(w, 2);
-	size_t len_pos = wire_reserve(w, 4);
-	wire_put_zeros(w, 0);
-	/* Entries start 8-aligned relative to the header: body offset 8 is header 72. */
-	size_t start = w->len;
-	size_t prev = SIZE_MAX;
-	unsigned returned = 0;
-	bool full = false;
-	while (o->dir_pos < o->dir_count) {
-		const struct vfs_dirent *e = &o->dir_entries[o->dir_pos];
-		if (!wildcard_match(o->dir_pattern, e->name)) {
-			o->dir_pos++;
-			continue;
-		}
-		struct fscc_file_info fi;
-		if (!NT_STATUS_IS_OK(entry_info(o, e, &fi))) {
-			o->dir_pos++; /* vanished since the snapshot */
-			continue;
-		}
-		size_t end = fscc_dir_entry_end(info_class, &fi, w->len);
-		if (end == 0) {
-			o->dir_pos++; /* a name that cannot be expressed in UTF-16 */
-			continue;
-		}
-		if (end - start > out_len) {
-			full = true;
-			break;
-		}
-		size_t this_off;
-		status = fscc_dir_entry_encode(info_class, &fi, w, &this_off);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		if (prev != SIZE_MAX)
-			fscc_dir_link(w, prev, this_off);
-		prev = this_off;
-		returned++;
-		o->dir_pos++;
-		if (flags & SMB2_RETURN_SINGLE_ENTRY)
-			break;
-	}
-	if (returned == 0) {
-		w->len = 0;
-		if (full)
-			return NT_STATUS_INFO_LENGTH_MISMATCH;
-		return first ? NT_STATUS_NO_SUCH_FILE : NT_STATUS_NO_MORE_FILES;
-	}
-	wire_patch_u16(w, off_pos, (uint16_t)(SMB2_HDR_LEN + start));
-	wire_patch_u32(w, len_pos, (uint32_t)(w->len - start));
-	return wire_wr_ok(w) ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
+	struct dir_query *q = talloc_zero(call->req, struct dir_query);
+	if (q == NULL)
+		return NT_STATUS_NO_MEMORY;
+	q->vfs = o->tcon->share->vfs;
+	q->info_class = info_class;
+	q->flags = flags;
+	q->out_len = out_len;
+	q->rescan = rescan;
+	q->fid_p = fid_p;
+	q->fid_v = fid_v;
+	q->rel_path = talloc_strdup(q, o->rel_path);
+	q->pattern = talloc_strdup(q, o->dir_pattern);
+	q->as = smbd_identity_copy(q, smbd_session_identity(call->session));
+	if (q->rel_path == NULL || q->pattern == NULL || q->as == NULL)
+		return NT_STATUS_NO_MEMORY;
+	status = vfs_dup(o->fd, &q->fd);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	wire_wr_init(&q->out, q, 4096);
+	q->entries = talloc_steal(q, o->dir_entries);
+	o->dir_entries = NULL;
+	q->count = o->dir_count;
+	q->pos = o->dir_pos;
+	o->dir_busy = true;
+	return smbd_call_offload(call, q, query_work, query_finish);
 }
