@@ -171,7 +171,12 @@ static void query_work(void *arg)
 	smbd_become_root();
 }
 
-/* Back on the loop: the listing goes back to the open, if it is still there. */
+/*
+ * Back on the loop: the listing goes back to the open if it is still
+ * there. A CLOSE that overtook the query does not void it: Windows
+ * answers a query sent before the CLOSE (smbtorture
+ * smb2.compound_find.compound_find_close).
+ */
 static NTSTATUS query_finish(struct smb2_call *call, void *arg)
 {
 	struct dir_query *q = arg;
@@ -179,13 +184,13 @@ static NTSTATUS query_finish(struct smb2_call *call, void *arg)
 	q->fd = -1;
 	struct smbd_open *o = smbd_open_find(call->req->conn->srv, q->fid_p, q->fid_v, call->session_id,
 					     call->tree_id);
-	if (o == NULL || !o->dir_busy)
-		return NT_STATUS_FILE_CLOSED;
-	o->dir_busy = false;
-	talloc_free(o->dir_entries);
-	o->dir_entries = talloc_steal(o, q->entries);
-	o->dir_count = q->count;
-	o->dir_pos = q->pos;
+	if (o != NULL && o->dir_busy) {
+		o->dir_busy = false;
+		talloc_free(o->dir_entries);
+		o->dir_entries = talloc_steal(o, q->entries);
+		o->dir_count = q->count;
+		o->dir_pos = q->pos;
+	}
 	if (NT_STATUS_IS_OK(q->status))
 		call->out = q->out;
 	return q->status;
@@ -252,8 +257,9 @@ NTSTATUS smb2_query_directory(struct smb2_call *call)
 	q->flags = flags;
 	q->out_len = out_len;
 	q->rescan = rescan;
-	q->fid_p = fid_p;
-	q->fid_v = fid_v;
+	/* The open's own ids: the request's may be a compound's "the one before". */
+	q->fid_p = o->persistent_id;
+	q->fid_v = o->volatile_id;
 	q->rel_path = talloc_strdup(q, o->rel_path);
 	q->pattern = talloc_strdup(q, o->dir_pattern);
 	q->as = smbd_identity_copy(q, smbd_session_identity(call->session));
