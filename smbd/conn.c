@@ -92,6 +92,17 @@ void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	smbd_dispatch_pdu(conn, pdu, len);
 }
 
+void smbd_conn_io_begin(struct smbd_conn *conn)
+{
+	conn->n_io++;
+}
+
+void smbd_conn_io_end(struct smbd_conn *conn)
+{
+	if (--conn->n_io == 0 && conn->terminating)
+		event_active(conn->terminate_ev, 0, 0);
+}
+
 void smbd_conn_authenticated(struct smbd_conn *conn)
 {
 	if (!conn->authenticated_once) {

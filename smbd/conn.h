@@ -44,6 +44,8 @@ struct smbd_conn {
 
 	struct smbd_req *requests; /* in flight, for CANCEL and teardown */
 	unsigned n_io;             /* transfers on the I/O pool: the conn outlives them */
+	unsigned n_opening;        /* of those, large messages being decrypted (dispatch.c) */
+	unsigned n_sealing;        /* ... and replies being encrypted */
 	uint64_t next_async_id;
 	unsigned n_async;         /* calls waiting asynchronously, at most "max async requests" */
 
@@ -67,6 +69,12 @@ void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len);
 void smbd_conn_terminate(struct smbd_conn *conn, const char *why);
 /* Sends one PDU; on failure the connection is terminated. */
 void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt);
+/*
+ * Work of the connection on an I/O worker: while any is out, a dropped
+ * connection is not freed; the last one to end frees it.
+ */
+void smbd_conn_io_begin(struct smbd_conn *conn);
+void smbd_conn_io_end(struct smbd_conn *conn);
 /* The client reached an authenticated session: swap the auth time-out for the idle one. */
 void smbd_conn_authenticated(struct smbd_conn *conn);
 /*

@@ -17,6 +17,7 @@
 #include "lib/wire.h"
 #include "smbd/conn.h"
 #include "smbd/identity.h"
+#include "smbd/iopool.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -493,18 +494,84 @@ static struct smbd_session *reply_encryptor(struct smbd_req *req, size_t from, s
 	return NULL;
 }
 
-/* Sends the replies of elements [from, to) as one compound PDU. */
-static void send_replies(struct smbd_req *req, size_t from, size_t to)
+/* Replies a connection may have on workers being sealed at once. */
+#define SMBD_MAX_SEALING 4
+
+/* A large sealed reply made on an I/O worker; the request waits for it. */
+struct seal_job {
+	struct smbd_iojob base; /* first: the pool hands this back */
+	struct smbd_req *req;
+	struct smbd_sealer sealer;
+	const struct iovec *iov;
+	int niov;
+	bool ok;
+};
+
+static void seal_work(struct smbd_iojob *base)
+{
+	struct seal_job *job = (struct seal_job *)base;
+	job->ok = smbd_transform_seal(&job->sealer, job->iov, job->niov);
+}
+
+static void seal_done(struct smbd_iojob *base)
+{
+	struct seal_job *job = (struct seal_job *)base;
+	struct smbd_req *req = job->req;
+	struct smbd_conn *conn = req->conn;
+	conn->n_sealing--;
+	if (!job->ok)
+		smbd_conn_terminate(conn, "encryption failed");
+	else if (!conn->terminating)
+		smbd_conn_send(conn, &(struct iovec){ job->sealer.frame, job->sealer.len }, 1);
+	talloc_free(req);
+	smbd_conn_io_end(conn);
+}
+
+/*
+ * The last replies of a request, sealed on a worker when they are large:
+ * true if they went (the request is freed when they are sent).
+ */
+static bool seal_on_worker(struct smbd_req *req, struct smbd_session *encryptor, const struct iovec *iov,
+			   int niov)
+{
+	struct smbd_conn *conn = req->conn;
+	size_t len = 0;
+	for (int i = 0; i < niov; i++)
+		len += iov[i].iov_len;
+	if (conn->n_sealing >= SMBD_MAX_SEALING || !smbd_crypto_offload_wanted(conn, len))
+		return false;
+	struct seal_job *job = talloc_zero(req, struct seal_job);
+	if (job == NULL || !smbd_transform_prepare(encryptor, job, len, &job->sealer)) {
+		talloc_free(job);
+		return false;
+	}
+	job->base.work = seal_work;
+	job->base.done = seal_done;
+	job->req = req;
+	job->iov = iov;
+	job->niov = niov;
+	conn->n_sealing++;
+	smbd_conn_io_begin(conn);
+	smbd_iopool_submit(conn->srv->iopool, &job->base);
+	return true;
+}
+
+/*
+ * Sends the replies of elements [from, to) as one compound PDU. The last
+ * send of a request (last) may hand it to a worker to be sealed: then it
+ * returns true and the request is freed once the replies are sent.
+ */
+static bool send_replies(struct smbd_req *req, size_t from, size_t to, bool last_of_req)
 {
 	struct smbd_conn *conn = req->conn;
 	size_t n = to - from;
 	if (n == 0 || conn->terminating)
-		return;
+		return false;
 	struct iovec *iov = talloc_array(req, struct iovec, n * 4);
 	uint8_t *hdrs = talloc_array(req, uint8_t, n * SMB2_HDR_LEN);
 	if (iov == NULL || hdrs == NULL) {
 		smbd_conn_terminate(conn, "out of memory");
-		return;
+		return false;
 	}
 	size_t last = SIZE_MAX;
 	for (size_t i = from; i < to; i++)
@@ -517,13 +584,17 @@ static void send_replies(struct smbd_req *req, size_t from, size_t to)
 		if (call->no_reply)
 			continue;
 		if (!append_reply(call, iov, &niov, hdrs + (i - from) * SMB2_HDR_LEN, i == last, encryptor != NULL))
-			return;
+			return false;
 	}
 	if (niov > 0 && encryptor != NULL) {
+		/* Only a request's last replies: earlier ones (before an async
+		 * element) must not be overtaken by what follows them. */
+		if (last_of_req && seal_on_worker(req, encryptor, iov, niov))
+			return true;
 		struct iovec sealed;
 		if (!smbd_transform_encrypt(encryptor, req, iov, niov, &sealed)) {
 			smbd_conn_terminate(conn, "encryption failed");
-			return;
+			return false;
 		}
 		smbd_conn_send(conn, &sealed, 1);
 		talloc_free(sealed.iov_base);
@@ -532,6 +603,7 @@ static void send_replies(struct smbd_req *req, size_t from, size_t to)
 	}
 	talloc_free(iov);
 	talloc_free(hdrs);
+	return false;
 }
 
 /* Runs the elements from req->next_call on; stops at one that goes async. */
@@ -573,15 +645,15 @@ static void process_calls(struct smbd_req *req)
 			 * unless it is held quietly. */
 			call->async_id = conn->next_async_id++;
 			size_t upto = call->quiet ? i : i + 1;
-			send_replies(req, req->reply_from, upto);
+			send_replies(req, req->reply_from, upto, false);
 			req->reply_from = upto;
 			req->pending = call;
 			req->next_call = i + 1;
 			return;
 		}
 	}
-	send_replies(req, req->reply_from, req->n_calls);
-	talloc_free(req);
+	if (!send_replies(req, req->reply_from, req->n_calls, true))
+		talloc_free(req);
 }
 
 NTSTATUS smbd_call_hold(struct smb2_call *call, void (*cancel_fn)(struct smb2_call *call))
@@ -673,7 +745,7 @@ void smbd_call_async_done(struct smb2_call *call, NTSTATUS status)
 	if (call->interim_sent) {
 		/* The final reply of an async element goes alone (MS-SMB2 3.3.4.2). */
 		size_t idx = (size_t)(call - req->calls);
-		send_replies(req, idx, idx + 1);
+		send_replies(req, idx, idx + 1, false);
 	} else {
 		/* Finished before any interim reply went out: an ordinary reply. */
 		req->reply_from = (size_t)(call - req->calls);
@@ -757,28 +829,10 @@ void smbd_requests_forget(struct smbd_server *srv, uint64_t conn_id, const struc
 	}
 }
 
-void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
+/* The message proper (the PDU, or what its transform header wrapped): its requests. */
+static void dispatch_message(struct smbd_conn *conn, uint8_t *pdu, size_t len, uint8_t *msg, size_t msg_len,
+			     bool encrypted, uint64_t enc_session_id)
 {
-	if (len >= 4 && pdu[0] == 0xFF && memcmp(pdu + 1, "SMB", 3) == 0) {
-		smb1_negotiate(conn, pdu, len);
-		talloc_free(pdu);
-		return;
-	}
-	/* The message proper: the PDU, or what its transform header wraps. */
-	uint8_t *msg = pdu;
-	size_t msg_len = len;
-	uint64_t enc_session_id = 0;
-	bool encrypted = false;
-	if (len >= 4 && pdu[0] == 0xFD && memcmp(pdu + 1, "SMB", 3) == 0) {
-		NTSTATUS st = smbd_transform_decrypt(conn, pdu, len, &msg, &msg_len, &enc_session_id);
-		if (!NT_STATUS_IS_OK(st)) {
-			/* MS-SMB2 3.3.5.2.1.1: an undecryptable message ends the connection. */
-			talloc_free(pdu);
-			smbd_conn_terminate(conn, "cannot decrypt");
-			return;
-		}
-		encrypted = true;
-	}
 	if (msg_len < SMB2_HDR_LEN || msg[0] != 0xFE || memcmp(msg + 1, "SMB", 3) != 0) {
 		talloc_free(pdu);
 		smbd_conn_terminate(conn, "not an SMB2 PDU");
@@ -862,4 +916,54 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 drop:
 	talloc_free(req);
 	smbd_conn_terminate(conn, "malformed request");
+}
+
+/* A large transform PDU opened on an I/O worker comes back here. */
+static void dispatch_opened(struct smbd_conn *conn, uint8_t *pdu, size_t len, NTSTATUS status, uint64_t session_id)
+{
+	conn->n_opening--;
+	if (!NT_STATUS_IS_OK(status)) {
+		talloc_free(pdu);
+		smbd_conn_terminate(conn, "cannot decrypt");
+		return;
+	}
+	dispatch_message(conn, pdu, len, pdu + SMB2_TRANSFORM_HDR_LEN, len - SMB2_TRANSFORM_HDR_LEN, true,
+			 session_id);
+}
+
+/* Large messages a connection may have on workers at once; past that they
+ * are opened inline, which slows its reading as it should. */
+#define SMBD_MAX_OPENING 4
+
+void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
+{
+	if (len >= 4 && pdu[0] == 0xFF && memcmp(pdu + 1, "SMB", 3) == 0) {
+		smb1_negotiate(conn, pdu, len);
+		talloc_free(pdu);
+		return;
+	}
+	if (len < 4 || pdu[0] != 0xFD || memcmp(pdu + 1, "SMB", 3) != 0) {
+		dispatch_message(conn, pdu, len, pdu, len, false, 0);
+		return;
+	}
+	NTSTATUS st;
+	uint8_t *msg;
+	size_t msg_len;
+	uint64_t enc_session_id;
+	if (conn->n_opening < SMBD_MAX_OPENING && smbd_crypto_offload_wanted(conn, len)) {
+		st = smbd_transform_decrypt_offload(conn, pdu, len, dispatch_opened);
+		if (NT_STATUS_EQUAL(st, NT_STATUS_PENDING)) {
+			conn->n_opening++;
+			return;
+		}
+	} else {
+		st = smbd_transform_decrypt(conn, pdu, len, &msg, &msg_len, &enc_session_id);
+	}
+	if (!NT_STATUS_IS_OK(st)) {
+		/* MS-SMB2 3.3.5.2.1.1: an undecryptable message ends the connection. */
+		talloc_free(pdu);
+		smbd_conn_terminate(conn, "cannot decrypt");
+		return;
+	}
+	dispatch_message(conn, pdu, len, msg, msg_len, true, enc_session_id);
 }

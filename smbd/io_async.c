@@ -36,9 +36,7 @@ static void offload_work(struct smbd_iojob *base)
 static void call_finished(struct smb2_call *call, struct smbd_conn *conn, NTSTATUS status)
 {
 	smbd_call_async_done(call, status);
-	/* The last job of a dropped connection lets it be freed. */
-	if (--conn->n_io == 0 && conn->terminating)
-		event_active(conn->terminate_ev, 0, 0);
+	smbd_conn_io_end(conn);
 }
 
 static void offload_done(struct smbd_iojob *base)
@@ -75,7 +73,7 @@ NTSTATUS smbd_call_offload(struct smb2_call *call, void *state, smbd_offload_wor
 	job->state = state;
 	job->work = work;
 	job->finish = finish;
-	conn->n_io++;
+	smbd_conn_io_begin(conn);
 	smbd_iopool_submit(conn->srv->iopool, &job->base);
 	return smbd_call_wait_io(call);
 }
@@ -163,10 +161,10 @@ static bool uring_start(struct smb2_call *call, struct io_state *st)
 		.done = uring_done,
 		.private_data = st,
 	};
-	conn->n_io++;
+	smbd_conn_io_begin(conn);
 	if (vfs_uring_submit(conn->srv->uring, &st->ureq))
 		return true;
-	conn->n_io--;
+	smbd_conn_io_end(conn);
 	return false;
 }
 

@@ -2,12 +2,14 @@
 #include "smbd/transform.h"
 
 #include <string.h>
+#include <talloc.h>
 
 #include "lib/crypto/random.h"
 #include "lib/crypto/smb2_aead.h"
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
+#include "smbd/iopool.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/smb2_proto.h"
@@ -22,14 +24,13 @@ bool smbd_session_can_encrypt(const struct smbd_session *s)
 	return s != NULL && s->has_keys && s->cipher != 0;
 }
 
-NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len, uint8_t **plain,
-				size_t *plain_len, uint64_t *session_id)
+/* The header's checks, and the session whose key opens the message. */
+static NTSTATUS parse_transform(struct smbd_conn *conn, const uint8_t *pdu, size_t len, struct smbd_session **out)
 {
 	struct wire_rd r;
 	wire_rd_init(&r, pdu, len);
 	uint32_t proto = wire_u32(&r);
-	const uint8_t *tag = wire_ptr(&r, 16);
-	const uint8_t *nonce = wire_ptr(&r, 16);
+	wire_skip(&r, 32); /* Signature, Nonce */
 	uint32_t size = wire_u32(&r);
 	wire_skip(&r, 2);
 	uint16_t flags = wire_u16(&r);
@@ -42,14 +43,98 @@ NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len
 	const struct smbd_channel *ch = s != NULL ? smbd_session_channel(s, conn->id) : NULL;
 	if (ch == NULL || !ch->ready || !smbd_session_can_encrypt(s))
 		return NT_STATUS_USER_SESSION_DELETED;
-	struct iovec iov = { pdu + SMB2_TRANSFORM_HDR_LEN, size };
-	if (!smb2_aead_decrypt((enum smb2_cipher)s->cipher, s->keys.decryption, nonce, pdu + TRANSFORM_AAD_OFFSET,
-			       SMB2_TRANSFORM_HDR_LEN - TRANSFORM_AAD_OFFSET, &iov, 1, tag))
+	*out = s;
+	return NT_STATUS_OK;
+}
+
+static bool open_sealed(enum smb2_cipher cipher, const uint8_t *key, uint8_t *pdu, size_t len)
+{
+	struct iovec iov = { pdu + SMB2_TRANSFORM_HDR_LEN, len - SMB2_TRANSFORM_HDR_LEN };
+	return smb2_aead_decrypt(cipher, key, pdu + 20, pdu + TRANSFORM_AAD_OFFSET,
+				 SMB2_TRANSFORM_HDR_LEN - TRANSFORM_AAD_OFFSET, &iov, 1, pdu + 4);
+}
+
+NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len, uint8_t **plain,
+				size_t *plain_len, uint64_t *session_id)
+{
+	struct smbd_session *s;
+	NTSTATUS status = parse_transform(conn, pdu, len, &s);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (!open_sealed((enum smb2_cipher)s->cipher, s->keys.decryption, pdu, len))
 		return NT_STATUS_ACCESS_DENIED;
 	*plain = pdu + SMB2_TRANSFORM_HDR_LEN;
-	*plain_len = size;
-	*session_id = sid;
+	*plain_len = len - SMB2_TRANSFORM_HDR_LEN;
+	*session_id = s->id;
 	return NT_STATUS_OK;
+}
+
+/* ---- large messages on an I/O worker ---- */
+
+bool smbd_crypto_offload_wanted(const struct smbd_conn *conn, size_t len)
+{
+	return len >= SMBD_CRYPTO_OFFLOAD_MIN && conn->srv->iopool != NULL &&
+	       smbd_iopool_threads(conn->srv->iopool) > 0;
+}
+
+struct open_job {
+	struct smbd_iojob base; /* first: the pool hands this back */
+	struct smbd_conn *conn;
+	uint8_t *pdu;
+	size_t len;
+	enum smb2_cipher cipher;
+	uint8_t key[32];
+	uint64_t session_id;
+	bool ok;
+	smbd_transform_opened_fn opened;
+};
+
+static void open_work(struct smbd_iojob *base)
+{
+	struct open_job *job = (struct open_job *)base;
+	job->ok = open_sealed(job->cipher, job->key, job->pdu, job->len);
+}
+
+static void open_done(struct smbd_iojob *base)
+{
+	struct open_job *job = (struct open_job *)base;
+	struct smbd_conn *conn = job->conn;
+	uint8_t *pdu = job->pdu;
+	size_t len = job->len;
+	uint64_t sid = job->session_id;
+	NTSTATUS status = job->ok ? NT_STATUS_OK : NT_STATUS_ACCESS_DENIED;
+	smbd_transform_opened_fn opened = job->opened;
+	explicit_bzero(job->key, sizeof(job->key));
+	talloc_free(job);
+	if (conn->terminating)
+		talloc_free(pdu);
+	else
+		opened(conn, pdu, len, status, sid);
+	smbd_conn_io_end(conn);
+}
+
+NTSTATUS smbd_transform_decrypt_offload(struct smbd_conn *conn, uint8_t *pdu, size_t len,
+					smbd_transform_opened_fn opened)
+{
+	struct smbd_session *s;
+	NTSTATUS status = parse_transform(conn, pdu, len, &s);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	struct open_job *job = talloc_zero(conn, struct open_job);
+	if (job == NULL)
+		return NT_STATUS_NO_MEMORY;
+	job->base.work = open_work;
+	job->base.done = open_done;
+	job->conn = conn;
+	job->pdu = pdu;
+	job->len = len;
+	job->cipher = (enum smb2_cipher)s->cipher;
+	memcpy(job->key, s->keys.decryption, sizeof(job->key));
+	job->session_id = s->id;
+	job->opened = opened;
+	smbd_conn_io_begin(conn);
+	smbd_iopool_submit(conn->srv->iopool, &job->base);
+	return NT_STATUS_PENDING;
 }
 
 /*
@@ -66,31 +151,50 @@ static void next_nonce(struct smbd_session *s, uint8_t nonce[16])
 		nonce[11] = s->nonce_prefix[3];
 }
 
-bool smbd_transform_encrypt(struct smbd_session *s, TALLOC_CTX *mem, const struct iovec *iov, int iovcnt,
-			    struct iovec *out)
+bool smbd_transform_prepare(struct smbd_session *s, TALLOC_CTX *mem, size_t payload_len,
+			    struct smbd_sealer *out)
 {
-	size_t size = 0;
-	for (int i = 0; i < iovcnt; i++)
-		size += iov[i].iov_len;
-	if (size > UINT32_MAX)
+	if (payload_len > UINT32_MAX)
 		return false;
-	uint8_t *buf = talloc_size(mem, SMB2_TRANSFORM_HDR_LEN + size);
+	uint8_t *buf = talloc_size(mem, SMB2_TRANSFORM_HDR_LEN + payload_len);
 	if (buf == NULL)
 		return false;
 	uint8_t *h = buf;
 	memset(h, 0, SMB2_TRANSFORM_HDR_LEN);
 	put_le32(h, TRANSFORM_PROTOCOL_ID);
 	next_nonce(s, h + 20);
-	put_le32(h + 36, (uint32_t)size);
+	put_le32(h + 36, (uint32_t)payload_len);
 	put_le16(h + 42, TRANSFORM_FLAG_ENCRYPTED);
 	put_le64(h + 44, s->id);
+	*out = (struct smbd_sealer){ .cipher = s->cipher, .frame = buf, .len = SMB2_TRANSFORM_HDR_LEN + payload_len };
+	memcpy(out->key, s->keys.encryption, sizeof(out->key));
+	return true;
+}
+
+bool smbd_transform_seal(struct smbd_sealer *z, const struct iovec *iov, int iovcnt)
+{
+	uint8_t *h = z->frame;
 	/* The reply's pieces are sealed straight into the frame. */
-	if (!smb2_aead_encrypt_to((enum smb2_cipher)s->cipher, s->keys.encryption, h + 20,
-				  h + TRANSFORM_AAD_OFFSET, SMB2_TRANSFORM_HDR_LEN - TRANSFORM_AAD_OFFSET, iov,
-				  iovcnt, buf + SMB2_TRANSFORM_HDR_LEN, h + 4)) {
-		talloc_free(buf);
+	bool ok = smb2_aead_encrypt_to((enum smb2_cipher)z->cipher, z->key, h + 20, h + TRANSFORM_AAD_OFFSET,
+				       SMB2_TRANSFORM_HDR_LEN - TRANSFORM_AAD_OFFSET, iov, iovcnt,
+				       h + SMB2_TRANSFORM_HDR_LEN, h + 4);
+	explicit_bzero(z->key, sizeof(z->key));
+	return ok;
+}
+
+bool smbd_transform_encrypt(struct smbd_session *s, TALLOC_CTX *mem, const struct iovec *iov, int iovcnt,
+			    struct iovec *out)
+{
+	size_t size = 0;
+	for (int i = 0; i < iovcnt; i++)
+		size += iov[i].iov_len;
+	struct smbd_sealer z;
+	if (!smbd_transform_prepare(s, mem, size, &z))
+		return false;
+	if (!smbd_transform_seal(&z, iov, iovcnt)) {
+		talloc_free(z.frame);
 		return false;
 	}
-	*out = (struct iovec){ buf, SMB2_TRANSFORM_HDR_LEN + size };
+	*out = (struct iovec){ z.frame, z.len };
 	return true;
 }

@@ -32,6 +32,41 @@ NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len
 bool smbd_transform_encrypt(struct smbd_session *s, TALLOC_CTX *mem, const struct iovec *iov, int iovcnt,
 			    struct iovec *out);
 
+/*
+ * Large messages are sealed and opened on an I/O worker when there are
+ * workers, so the loop goes on with other work and every core helps with
+ * AES: a core spends some 250 us on 1 MiB.
+ */
+#define SMBD_CRYPTO_OFFLOAD_MIN (256u * 1024)
+bool smbd_crypto_offload_wanted(const struct smbd_conn *conn, size_t len);
+
+/*
+ * Opens a transform PDU on a worker. PENDING: opened(conn, pdu, len,
+ * status, session_id) follows on the loop (never when the connection is
+ * going by then: the PDU is freed instead), with the plaintext in place
+ * after the transform header. Any other status: as smbd_transform_decrypt.
+ */
+typedef void (*smbd_transform_opened_fn)(struct smbd_conn *conn, uint8_t *pdu, size_t len, NTSTATUS status,
+					 uint64_t session_id);
+NTSTATUS smbd_transform_decrypt_offload(struct smbd_conn *conn, uint8_t *pdu, size_t len,
+					smbd_transform_opened_fn opened);
+
+/*
+ * Sealing in two steps, for a worker: prepare() takes the next nonce of
+ * the session and lays out the frame (header, room for payload_len bytes)
+ * on mem, with a copy of the key; seal() encrypts the payload into it on
+ * any thread and forgets the key.
+ */
+struct smbd_sealer {
+	uint16_t cipher;
+	uint8_t key[32];
+	uint8_t *frame;
+	size_t len;
+};
+bool smbd_transform_prepare(struct smbd_session *s, TALLOC_CTX *mem, size_t payload_len,
+			    struct smbd_sealer *out);
+bool smbd_transform_seal(struct smbd_sealer *z, const struct iovec *iov, int iovcnt);
+
 /* Whether s can encrypt at all (a cipher was agreed and keys derived). */
 bool smbd_session_can_encrypt(const struct smbd_session *s);
 
