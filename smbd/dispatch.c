@@ -519,6 +519,7 @@ static void seal_done(struct smbd_iojob *base)
 	struct smbd_req *req = job->req;
 	struct smbd_conn *conn = req->conn;
 	conn->n_sealing--;
+	smbd_crypto_offload_account(conn, job->sealer.len, false);
 	if (!job->ok)
 		smbd_conn_terminate(conn, "encryption failed");
 	else if (!conn->terminating)
@@ -551,6 +552,7 @@ static bool seal_on_worker(struct smbd_req *req, struct smbd_session *encryptor,
 	job->iov = iov;
 	job->niov = niov;
 	conn->n_sealing++;
+	smbd_crypto_offload_account(conn, job->sealer.len, true);
 	smbd_conn_io_begin(conn);
 	smbd_iopool_submit(conn->srv->iopool, &job->base);
 	return true;

@@ -37,6 +37,7 @@ struct smbd_server {
 	struct smbd_notify_ctx *notify; /* the inotify fd, notify.c; made on first use */
 	struct smbd_tcp_state *tcp; /* what TCP connections share (limits, budgets), transport_tcp.c */
 	struct smbd_iopool *iopool; /* file I/O workers ("io threads") */
+	size_t crypto_offloaded;    /* bytes of messages being sealed or opened on workers (transform.c) */
 	struct vfs_uring *uring;    /* reads, writes, syncs ("io uring"); NULL: on iopool */
 
 	struct smbd_share **shares; /* runtime shares, IPC$ included */

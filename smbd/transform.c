@@ -73,8 +73,17 @@ NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len
 
 bool smbd_crypto_offload_wanted(const struct smbd_conn *conn, size_t len)
 {
-	return len >= SMBD_CRYPTO_OFFLOAD_MIN && conn->srv->iopool != NULL &&
-	       smbd_iopool_threads(conn->srv->iopool) > 0;
+	const struct smbd_server *srv = conn->srv;
+	return len >= SMBD_CRYPTO_OFFLOAD_MIN && srv->iopool != NULL && smbd_iopool_threads(srv->iopool) > 0 &&
+	       srv->crypto_offloaded + len <= SMBD_CRYPTO_OFFLOAD_BUDGET;
+}
+
+void smbd_crypto_offload_account(struct smbd_conn *conn, size_t len, bool start)
+{
+	if (start)
+		conn->srv->crypto_offloaded += len;
+	else
+		conn->srv->crypto_offloaded -= len;
 }
 
 struct open_job {
@@ -106,6 +115,7 @@ static void open_done(struct smbd_iojob *base)
 	smbd_transform_opened_fn opened = job->opened;
 	explicit_bzero(job->key, sizeof(job->key));
 	talloc_free(job);
+	smbd_crypto_offload_account(conn, len, false);
 	if (conn->terminating)
 		talloc_free(pdu);
 	else
@@ -132,6 +142,7 @@ NTSTATUS smbd_transform_decrypt_offload(struct smbd_conn *conn, uint8_t *pdu, si
 	memcpy(job->key, s->keys.decryption, sizeof(job->key));
 	job->session_id = s->id;
 	job->opened = opened;
+	smbd_crypto_offload_account(conn, len, true);
 	smbd_conn_io_begin(conn);
 	smbd_iopool_submit(conn->srv->iopool, &job->base);
 	return NT_STATUS_PENDING;

@@ -38,7 +38,16 @@ bool smbd_transform_encrypt(struct smbd_session *s, TALLOC_CTX *mem, const struc
  * AES: a core spends some 250 us on 1 MiB.
  */
 #define SMBD_CRYPTO_OFFLOAD_MIN (256u * 1024)
+/*
+ * A received message waiting for a worker no longer counts against the
+ * transport's receive budget: what all connections have out on workers
+ * together is bounded here instead. Past it, work is done inline, which
+ * slows reading as it should.
+ */
+#define SMBD_CRYPTO_OFFLOAD_BUDGET (256u * 1024 * 1024)
 bool smbd_crypto_offload_wanted(const struct smbd_conn *conn, size_t len);
+/* Counts len bytes on (start) or off a worker against that budget. */
+void smbd_crypto_offload_account(struct smbd_conn *conn, size_t len, bool start);
 
 /*
  * Opens a transform PDU on a worker. PENDING: opened(conn, pdu, len,
