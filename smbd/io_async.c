@@ -81,7 +81,7 @@ NTSTATUS smbd_call_offload(struct smb2_call *call, void *state, smbd_offload_wor
 /* ---- READ, WRITE, FLUSH ---- */
 
 struct io_state {
-	int fd;                 /* a duplicate, closed after the transfer */
+	struct smbd_fd *fd;     /* held for the transfer (smbd_open_hold_fd) */
 	struct smbd_io io;
 	smbd_io_finish_fn finish;
 	/* on io_uring */
@@ -89,6 +89,13 @@ struct io_state {
 	struct smb2_call *call;
 	struct smbd_conn *conn;
 };
+
+/* A transfer that never started still lets go of its fd. */
+static int io_state_destructor(struct io_state *st)
+{
+	smbd_fd_release(st->fd);
+	return 0;
+}
 
 /* The transfer itself: on a worker, or inline without workers. */
 static void io_run(struct smbd_io *io, int fd)
@@ -116,14 +123,14 @@ static void io_run(struct smbd_io *io, int fd)
 static void io_work(void *arg)
 {
 	struct io_state *st = arg;
-	io_run(&st->io, st->fd);
-	close(st->fd);
-	st->fd = -1;
+	io_run(&st->io, smbd_fd_number(st->fd));
 }
 
 static NTSTATUS io_finish(struct smb2_call *call, void *arg)
 {
 	struct io_state *st = arg;
+	smbd_fd_release(st->fd);
+	st->fd = NULL;
 	return st->finish(call, &st->io);
 }
 
@@ -132,8 +139,8 @@ static void uring_done(struct vfs_uring_req *r)
 	struct io_state *st = r->private_data;
 	st->io.status = r->status;
 	st->io.moved = r->moved;
-	close(st->fd);
-	st->fd = -1;
+	smbd_fd_release(st->fd);
+	st->fd = NULL;
 	call_finished(st->call, st->conn, st->finish(st->call, &st->io));
 }
 
@@ -152,7 +159,7 @@ static bool uring_start(struct smb2_call *call, struct io_state *st)
 	st->conn = conn;
 	st->ureq = (struct vfs_uring_req){
 		.op = ops[st->io.op],
-		.fd = st->fd,
+		.fd = smbd_fd_number(st->fd),
 		.buf = st->io.buf,
 		.len = st->io.len,
 		.offset = st->io.offset,
@@ -187,13 +194,10 @@ NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struc
 	struct io_state *st = talloc_zero(call->req, struct io_state);
 	if (st == NULL)
 		return NT_STATUS_NO_MEMORY;
-	/* A duplicate, so the number cannot be closed and reused for
-	 * another file while a worker still holds it. */
-	NTSTATUS status = vfs_dup(o->fd, &st->fd);
-	if (!NT_STATUS_IS_OK(status)) {
-		talloc_free(st);
-		return status;
-	}
+	talloc_set_destructor(st, io_state_destructor);
+	/* Held, so the number cannot be closed and reused for another
+	 * file while the transfer runs. */
+	st->fd = smbd_open_hold_fd(o);
 	st->io = now;
 	st->finish = finish;
 	if (uring_start(call, st))

@@ -10,8 +10,8 @@
  * runs inline and finish() is called before smbd_io_submit() returns.
  *
  * The job reads and writes only memory of the call's request (which
- * stays alive until the call completes: smbd_call_wait_io()) and a
- * duplicate of the open's fd, so a CLOSE, a logoff or a dropped
+ * stays alive until the call completes: smbd_call_wait_io()) and the
+ * open's fd, held (smbd_open_hold_fd), so a CLOSE, a logoff or a dropped
  * connection racing with the transfer cannot pull the file from under
  * it. finish() must look the open up again by id if it needs it.
  */

@@ -18,6 +18,49 @@
 #include "smbd/tcon.h"
 #include "smbd/vfs.h"
 
+struct smbd_fd {
+	int fd;
+	unsigned holders;
+};
+
+static struct smbd_fd *fd_new(struct smbd_server *srv, int fd)
+{
+	/* On the server, not the open: a transfer may outlive the open. */
+	struct smbd_fd *h = talloc_zero(srv, struct smbd_fd);
+	if (h != NULL) {
+		h->fd = fd;
+		h->holders = 1;
+	}
+	return h;
+}
+
+struct smbd_fd *smbd_open_hold_fd(struct smbd_open *o)
+{
+	o->held_fd->holders++;
+	return o->held_fd;
+}
+
+int smbd_fd_number(const struct smbd_fd *h)
+{
+	return h->fd;
+}
+
+void smbd_fd_release(struct smbd_fd *h)
+{
+	if (h == NULL || --h->holders > 0)
+		return;
+	close(h->fd);
+	talloc_free(h);
+}
+
+/* The open lets go of its fd; the number closes with the last holder. */
+static void open_release_fd(struct smbd_open *o)
+{
+	smbd_fd_release(o->held_fd);
+	o->held_fd = NULL;
+	o->fd = -1;
+}
+
 static int open_destructor(struct smbd_open *o)
 {
 	/* Parents outlive their children's destructors (talloc), so the
@@ -25,8 +68,7 @@ static int open_destructor(struct smbd_open *o)
 	o->tcon->session->n_opens--;
 	smbd_file_remove_open(o);
 	idtable_remove(o->srv->opens, o->volatile_id);
-	if (o->fd >= 0)
-		close(o->fd);
+	open_release_fd(o);
 	return 0;
 }
 
@@ -66,14 +108,20 @@ struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd)
 	}
 	o->srv = srv;
 	o->tcon = tcon;
+	if (fd >= 0) {
+		o->held_fd = fd_new(srv, fd);
+		if (o->held_fd == NULL) {
+			close(fd);
+			talloc_free(o);
+			return NULL;
+		}
+	}
 	o->fd = fd;
 	o->session_id = tcon->session->id;
 	o->tree_id = tcon->id;
 	o->volatile_id = idtable_add(srv->opens, o);
 	if (o->volatile_id == 0) {
-		if (fd >= 0)
-			close(fd);
-		o->fd = -1;
+		open_release_fd(o);
 		talloc_free(o);
 		return NULL;
 	}
@@ -103,10 +151,7 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 	smbd_notify_open_closing(o);
 	/* Locks go with the handle; requests blocked on them are woken. */
 	smbd_brlock_close(o);
-	if (o->fd >= 0) {
-		close(o->fd);
-		o->fd = -1;
-	}
+	open_release_fd(o);
 	/* MS-FSA 2.1.5.4: the file goes when its last handle closes; until
 	 * then another open carries the pending delete. */
 	struct smbd_open *other = o->delete_on_close ? smbd_file_other_open(o) : NULL;

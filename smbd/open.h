@@ -32,6 +32,7 @@ struct smbd_open {
 	uint32_t tree_id;
 
 	int fd;                  /* -1 for pipes */
+	struct smbd_fd *held_fd; /* fd with its holders: smbd_open_hold_fd() */
 	char *rel_path;          /* Linux path relative to the share root; "." = root */
 	char *smb_name;          /* as the client named it, for FileNameInformation */
 	bool is_dir;
@@ -77,6 +78,18 @@ struct smbd_open {
 	uint8_t resume_key[24];
 	bool has_resume_key;
 };
+
+/*
+ * The open's fd for a transfer on an I/O worker or io_uring: the number
+ * stays open, and so cannot be reused for another file, until the last
+ * holder lets go, even if the open is closed meanwhile. Holders are
+ * counted on the loop thread only: hold at submission, release when the
+ * transfer is done. Cheaper than a dup() and a close() per transfer.
+ */
+struct smbd_fd;
+struct smbd_fd *smbd_open_hold_fd(struct smbd_open *o);
+int smbd_fd_number(const struct smbd_fd *h);
+void smbd_fd_release(struct smbd_fd *h);
 
 /*
  * Whether tcon's session may have one more open ("max open files", per

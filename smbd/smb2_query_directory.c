@@ -3,7 +3,6 @@
 
 #include <string.h>
 #include <talloc.h>
-#include <unistd.h>
 
 #include "lib/fscc.h"
 #include "lib/unicode.h"
@@ -28,7 +27,7 @@
  * The file system side of one QUERY_DIRECTORY, which runs on an I/O
  * worker: a large directory costs a stat and an xattr read per entry, and
  * the loop must not wait for that. Everything the work touches is the
- * job's own (a duplicate of the directory's fd, copies of its path, the
+ * job's own (the directory's fd, held; copies of its path, the
  * pattern and the session's identity) or lent by the open for the time of
  * the job (its listing), so a CLOSE or a logoff racing with it pulls
  * nothing from under it.
@@ -36,6 +35,7 @@
 struct dir_query {
 	struct vfs_share *vfs;
 	const struct smbd_identity *as;
+	struct smbd_fd *held;       /* the directory's fd, held for the job */
 	int fd;
 	char *rel_path;
 	const char *pattern;
@@ -158,6 +158,13 @@ static NTSTATUS fill(struct dir_query *q)
 	return wire_wr_ok(w) ? NT_STATUS_OK : NT_STATUS_NO_MEMORY;
 }
 
+/* A query that never ran still lets go of the fd. */
+static int dir_query_destructor(struct dir_query *q)
+{
+	smbd_fd_release(q->held);
+	return 0;
+}
+
 static void query_work(void *arg)
 {
 	struct dir_query *q = arg;
@@ -180,8 +187,8 @@ static void query_work(void *arg)
 static NTSTATUS query_finish(struct smb2_call *call, void *arg)
 {
 	struct dir_query *q = arg;
-	close(q->fd);
-	q->fd = -1;
+	smbd_fd_release(q->held);
+	q->held = NULL;
 	struct smbd_open *o = smbd_open_find(call->req->conn->srv, q->fid_p, q->fid_v, call->session_id,
 					     call->tree_id);
 	if (o != NULL && o->dir_busy) {
@@ -265,9 +272,9 @@ NTSTATUS smb2_query_directory(struct smb2_call *call)
 	q->as = smbd_identity_copy(q, smbd_session_identity(call->session));
 	if (q->rel_path == NULL || q->pattern == NULL || q->as == NULL)
 		return NT_STATUS_NO_MEMORY;
-	status = vfs_dup(o->fd, &q->fd);
-	if (!NT_STATUS_IS_OK(status))
-		return status;
+	talloc_set_destructor(q, dir_query_destructor);
+	q->held = smbd_open_hold_fd(o);
+	q->fd = smbd_fd_number(q->held);
 	wire_wr_init(&q->out, q, 4096);
 	q->entries = talloc_steal(q, o->dir_entries);
 	o->dir_entries = NULL;

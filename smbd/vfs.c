@@ -416,14 +416,6 @@ NTSTATUS vfs_reopen(struct vfs_share *s, const char *rel, int path_fd, int flags
 	return NT_STATUS_OK;
 }
 
-NTSTATUS vfs_dup(int fd, int *out)
-{
-	*out = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (*out < 0)
-		return ntstatus_from_errno(errno);
-	return NT_STATUS_OK;
-}
-
 NTSTATUS vfs_fstat(int fd, struct stat *st)
 {
 	if (fstat(fd, st) != 0)

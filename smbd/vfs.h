@@ -182,8 +182,6 @@ NTSTATUS vfs_pwrite(int fd, const void *buf, size_t len, uint64_t off, size_t *d
  * vfs_pread() where blocking is fine (an I/O worker).
  */
 NTSTATUS vfs_pread_nowait(int fd, void *buf, size_t len, uint64_t off, size_t *got, bool *complete);
-/* A close-on-exec duplicate of fd (F_DUPFD_CLOEXEC), for a worker to own. */
-NTSTATUS vfs_dup(int fd, int *out);
 NTSTATUS vfs_fsync(int fd);				/* fdatasync() */
 NTSTATUS vfs_ftruncate(int fd, uint64_t size);		/* fd must be writable */
 /*
