@@ -44,7 +44,7 @@ struct smbd_conn {
 
 	struct smbd_req *requests; /* in flight, for CANCEL and teardown */
 	unsigned n_io;             /* transfers on the I/O pool: the conn outlives them */
-	unsigned n_opening;        /* of those, large messages being decrypted (dispatch.c) */
+	unsigned n_opening;        /* of those, large messages being decrypted or verified (dispatch.c) */
 	unsigned n_sealing;        /* ... and replies being encrypted */
 	uint64_t next_async_id;
 	unsigned n_async;         /* calls waiting asynchronously, at most "max async requests" */

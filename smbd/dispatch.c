@@ -256,7 +256,8 @@ static NTSTATUS resolve_session(struct smb2_call *call, const struct smb2_cmd_de
 	} else if (call->flags & SMB2_FLAGS_SIGNED) {
 		if (!ch->has_key)
 			return NT_STATUS_OK; /* nothing to verify with yet */
-		if (!smbd_sign_key_verify(&ch->sign, call->in_hdr, call->in_len)) {
+		bool checked = req->verified_session == s->id && req->n_calls == 1; /* on a worker */
+		if (!checked && !smbd_sign_key_verify(&ch->sign, call->in_hdr, call->in_len)) {
 			LOG_INFO("%s: bad signature on %s (session %llx)", conn->peer, d->name,
 				 (unsigned long long)s->id);
 			call->flag_signed = call->command == SMB2_SESSION_SETUP;
@@ -414,8 +415,14 @@ static const struct smbd_sign_key *reply_sign_key(const struct smb2_call *call)
  * interim STATUS_PENDING answer of an element that went async
  * (MS-SMB2 3.3.4.2). Appends to iov; returns false if the connection died.
  */
+/* A reply element's signature, made once all its pieces are laid out. */
+struct reply_sig {
+	struct smbd_sign_key key;
+	int first, count; /* its iovs */
+};
+
 static bool append_reply(struct smb2_call *call, struct iovec *iov, int *niov, uint8_t *h, bool last,
-			 bool encrypting)
+			 bool encrypting, struct reply_sig *sig, bool *sig_deferred)
 {
 	static const uint8_t zeros[8];
 	static const uint8_t interim_body[9] = { 9, 0 };
@@ -462,9 +469,14 @@ static bool append_reply(struct smb2_call *call, struct iovec *iov, int *niov, u
 	const struct smbd_sign_key *key = interim || encrypting ? NULL : reply_sign_key(call);
 	if (key == NULL && call->flag_signed && !interim && !encrypting)
 		put_le32(h + SMB2_HDR_FLAGS, le32(h + SMB2_HDR_FLAGS) | SMB2_FLAGS_SIGNED);
+	*sig_deferred = false;
 	if (key != NULL) {
 		put_le32(h + SMB2_HDR_FLAGS, le32(h + SMB2_HDR_FLAGS) | SMB2_FLAGS_SIGNED);
-		if (!smbd_sign_key_sign(key, &iov[first], *niov - first)) {
+		if (call->preauth_out == NULL) {
+			/* Signed by send_replies(), maybe on a worker. */
+			*sig = (struct reply_sig){ .key = *key, .first = first, .count = *niov - first };
+			*sig_deferred = true;
+		} else if (!smbd_sign_key_sign(key, &iov[first], *niov - first)) {
 			smbd_conn_terminate(conn, "signing failed");
 			return false;
 		}
@@ -497,62 +509,88 @@ static struct smbd_session *reply_encryptor(struct smbd_req *req, size_t from, s
 /* Replies a connection may have on workers being sealed at once. */
 #define SMBD_MAX_SEALING 4
 
-/* A large sealed reply made on an I/O worker; the request waits for it. */
-struct seal_job {
+/* Signs the elements whose signatures were left for later, and forgets the keys. */
+static bool sign_deferred(struct iovec *iov, struct reply_sig *sigs, size_t n_sigs)
+{
+	bool ok = true;
+	for (size_t i = 0; i < n_sigs; i++) {
+		ok = ok && smbd_sign_key_sign(&sigs[i].key, &iov[sigs[i].first], sigs[i].count);
+		explicit_bzero(&sigs[i].key, sizeof(sigs[i].key));
+	}
+	return ok;
+}
+
+/* Large last replies of a request, sealed or signed on an I/O worker; the request waits for them. */
+struct reply_job {
 	struct smbd_iojob base; /* first: the pool hands this back */
 	struct smbd_req *req;
-	struct smbd_sealer sealer;
-	const struct iovec *iov;
+	struct iovec *iov;
 	int niov;
+	size_t len;
+	bool seal;
+	struct smbd_sealer sealer;  /* seal */
+	struct reply_sig *sigs;     /* or sign */
+	size_t n_sigs;
 	bool ok;
 };
 
-static void seal_work(struct smbd_iojob *base)
+static void reply_work(struct smbd_iojob *base)
 {
-	struct seal_job *job = (struct seal_job *)base;
-	job->ok = smbd_transform_seal(&job->sealer, job->iov, job->niov);
+	struct reply_job *job = (struct reply_job *)base;
+	job->ok = job->seal ? smbd_transform_seal(&job->sealer, job->iov, job->niov)
+			    : sign_deferred(job->iov, job->sigs, job->n_sigs);
 }
 
-static void seal_done(struct smbd_iojob *base)
+static void reply_done(struct smbd_iojob *base)
 {
-	struct seal_job *job = (struct seal_job *)base;
+	struct reply_job *job = (struct reply_job *)base;
 	struct smbd_req *req = job->req;
 	struct smbd_conn *conn = req->conn;
 	conn->n_sealing--;
-	smbd_crypto_offload_account(conn, job->sealer.len, false);
+	smbd_crypto_offload_account(conn, job->len, false);
 	if (!job->ok)
-		smbd_conn_terminate(conn, "encryption failed");
-	else if (!conn->terminating)
+		smbd_conn_terminate(conn, job->seal ? "encryption failed" : "signing failed");
+	else if (job->seal)
 		smbd_conn_send(conn, &(struct iovec){ job->sealer.frame, job->sealer.len }, 1);
+	else
+		smbd_conn_send(conn, job->iov, job->niov);
 	talloc_free(req);
 	smbd_conn_io_end(conn);
 }
 
 /*
- * The last replies of a request, sealed on a worker when they are large:
- * true if they went (the request is freed when they are sent).
+ * The last replies of a request, sealed for encryptor (or else their
+ * deferred signatures made) on a worker when they are large: true if they
+ * went (the request is freed once they are sent).
  */
-static bool seal_on_worker(struct smbd_req *req, struct smbd_session *encryptor, const struct iovec *iov,
-			   int niov)
+static bool finish_on_worker(struct smbd_req *req, struct smbd_session *encryptor, struct iovec *iov, int niov,
+			     struct reply_sig *sigs, size_t n_sigs)
 {
 	struct smbd_conn *conn = req->conn;
 	size_t len = 0;
 	for (int i = 0; i < niov; i++)
 		len += iov[i].iov_len;
-	if (conn->n_sealing >= SMBD_MAX_SEALING || !smbd_crypto_offload_wanted(conn, len))
+	if ((encryptor == NULL && n_sigs == 0) || conn->n_sealing >= SMBD_MAX_SEALING ||
+	    !smbd_crypto_offload_wanted(conn, len))
 		return false;
-	struct seal_job *job = talloc_zero(req, struct seal_job);
-	if (job == NULL || !smbd_transform_prepare(encryptor, job, len, &job->sealer)) {
+	struct reply_job *job = talloc_zero(req, struct reply_job);
+	if (job == NULL)
+		return false;
+	job->seal = encryptor != NULL;
+	if (job->seal && !smbd_transform_prepare(encryptor, job, len, &job->sealer)) {
 		talloc_free(job);
 		return false;
 	}
-	job->base.work = seal_work;
-	job->base.done = seal_done;
+	job->base.work = reply_work;
+	job->base.done = reply_done;
 	job->req = req;
 	job->iov = iov;
 	job->niov = niov;
+	job->len = len;
+	job->sigs = sigs;
+	job->n_sigs = n_sigs;
 	conn->n_sealing++;
-	smbd_crypto_offload_account(conn, job->sealer.len, true);
+	smbd_crypto_offload_account(conn, len, true);
 	smbd_conn_io_begin(conn);
 	smbd_iopool_submit(conn->srv->iopool, &job->base);
 	return true;
@@ -571,7 +609,9 @@ static bool send_replies(struct smbd_req *req, size_t from, size_t to, bool last
 		return false;
 	struct iovec *iov = talloc_array(req, struct iovec, n * 4);
 	uint8_t *hdrs = talloc_array(req, uint8_t, n * SMB2_HDR_LEN);
-	if (iov == NULL || hdrs == NULL) {
+	struct reply_sig *sigs = talloc_array(req, struct reply_sig, n);
+	size_t n_sigs = 0;
+	if (iov == NULL || hdrs == NULL || sigs == NULL) {
 		smbd_conn_terminate(conn, "out of memory");
 		return false;
 	}
@@ -585,14 +625,24 @@ static bool send_replies(struct smbd_req *req, size_t from, size_t to, bool last
 		struct smb2_call *call = &req->calls[i];
 		if (call->no_reply)
 			continue;
-		if (!append_reply(call, iov, &niov, hdrs + (i - from) * SMB2_HDR_LEN, i == last, encryptor != NULL))
+		bool deferred;
+		if (!append_reply(call, iov, &niov, hdrs + (i - from) * SMB2_HDR_LEN, i == last, encryptor != NULL,
+				  &sigs[n_sigs], &deferred)) {
+			explicit_bzero(sigs, n_sigs * sizeof(*sigs)); /* keys */
 			return false;
+		}
+		if (deferred)
+			n_sigs++;
+	}
+	/* Only a request's last replies go to a worker: earlier ones (before
+	 * an async element) must not be overtaken by what follows them. */
+	if (niov > 0 && last_of_req && finish_on_worker(req, encryptor, iov, niov, sigs, n_sigs))
+		return true;
+	if (!sign_deferred(iov, sigs, n_sigs)) {
+		smbd_conn_terminate(conn, "signing failed");
+		return false;
 	}
 	if (niov > 0 && encryptor != NULL) {
-		/* Only a request's last replies: earlier ones (before an async
-		 * element) must not be overtaken by what follows them. */
-		if (last_of_req && seal_on_worker(req, encryptor, iov, niov))
-			return true;
 		struct iovec sealed;
 		if (!smbd_transform_encrypt(encryptor, req, iov, niov, &sealed)) {
 			smbd_conn_terminate(conn, "encryption failed");
@@ -605,6 +655,7 @@ static bool send_replies(struct smbd_req *req, size_t from, size_t to, bool last
 	}
 	talloc_free(iov);
 	talloc_free(hdrs);
+	talloc_free(sigs);
 	return false;
 }
 
@@ -833,7 +884,7 @@ void smbd_requests_forget(struct smbd_server *srv, uint64_t conn_id, const struc
 
 /* The message proper (the PDU, or what its transform header wrapped): its requests. */
 static void dispatch_message(struct smbd_conn *conn, uint8_t *pdu, size_t len, uint8_t *msg, size_t msg_len,
-			     bool encrypted, uint64_t enc_session_id)
+			     bool encrypted, uint64_t enc_session_id, uint64_t verified_session)
 {
 	if (msg_len < SMB2_HDR_LEN || msg[0] != 0xFE || memcmp(msg + 1, "SMB", 3) != 0) {
 		talloc_free(pdu);
@@ -854,6 +905,7 @@ static void dispatch_message(struct smbd_conn *conn, uint8_t *pdu, size_t len, u
 	req->related_fid_persistent = req->related_fid_volatile = UINT64_MAX;
 	req->encrypted = encrypted;
 	req->enc_session_id = enc_session_id;
+	req->verified_session = verified_session;
 	req->next = conn->requests;
 	if (conn->requests)
 		conn->requests->prev = req;
@@ -930,12 +982,80 @@ static void dispatch_opened(struct smbd_conn *conn, uint8_t *pdu, size_t len, NT
 		return;
 	}
 	dispatch_message(conn, pdu, len, pdu + SMB2_TRANSFORM_HDR_LEN, len - SMB2_TRANSFORM_HDR_LEN, true,
-			 session_id);
+			 session_id, 0);
 }
 
 /* Large messages a connection may have on workers at once; past that they
  * are opened inline, which slows its reading as it should. */
 #define SMBD_MAX_OPENING 4
+
+/* A large signed request whose signature is checked on an I/O worker. */
+struct verify_job {
+	struct smbd_iojob base; /* first: the pool hands this back */
+	struct smbd_conn *conn;
+	uint8_t *pdu;
+	size_t len;
+	struct smbd_sign_key key;
+	uint64_t session_id;
+	bool ok;
+};
+
+static void verify_work(struct smbd_iojob *base)
+{
+	struct verify_job *job = (struct verify_job *)base;
+	job->ok = smbd_sign_key_verify(&job->key, job->pdu, job->len);
+}
+
+static void verify_done(struct smbd_iojob *base)
+{
+	struct verify_job *job = (struct verify_job *)base;
+	struct smbd_conn *conn = job->conn;
+	uint8_t *pdu = job->pdu;
+	size_t len = job->len;
+	/* A bad signature is refused by the usual check, which finds it again. */
+	uint64_t verified = job->ok ? job->session_id : 0;
+	explicit_bzero(&job->key, sizeof(job->key));
+	talloc_free(job);
+	conn->n_opening--;
+	smbd_crypto_offload_account(conn, len, false);
+	if (conn->terminating)
+		talloc_free(pdu);
+	else
+		dispatch_message(conn, pdu, len, pdu, len, false, 0, verified);
+	smbd_conn_io_end(conn);
+}
+
+/*
+ * A large request that is one signed element (a WRITE) has its signature
+ * checked on a worker before it is dispatched: true if it went. Compounds
+ * and anything not on a ready channel of its session go the usual way.
+ */
+static bool verify_on_worker(struct smbd_conn *conn, uint8_t *pdu, size_t len)
+{
+	if (len < SMB2_HDR_LEN || !smbd_crypto_offload_wanted(conn, len) || pdu[0] != 0xFE ||
+	    memcmp(pdu + 1, "SMB", 3) != 0 || !(le32(pdu + SMB2_HDR_FLAGS) & SMB2_FLAGS_SIGNED) ||
+	    le32(pdu + SMB2_HDR_NEXT_COMMAND) != 0)
+		return false;
+	struct smbd_session *s = smbd_session_find(conn->srv, le64(pdu + SMB2_HDR_SESSION_ID));
+	const struct smbd_channel *ch = s != NULL ? smbd_session_channel(s, conn->id) : NULL;
+	if (ch == NULL || !ch->ready || !ch->has_key)
+		return false;
+	struct verify_job *job = talloc_zero(conn, struct verify_job);
+	if (job == NULL)
+		return false;
+	job->base.work = verify_work;
+	job->base.done = verify_done;
+	job->conn = conn;
+	job->pdu = pdu;
+	job->len = len;
+	job->key = ch->sign;
+	job->session_id = s->id;
+	conn->n_opening++;
+	smbd_crypto_offload_account(conn, len, true);
+	smbd_conn_io_begin(conn);
+	smbd_iopool_submit(conn->srv->iopool, &job->base);
+	return true;
+}
 
 void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 {
@@ -945,7 +1065,9 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 		return;
 	}
 	if (len < 4 || pdu[0] != 0xFD || memcmp(pdu + 1, "SMB", 3) != 0) {
-		dispatch_message(conn, pdu, len, pdu, len, false, 0);
+		if (conn->n_opening < SMBD_MAX_OPENING && verify_on_worker(conn, pdu, len))
+			return;
+		dispatch_message(conn, pdu, len, pdu, len, false, 0, 0);
 		return;
 	}
 	NTSTATUS st;
@@ -967,5 +1089,5 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 		smbd_conn_terminate(conn, "cannot decrypt");
 		return;
 	}
-	dispatch_message(conn, pdu, len, msg, msg_len, true, enc_session_id);
+	dispatch_message(conn, pdu, len, msg, msg_len, true, enc_session_id, 0);
 }

@@ -77,6 +77,7 @@ CMD_NAMES = ["NEGOTIATE", "SESSION_SETUP", "LOGOFF", "TREE_CONNECT", "TREE_DISCO
 # Statuses (MS-ERREF)
 INVALID_PARAMETER = 0xC000000D
 ACCESS_DENIED = 0xC0000022
+END_OF_FILE = 0xC0000011
 LOGON_FAILURE = 0xC000006D
 USER_SESSION_DELETED = 0xC0000203
 NETWORK_NAME_DELETED = 0xC00000C9
@@ -1187,6 +1188,26 @@ def group_auth():
         check(r.status == SUCCESS and r.flags & FLAG_SIGNED and c.verify(r.raw),
               "a correctly signed TREE_CONNECT (0x%x): %s, reply signature %s" %
               (dialect, sname(r.status), "valid" if c.verify(r.raw) else "invalid"))
+        if dialect >= 0x0300:
+            # 512 KiB signed: the request's signature is checked, and the
+            # READ reply's made, on an I/O worker; the verdicts are the same.
+            c.tid = r.tid
+            c.sign_all = True
+            fid = open_file(c, "signed-big-%x.dat" % dialect)
+            data = os.urandom(512 * 1024)
+            pdu = bytearray(c.build(WRITE, write_body(fid, data), charge=8, sign=True))
+            pdu[-1] ^= 1
+            st = c.outcome(bytes(pdu))
+            check(st == ACCESS_DENIED, "a 512 KiB WRITE altered after signing: %s" % sname(st))
+            r = c.call(READ, read_body(fid, 4))
+            check(r.status == END_OF_FILE, "... wrote nothing (READ: %s)" % sname(r.status))
+            r = c.call(WRITE, write_body(fid, data), charge=8)
+            check(r.status == SUCCESS and c.verify(r.raw), "a signed 512 KiB WRITE: %s" % sname(r.status))
+            r = c.call(READ, read_body(fid, len(data)), charge=8)
+            check(r.status == SUCCESS and r.flags & FLAG_SIGNED and c.verify(r.raw) and read_data(r) == data,
+                  "a signed 512 KiB READ: %s, reply signature %s, data %s" %
+                  (sname(r.status), "valid" if c.verify(r.raw) else "invalid",
+                   "equal" if read_data(r) == data else "different"))
         c.close()
         die_if_dead("signing")
 
