@@ -747,7 +747,6 @@ static bool verify_on_worker(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	job->len = len;
 	job->key = ch->sign;
 	job->session_id = s->id;
-	conn->n_opening++;
 	smbd_crypto_offload_account(conn, len, true);
 	smbd_conn_io_begin(conn);
 	smbd_iopool_submit(conn->srv->iopool, &job->base);
@@ -761,25 +760,26 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 		talloc_free(pdu);
 		return;
 	}
-	if (len < 4 || pdu[0] != 0xFD || memcmp(pdu + 1, "SMB", 3) != 0) {
-		if (conn->n_opening < SMBD_MAX_OPENING && verify_on_worker(conn, pdu, len))
-			return;
-		dispatch_message(conn, pdu, len, pdu, len, false, 0, 0);
-		return;
-	}
-	NTSTATUS st;
-	uint8_t *msg;
-	size_t msg_len;
-	uint64_t enc_session_id;
-	if (conn->n_opening < SMBD_MAX_OPENING && smbd_crypto_offload_wanted(conn, len)) {
-		st = smbd_transform_decrypt_offload(conn, pdu, len, dispatch_opened);
-		if (NT_STATUS_EQUAL(st, NT_STATUS_PENDING)) {
+	bool sealed = len >= 4 && pdu[0] == 0xFD && memcmp(pdu + 1, "SMB", 3) == 0;
+	if (conn->n_opening < SMBD_MAX_OPENING) {
+		/* Large ones go to a worker; anything it would not take (a
+		 * header it refuses included) is handled inline below. */
+		bool went = sealed ? NT_STATUS_EQUAL(smbd_transform_decrypt_offload(conn, pdu, len, dispatch_opened),
+						     NT_STATUS_PENDING)
+				   : verify_on_worker(conn, pdu, len);
+		if (went) {
 			conn->n_opening++;
 			return;
 		}
-	} else {
-		st = smbd_transform_decrypt(conn, pdu, len, &msg, &msg_len, &enc_session_id);
 	}
+	if (!sealed) {
+		dispatch_message(conn, pdu, len, pdu, len, false, 0, 0);
+		return;
+	}
+	uint8_t *msg;
+	size_t msg_len;
+	uint64_t enc_session_id;
+	NTSTATUS st = smbd_transform_decrypt(conn, pdu, len, &msg, &msg_len, &enc_session_id);
 	if (!NT_STATUS_IS_OK(st)) {
 		/* MS-SMB2 3.3.5.2.1.1: an undecryptable message ends the connection. */
 		talloc_free(pdu);

@@ -126,6 +126,8 @@ static void open_done(struct smbd_iojob *base)
 NTSTATUS smbd_transform_decrypt_offload(struct smbd_conn *conn, uint8_t *pdu, size_t len,
 					smbd_transform_opened_fn opened)
 {
+	if (!smbd_crypto_offload_wanted(conn, len))
+		return NT_STATUS_NOT_SUPPORTED;
 	struct smbd_session *s;
 	NTSTATUS status = parse_transform(conn, pdu, len, &s);
 	if (!NT_STATUS_IS_OK(status))

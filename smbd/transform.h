@@ -50,10 +50,12 @@ bool smbd_crypto_offload_wanted(const struct smbd_conn *conn, size_t len);
 void smbd_crypto_offload_account(struct smbd_conn *conn, size_t len, bool start);
 
 /*
- * Opens a transform PDU on a worker. PENDING: opened(conn, pdu, len,
+ * Opens a large transform PDU on a worker. PENDING: opened(conn, pdu, len,
  * status, session_id) follows on the loop (never when the connection is
  * going by then: the PDU is freed instead), with the plaintext in place
- * after the transform header. Any other status: as smbd_transform_decrypt.
+ * after the transform header. Anything else: it was not taken (too small,
+ * no workers, the budget spent, a header smbd_transform_decrypt() will
+ * refuse); the caller decrypts inline.
  */
 typedef void (*smbd_transform_opened_fn)(struct smbd_conn *conn, uint8_t *pdu, size_t len, NTSTATUS status,
 					 uint64_t session_id);
