@@ -238,8 +238,9 @@ static NTSTATUS auth_step(struct smb2_call *call, struct smbd_session *s, struct
 /* The user a binding authenticated must be the session's (Windows compares SIDs). */
 static bool same_user(const struct smbd_session *s, const struct auth_info *info)
 {
-	return !info->anonymous && !info->guest && info->uid == s->uid && info->user != NULL &&
-	       strcasecmp(info->user, s->user) == 0;
+	/* The session may have re-authenticated meanwhile, even as anonymous. */
+	return !info->anonymous && !info->guest && !s->anonymous && !s->guest && info->uid == s->uid &&
+	       info->user != NULL && s->user != NULL && strcasecmp(info->user, s->user) == 0;
 }
 
 /*
@@ -278,7 +279,8 @@ static NTSTATUS bind_finish(struct smb2_call *call, struct smbd_session *s, stru
 	const struct auth_info *info = auth_server_info(ch->auth);
 	if (!same_user(s, info)) {
 		LOG_WARN("%s: binding to session %llx of '%s' refused: authenticated as '%s'", conn->peer,
-			 (unsigned long long)s->id, s->user, info->anonymous ? "(anonymous)" : info->user);
+			 (unsigned long long)s->id, s->user ? s->user : "(anonymous)",
+			 info->anonymous || info->user == NULL ? "(anonymous)" : info->user);
 		return NT_STATUS_ACCESS_DENIED;
 	}
 	/* From this authentication's key; 3.1.1 with the binding's own
