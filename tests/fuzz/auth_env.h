@@ -19,5 +19,11 @@
 const struct auth_server_config *fz_auth_config(bool guest_ok);
 /* The next token; a length past the end takes what is left. False at the end. */
 bool fz_next_token(const uint8_t **data, size_t *size, const uint8_t **tok, size_t *len);
+/*
+ * Feeds the tokens to a fresh authentication (SPNEGO, as SESSION_SETUP
+ * does) until it stops asking for more; traps if what it answers breaks
+ * its promises (OK without a complete auth_info, an error with a token).
+ */
+void fz_auth_feed(TALLOC_CTX *mem, const struct auth_server_config *cfg, const uint8_t *data, size_t size);
 
 #endif

@@ -27,21 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint8_t fixed_challenge[8] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
 
-static void via_auth(TALLOC_CTX *mem, const struct auth_server_config *cfg, const uint8_t *data, size_t size)
-{
-	struct auth_server *a = auth_server_new(mem, cfg);
-	const uint8_t *tok;
-	size_t len;
-	while (a != NULL && fz_next_token(&data, &size, &tok, &len)) {
-		uint8_t *copy = fz_dup(mem, tok, len);
-		uint8_t *out = NULL;
-		size_t out_len = 0;
-		NTSTATUS st = auth_server_update(a, mem, copy, len, &out, &out_len);
-		if (!NT_STATUS_EQUAL(st, NT_STATUS_MORE_PROCESSING_REQUIRED))
-			break;
-	}
-}
-
 static void direct(TALLOC_CTX *mem, const struct auth_server_config *cfg, const uint8_t *data, size_t size)
 {
 	struct ntlmssp_server *s = ntlmssp_server_new(mem, cfg);
@@ -84,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode & 1)
 		direct(mem, cfg, data + 1, size - 1);
 	else
-		via_auth(mem, cfg, data + 1, size - 1);
+		fz_auth_feed(mem, cfg, data + 1, size - 1);
 	talloc_free(mem);
 	return 0;
 }
