@@ -128,6 +128,7 @@ typedef struct {
 	X(DEVICE_NOT_READY,                0xC00000A3) \
 	X(TOO_MANY_SESSIONS,               0xC00000CE) \
 	X(REQUEST_ABORTED,                 0xC0000240) \
+	X(RETRY,                           0xC000022D) \
 	X(CONNECTION_DISCONNECTED,         0xC000020C) \
 	X(CONNECTION_RESET,                0xC000020D) \
 	X(NOT_LOCKED,                      0xC000002A) \

@@ -477,9 +477,32 @@ static void async_uncount(struct smb2_call *call)
 
 NTSTATUS smbd_call_wait_io(struct smb2_call *call)
 {
-	call->quiet = true;
+	if (!call->quiet) {
+		call->quiet = true;
+		call->quiet_io = true;
+	}
 	call->io_wait = true;
 	return NT_STATUS_PENDING;
+}
+
+void smbd_call_waits_again(struct smb2_call *call)
+{
+	call->io_wait = false;
+	if (call->quiet_io) {
+		call->quiet_io = false;
+		call->quiet = false;
+	}
+}
+
+void smbd_call_still_waiting(struct smb2_call *call)
+{
+	struct smbd_req *req = call->req;
+	if (call->io_wait || call->quiet || call->interim_sent || call->no_reply)
+		return;
+	/* Quiet so far: the interim reply the wait now deserves (MS-SMB2 3.3.4.2). */
+	size_t idx = (size_t)(call - req->calls);
+	smbd_send_replies(req, idx, idx + 1, false);
+	req->reply_from = idx + 1;
 }
 
 void smbd_call_async_done(struct smb2_call *call, NTSTATUS status)
@@ -508,7 +531,9 @@ static void cancel_request(struct smbd_conn *conn, const struct smb2_call *cance
 {
 	for (struct smbd_req *r = conn->requests; r != NULL; r = r->next) {
 		struct smb2_call *p = r->pending;
-		if (p == NULL || p->cancel_fn == NULL)
+		/* Work on the I/O pool cannot be pulled back: it finishes and
+		 * is answered (a CREATE run again after a wait is one). */
+		if (p == NULL || p->cancel_fn == NULL || p->io_wait)
 			continue;
 		bool match = (cancel->flags & SMB2_FLAGS_ASYNC_COMMAND) ? p->async_id == cancel->async_id
 									: p->message_id == cancel->message_id;

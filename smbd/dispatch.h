@@ -35,6 +35,16 @@ NTSTATUS smbd_call_hold(struct smb2_call *call, void (*cancel_fn)(struct smb2_ca
  * are then NULL). The job's done() finishes it with smbd_call_async_done().
  */
 NTSTATUS smbd_call_wait_io(struct smb2_call *call);
+/*
+ * A call whose I/O job is done but whose handler goes on (a CREATE
+ * between its file-system steps): smbd_call_waits_again() before the
+ * handler's next step, which may wait on the pool again or for something
+ * else (smbd_call_go_async(): an oplock break); smbd_call_still_waiting()
+ * after it, if the step returned NT_STATUS_PENDING, sends the interim
+ * reply a wait of the second kind deserves.
+ */
+void smbd_call_waits_again(struct smb2_call *call);
+void smbd_call_still_waiting(struct smb2_call *call);
 /* Whether an operation that only ever waits (CHANGE_NOTIFY) may go async here. */
 bool smbd_call_async_allowed(const struct smb2_call *call);
 void smbd_call_async_done(struct smb2_call *call, NTSTATUS status);

@@ -37,9 +37,14 @@ NTSTATUS smbd_open_fileinfo(struct smbd_open *o, struct fscc_file_info *fi)
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	smbd_fileinfo_from_stat(&st, &dos, fi);
-	fi->delete_pending = o->delete_on_close;
-	/* Windows counts a name pending deletion as gone already. */
-	if (fi->delete_pending && fi->nlink > 0)
-		fi->nlink--;
+	smbd_fileinfo_set_delete_pending(fi, o->delete_on_close);
 	return NT_STATUS_OK;
+}
+
+void smbd_fileinfo_set_delete_pending(struct fscc_file_info *fi, bool delete_pending)
+{
+	fi->delete_pending = delete_pending;
+	/* Windows counts a name pending deletion as gone already. */
+	if (delete_pending && fi->nlink > 0)
+		fi->nlink--;
 }

@@ -44,8 +44,15 @@ static void offload_done(struct smbd_iojob *base)
 	struct offload_job *job = (struct offload_job *)base;
 	struct smb2_call *call = job->call;
 	struct smbd_conn *conn = job->conn;
+	smbd_call_waits_again(call);
 	NTSTATUS status = job->finish(call, job->state);
 	talloc_free(job);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
+		/* finish() went on: another job, or a wait of another kind. */
+		smbd_call_still_waiting(call);
+		smbd_conn_io_end(conn);
+		return;
+	}
 	call_finished(call, conn, status);
 }
 

@@ -52,7 +52,9 @@ typedef NTSTATUS (*smbd_io_finish_fn)(struct smb2_call *call, const struct smbd_
  * state owns (the request's memory stays alive, see above: so may
  * state); then finish(call, state) runs on the loop and writes the reply.
  * Work on names must take on the session's identity itself
- * (smbd/identity.h: a copy, the session may go meanwhile).
+ * (smbd/identity.h: a copy, the session may go meanwhile). finish() may
+ * return NT_STATUS_PENDING after starting the call's next step: another
+ * smbd_call_offload(), or a wait of its own (smbd_call_go_async()).
  */
 typedef void (*smbd_offload_work_fn)(void *state);
 typedef NTSTATUS (*smbd_offload_finish_fn)(struct smb2_call *call, void *state);

@@ -78,6 +78,7 @@ struct smb2_call {
 	bool interim_sent;
 	bool quiet;              /* waiting without an interim reply */
 	bool io_wait;            /* waiting on the I/O pool: smbd_call_wait_io() */
+	bool quiet_io;           /* ... which is what made it quiet */
 	bool async_done;
 };
 

@@ -16,6 +16,7 @@ struct passdb;
 struct smbd_conn;
 struct smbd_share;
 struct idtable;
+struct smbd_create_gate;
 struct file_table;
 struct smbd_backoff;
 struct smbd_notify_ctx;
@@ -39,6 +40,7 @@ struct smbd_server {
 	struct smbd_iopool *iopool; /* file I/O workers ("io threads") */
 	size_t crypto_offloaded;    /* bytes of messages being sealed or opened on workers (transform.c) */
 	struct vfs_uring *uring;    /* reads, writes, syncs ("io uring"); NULL: on iopool */
+	struct smbd_create_gate *create_gates; /* names a CREATE is working on, create_gate.c */
 
 	struct smbd_share **shares; /* runtime shares, IPC$ included */
 	size_t n_shares;

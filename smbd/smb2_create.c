@@ -14,10 +14,13 @@
 #include "lib/rpc/rpc_server.h"
 #include "lib/unicode.h"
 #include "smbd/conn.h"
+#include "smbd/create.h"
+#include "smbd/create_gate.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
 #include "smbd/fileinfo.h"
 #include "smbd/identity.h"
+#include "smbd/io_async.h"
 #include "smbd/open.h"
 #include "smbd/posix_access.h"
 #include "smbd/security_desc.h"
@@ -32,32 +35,8 @@
 
 /* MS-SMB2 2.2.13: bits of DesiredAccess that must be zero. */
 #define ACCESS_MASK_RESERVED 0x0CE0FE00u
-/* What CREATE stores of the requested attributes. */
-#define CREATE_KEPT_ATTRIBUTES (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | \
-				FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_TEMPORARY | FILE_ATTRIBUTE_OFFLINE)
 /* MS-FSCC 2.6: attributes a client may set. */
 #define SETTABLE_ATTRIBUTES 0x00007FB7u
-#define WRITE_ACCESS (FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | \
-		      DELETE_ACCESS | WRITE_DAC | WRITE_OWNER | FILE_DELETE_CHILD)
-
-struct create_in {
-	uint8_t oplock_level;
-	uint32_t impersonation;
-	uint32_t desired_access;
-	uint32_t file_attributes;
-	uint32_t share_access;
-	uint32_t disposition;
-	uint32_t options;
-	char *name;              /* UTF-8, as sent */
-	bool want_mxac;
-	bool want_qfid;
-	bool have_alloc_size;
-	uint64_t alloc_size;
-	uint64_t timewarp;       /* "TWrp": a previous version by NT time */
-	const uint8_t *secd;     /* "SecD": a validated self-relative descriptor, in the request */
-	uint32_t secd_len;
-	uint32_t maximal_access; /* out: what MxAc reports for this object */
-};
 
 /* The create contexts we act on; the rest are ignored (MS-SMB2 3.3.5.9). */
 static NTSTATUS parse_contexts(struct smb2_call *call, uint32_t off, uint32_t len, struct create_in *in)
@@ -169,25 +148,8 @@ static NTSTATUS decode(struct smb2_call *call, struct create_in *in)
 	return parse_contexts(call, ctx_off, ctx_len, in);
 }
 
-/* MS-SMB2 2.2.13.1 / MS-DTYP 2.4.3: generic rights to specific ones. */
-static uint32_t map_generic(uint32_t access, uint32_t maximal)
-{
-	if (access & GENERIC_READ)
-		access |= FILE_GENERIC_READ;
-	if (access & GENERIC_WRITE)
-		access |= FILE_GENERIC_WRITE;
-	if (access & GENERIC_EXECUTE)
-		access |= FILE_GENERIC_EXECUTE;
-	if (access & GENERIC_ALL)
-		access |= FILE_ALL_ACCESS;
-	if (access & MAXIMUM_ALLOWED)
-		access |= maximal;
-	return access & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL | MAXIMUM_ALLOWED |
-			  ACCESS_SYSTEM_SECURITY);
-}
-
 static void encode_contexts(struct smb2_call *call, const struct create_in *in, const struct smbd_open *o,
-			    uint32_t *off_out, uint32_t *len_out)
+			    uint32_t maximal_access, uint32_t *off_out, uint32_t *len_out)
 {
 	struct wire_wr *w = &call->out;
 	size_t prev = SIZE_MAX;
@@ -209,7 +171,7 @@ static void encode_contexts(struct smb2_call *call, const struct create_in *in, 
 		wire_put_bytes(w, "MxAc", 4);
 		wire_put_u32(w, 0);
 		wire_put_u32(w, 0); /* QueryStatus */
-		wire_put_u32(w, in->maximal_access);
+		wire_put_u32(w, maximal_access);
 	}
 	if (in->want_qfid) {
 		wire_put_align(w, 8);
@@ -232,7 +194,7 @@ static void encode_contexts(struct smb2_call *call, const struct create_in *in, 
 }
 
 static NTSTATUS encode(struct smb2_call *call, const struct create_in *in, struct smbd_open *o,
-		       const struct fscc_file_info *fi, uint32_t action)
+		       const struct fscc_file_info *fi, uint32_t action, uint32_t maximal_access)
 {
 	struct wire_wr *w = &call->out;
 	wire_put_u16(w, 89);
@@ -251,7 +213,7 @@ static NTSTATUS encode(struct smb2_call *call, const struct create_in *in, struc
 	wire_put_u64(w, o->volatile_id);
 	size_t ctx_pos = wire_reserve(w, 8);
 	uint32_t ctx_off, ctx_len;
-	encode_contexts(call, in, o, &ctx_off, &ctx_len);
+	encode_contexts(call, in, o, maximal_access, &ctx_off, &ctx_len);
 	wire_patch_u32(w, ctx_pos, ctx_off);
 	wire_patch_u32(w, ctx_pos + 4, ctx_len);
 	if (w->len < 89 - 1)
@@ -280,11 +242,11 @@ static NTSTATUS create_pipe(struct smb2_call *call, struct create_in *in)
 		smbd_open_close(o);
 		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
 	}
-	o->access = map_generic(in->desired_access, FILE_ALL_ACCESS);
+	o->access = create_map_generic(in->desired_access, FILE_ALL_ACCESS);
 	o->smb_name = talloc_strdup(o, in->name);
 	struct fscc_file_info fi = { .attributes = FILE_ATTRIBUTE_NORMAL };
 	smbd_call_set_related_open(call, o->persistent_id, o->volatile_id);
-	return encode(call, in, o, &fi, FILE_OPENED);
+	return encode(call, in, o, &fi, FILE_OPENED, 0);
 }
 
 static size_t list_shares_cb(void *private_data, TALLOC_CTX *mem, struct rpc_share_info **out)
@@ -313,68 +275,169 @@ static size_t list_shares_cb(void *private_data, TALLOC_CTX *mem, struct rpc_sha
 	return n;
 }
 
-/* OBJECT_PATH_NOT_FOUND when a parent is missing, else NAME_NOT_FOUND (MS-FSA 2.1.5.1). */
-static NTSTATUS missing_status(struct vfs_share *vfs, TALLOC_CTX *mem, const char *rel)
+/* One CREATE of a file or directory between its steps (smbd/create.h). */
+struct create_state {
+	struct create_in *in;
+	struct create_fs fs;
+	struct smbd_create_gate *gate; /* held from the first step to the result */
+	struct smbd_fd *held;          /* the open's fd during the overwrite */
+	uint64_t fid_p, fid_v;         /* the open, registered before the overwrite */
+	uint32_t action;
+};
+
+/* An fd the worker opened that no open took over. */
+static int create_state_destructor(struct create_state *cs)
 {
-	char *parent, *leaf;
-	struct stat st;
-	if (!NT_STATUS_IS_OK(vfs_path_split(mem, rel, &parent, &leaf)))
-		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
-	NTSTATUS status = vfs_stat(vfs, parent, &st);
-	if (!NT_STATUS_IS_OK(status) || !S_ISDIR(st.st_mode))
-		return NT_STATUS_OBJECT_PATH_NOT_FOUND;
-	return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	if (cs->fs.fd >= 0)
+		close(cs->fs.fd);
+	smbd_fd_release(cs->held);
+	return 0;
 }
 
-/*
- * Opens an existing object, whose rights were checked, as the user (so
- * the kernel checks again). One exception: an open for attributes only of
- * something the user may not read (stat opens, Windows grants them by
- * the parent's list right) takes an fd as root, by re-opening an O_PATH fd
- * the user's own walk produced and checking the inode is the same, so a
- * rename racing with us cannot point root at anything else.
- */
-static NTSTATUS open_existing(struct vfs_share *vfs, const struct smbd_identity *id, const char *rel,
-			      bool is_dir, bool write, bool overwrite, bool can_read, int *fd_out)
+/* The CREATE's result: the gate opens, a failure fails the rest of a chain. */
+static NTSTATUS create_result(struct smb2_call *call, struct create_state *cs, NTSTATUS status)
 {
-	int flags = O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	if (is_dir)
-		flags |= O_RDONLY | O_DIRECTORY;
-	else if (write)
-		flags |= can_read ? O_RDWR : O_WRONLY;
-	else
-		flags |= O_RDONLY;
-	if (overwrite)
-		flags |= O_TRUNC;
-	if (can_read || (write && !is_dir))
-		return vfs_open(vfs, rel, flags, 0, fd_out);
-
-	int path_fd;
-	NTSTATUS status = vfs_open(vfs, rel, O_PATH, 0, &path_fd);
-	if (!NT_STATUS_IS_OK(status))
-		return status;
-	smbd_become_root();
-	status = vfs_reopen(vfs, rel, path_fd, flags, fd_out);
-	if (!smbd_become(id)) {
-		if (NT_STATUS_IS_OK(status))
-			close(*fd_out);
-		status = NT_STATUS_ACCESS_DENIED;
-	}
-	close(path_fd);
+	TALLOC_FREE(cs->gate);
+	if (!NT_STATUS_IS_OK(status) && !NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
+		call->req->related_status = status;
 	return status;
 }
 
-static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
+/* Whether the call's session and tree are still there to take the open. */
+static bool still_wanted(const struct smb2_call *call)
+{
+	return call->tcon != NULL && call->session != NULL && !call->req->conn->terminating;
+}
+
+static NTSTATUS reply_with(struct smb2_call *call, struct create_state *cs, struct smbd_open *o)
+{
+	struct fscc_file_info fi = cs->fs.fi;
+	smbd_fileinfo_set_delete_pending(&fi, o->delete_on_close);
+	smbd_call_set_related_open(call, o->persistent_id, o->volatile_id);
+	LOG_DBG("create '%s' -> %s action %u", cs->in->name, o->rel_path, cs->action);
+	return create_result(call, cs, encode(call, cs->in, o, &fi, cs->action, cs->fs.maximal_access));
+}
+
+/* Back from the overwrite: the open, registered before it, answers. */
+static NTSTATUS overwritten(struct smb2_call *call, void *arg)
+{
+	struct create_state *cs = arg;
+	smbd_fd_release(cs->held);
+	cs->held = NULL;
+	struct smbd_open *o = smbd_open_find(call->req->conn->srv, cs->fid_p, cs->fid_v, call->session_id,
+					     call->tree_id);
+	if (o == NULL || !still_wanted(call))
+		return create_result(call, cs, NT_STATUS_FILE_CLOSED); /* its tree or session went */
+	if (!NT_STATUS_IS_OK(cs->fs.status)) {
+		smbd_open_close(o);
+		return create_result(call, cs, cs->fs.status);
+	}
+	return reply_with(call, cs, o);
+}
+
+static void overwrite_work(void *arg)
+{
+	struct create_state *cs = arg;
+	create_fs_overwrite(&cs->fs, smbd_fd_number(cs->held));
+}
+
+/*
+ * On the loop, after the worker opened or created the object: the checks
+ * against the other opens of the file (MS-FSA 2.1.5.1.2), then the open
+ * is registered, and an overwrite goes back to a worker.
+ */
+static NTSTATUS opened(struct smb2_call *call, void *arg)
+{
+	struct create_state *cs = arg;
+	struct create_fs *fs = &cs->fs;
+	const struct create_in *in = cs->in;
+	struct smbd_server *srv = call->req->conn->srv;
+	if (!still_wanted(call))
+		return create_result(call, cs, NT_STATUS_NETWORK_NAME_DELETED);
+	/* A pending delete comes first, as on Windows, before what the
+	 * worker found wrong with the object. */
+	if (fs->exists && smbd_file_delete_pending(srv, fs->st.st_dev, fs->st.st_ino))
+		return create_result(call, cs, NT_STATUS_DELETE_PENDING);
+	if (!NT_STATUS_IS_OK(fs->status))
+		return create_result(call, cs, fs->status);
+
+	uint8_t granted = SMB2_OPLOCK_LEVEL_NONE;
+	bool is_dir = S_ISDIR(fs->st.st_mode);
+	NTSTATUS status;
+	if (fs->created) {
+		if (!is_dir && in->oplock_level != SMB2_OPLOCK_LEVEL_LEASE)
+			granted = in->oplock_level;
+		cs->action = FILE_CREATED;
+	} else {
+		if (!is_dir) {
+			/* Another client's exclusive or batch oplock is broken
+			 * first; this CREATE then runs again (MS-SMB2 3.3.5.9). */
+			status = smbd_oplock_check(srv, fs->st.st_dev, fs->st.st_ino, in->oplock_level, fs->overwrite, 0,
+						   &granted);
+			if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
+				/* Run again from the start once the break is done:
+				 * this attempt's fd, gate and state go now. */
+				status = smbd_oplock_wait(call, fs->st.st_dev, fs->st.st_ino);
+				create_result(call, cs, status);
+				talloc_free(cs);
+				return status;
+			}
+			if (!NT_STATUS_IS_OK(status))
+				return create_result(call, cs, status);
+		}
+		cs->action = in->disposition == FILE_SUPERSEDE ? FILE_SUPERSEDED
+			     : fs->overwrite			 ? FILE_OVERWRITTEN
+								 : FILE_OPENED;
+	}
+	/* After any oplock break, so a holder that closed on the break no
+	 * longer stands in the way (MS-FSA 2.1.5.1.2). A new object passes
+	 * unless something reached it by another name meanwhile (the gate
+	 * keeps out CREATEs of the same name). */
+	status = smbd_share_mode_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, in->share_access);
+	if (!NT_STATUS_IS_OK(status))
+		return create_result(call, cs, status);
+
+	struct smbd_open *o = smbd_open_new(call->tcon, fs->fd);
+	fs->fd = -1; /* the open's now, or closed */
+	if (o == NULL)
+		return create_result(call, cs, NT_STATUS_INSUFFICIENT_RESOURCES);
+	o->rel_path = talloc_steal(o, fs->ondisk);
+	o->smb_name = talloc_strdup(o, in->name);
+	o->access = fs->access;
+	o->share_access = in->share_access;
+	o->create_options = in->options;
+	o->delete_on_close = in->options & FILE_DELETE_ON_CLOSE;
+	o->mode = in->options & (FILE_WRITE_THROUGH | FILE_SEQUENTIAL_ONLY | FILE_NO_INTERMEDIATE_BUFFERING |
+				 FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT | FILE_DELETE_ON_CLOSE);
+	o->is_dir = fs->fi.is_directory;
+	o->file_id = fs->fi.file_id;
+	o->dev = fs->st.st_dev;
+	o->ino = fs->st.st_ino;
+	if (!smbd_file_add_open(srv, o)) {
+		smbd_open_close(o);
+		return create_result(call, cs, NT_STATUS_NO_MEMORY);
+	}
+	o->oplock_level = granted;
+	if (!fs->overwrite)
+		return reply_with(call, cs, o);
+	/* Registered first, so other opens see it while the file is cut. */
+	cs->fid_p = o->persistent_id;
+	cs->fid_v = o->volatile_id;
+	cs->held = smbd_open_hold_fd(o);
+	status = smbd_call_offload(call, cs, overwrite_work, overwritten);
+	return NT_STATUS_EQUAL(status, NT_STATUS_PENDING) ? status : create_result(call, cs, status);
+}
+
+static void open_work(void *arg)
+{
+	create_fs_open(&((struct create_state *)arg)->fs);
+}
+
+static NTSTATUS create_file(struct smb2_call *call, struct create_state *cs)
 {
 	struct smbd_tcon *tcon = call->tcon;
-	struct vfs_share *vfs = tcon->share->vfs;
-	/* What was asked for explicitly must be within the share's grant and
-	 * (for an existing object) the user's POSIX rights; MAXIMUM_ALLOWED
-	 * adds whatever both grant. */
-	uint32_t access = map_generic(in->desired_access & ~MAXIMUM_ALLOWED, 0);
-	const struct smbd_identity *id = smbd_session_identity(call->session);
+	struct create_in *in = cs->in;
 	char *rel;
-
 	NTSTATUS status = vfs_path_from_smb(call->req, in->name, &rel);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
@@ -382,192 +445,23 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_in *in)
 	 * until shadow copies are served, so none is found. */
 	if (in->timewarp != 0)
 		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
-	/* Windows names are case-insensitive: use the spelling on disk. */
-	char *ondisk;
-	bool found;
-	status = vfs_resolve_case(call->req, vfs, rel, &ondisk, &found);
-	if (!NT_STATUS_IS_OK(status))
-		return status;
-	rel = ondisk;
-	if (id == NULL)
-		return NT_STATUS_NO_MEMORY;
-	if (access & ~tcon->maximal_access)
-		return NT_STATUS_ACCESS_DENIED;
-	bool max_allowed = in->desired_access & MAXIMUM_ALLOWED;
-	if (max_allowed)
-		access |= tcon->maximal_access;
-	if ((in->options & FILE_DELETE_ON_CLOSE) && !(access & DELETE_ACCESS))
-		return NT_STATUS_ACCESS_DENIED;
-	in->maximal_access = tcon->maximal_access;
-
-	struct stat st;
-	status = vfs_stat(vfs, rel, &st);
-	bool exists = NT_STATUS_IS_OK(status);
-	if (!exists && !NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND) &&
-	    !NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_PATH_NOT_FOUND))
-		return status;
-	if (exists && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-		return NT_STATUS_ACCESS_DENIED; /* devices, FIFOs, sockets are not served */
-
-	uint32_t action;
-	uint8_t granted = SMB2_OPLOCK_LEVEL_NONE;
-	bool want_dir = in->options & FILE_DIRECTORY_FILE;
-	int fd = -1;
-	if (exists) {
-		bool is_dir = S_ISDIR(st.st_mode);
-		if (smbd_file_delete_pending(call->req->conn->srv, st.st_dev, st.st_ino))
-			return NT_STATUS_DELETE_PENDING;
-		if (in->disposition == FILE_CREATE)
-			return NT_STATUS_OBJECT_NAME_COLLISION;
-		if (is_dir && (in->options & FILE_NON_DIRECTORY_FILE))
-			return NT_STATUS_FILE_IS_A_DIRECTORY;
-		if (!is_dir && want_dir)
-			return NT_STATUS_NOT_A_DIRECTORY;
-		bool overwrite = in->disposition == FILE_OVERWRITE || in->disposition == FILE_OVERWRITE_IF ||
-				 in->disposition == FILE_SUPERSEDE;
-		if (is_dir && overwrite)
-			return NT_STATUS_INVALID_PARAMETER;
-		if (overwrite && tcon->read_only)
-			return NT_STATUS_ACCESS_DENIED;
-		uint32_t posix;
-		status = smbd_posix_access(vfs, rel, id->uid, &posix);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		in->maximal_access &= posix;
-		if (max_allowed)
-			access &= in->maximal_access | map_generic(in->desired_access & ~MAXIMUM_ALLOWED, 0);
-		if (access & ~posix || (overwrite && !(posix & FILE_WRITE_DATA)))
-			return NT_STATUS_ACCESS_DENIED;
-		struct vfs_dos_info dos;
-		status = vfs_dos_get_at(vfs, rel, &st, &dos);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		if ((dos.attributes & FILE_ATTRIBUTE_READONLY) && !is_dir) {
-			/* MS-FSA 2.1.5.1.2.1: a read-only file refuses write and delete. */
-			if (in->options & FILE_DELETE_ON_CLOSE)
-				return NT_STATUS_CANNOT_DELETE;
-			if (access & (FILE_WRITE_DATA | FILE_APPEND_DATA) || overwrite)
-				return NT_STATUS_ACCESS_DENIED;
-		}
-		if (!is_dir) {
-			/* Another client's exclusive or batch oplock is broken
-			 * first; this CREATE then runs again (MS-SMB2 3.3.5.9). */
-			status = smbd_oplock_check(call->req->conn->srv, st.st_dev, st.st_ino, in->oplock_level,
-						   overwrite, 0, &granted);
-			if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
-				return smbd_oplock_wait(call, st.st_dev, st.st_ino);
-			if (!NT_STATUS_IS_OK(status))
-				return status;
-		}
-		/* After any oplock break, so a holder that closed on the break
-		 * no longer stands in the way (MS-FSA 2.1.5.1.2). */
-		status = smbd_share_mode_check(call->req->conn->srv, st.st_dev, st.st_ino, access, in->share_access);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		status = open_existing(vfs, id, rel, is_dir, !tcon->read_only &&
-						(access & (FILE_WRITE_DATA | FILE_APPEND_DATA) || overwrite),
-				       overwrite, posix & FILE_READ_DATA, &fd);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		action = in->disposition == FILE_SUPERSEDE ? FILE_SUPERSEDED : overwrite ? FILE_OVERWRITTEN : FILE_OPENED;
-		if (overwrite) {
-			/* MS-FSA 2.1.5.1.2.1: overwrite replaces the attributes, keeping DIRECTORY off. */
-			/* The sparse state is the file's, set only by FSCTL_SET_SPARSE. */
-			vfs_dos_set(fd, (in->file_attributes & ~FILE_ATTRIBUTE_SPARSE_FILE) |
-						(dos.attributes & FILE_ATTRIBUTE_SPARSE_FILE) | FILE_ATTRIBUTE_ARCHIVE,
-				    dos.creation_time);
-		}
-	} else {
-		if (in->disposition == FILE_OPEN || in->disposition == FILE_OVERWRITE)
-			return missing_status(vfs, call->req, rel);
-		if (tcon->read_only)
-			return NT_STATUS_ACCESS_DENIED;
-		if (strcmp(rel, ".") == 0)
-			return NT_STATUS_OBJECT_NAME_COLLISION;
-		if (in->file_attributes & FILE_ATTRIBUTE_READONLY && in->options & FILE_DELETE_ON_CLOSE)
-			return NT_STATUS_CANNOT_DELETE;
-		if (want_dir) {
-			status = vfs_mkdir(vfs, rel, 0755);
-			if (NT_STATUS_IS_OK(status))
-				status = vfs_open(vfs, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, &fd);
-		} else {
-			status = vfs_open(vfs, rel, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644,
-					  &fd);
-		}
-		if (NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_NAME_NOT_FOUND) ||
-		    NT_STATUS_EQUAL(status, NT_STATUS_OBJECT_PATH_NOT_FOUND))
-			return missing_status(vfs, call->req, rel);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		/* Of what a client asks for at create, Windows keeps only these
-		 * (smbtorture create.gentest); SPARSE_FILE comes from
-		 * FSCTL_SET_SPARSE, ENCRYPTED would be a promise not kept. */
-		uint32_t attrs = in->file_attributes & CREATE_KEPT_ATTRIBUTES;
-		attrs |= want_dir ? FILE_ATTRIBUTE_DIRECTORY : FILE_ATTRIBUTE_ARCHIVE;
-		vfs_dos_set(fd, attrs, fscc_nttime_from_timespec(&now));
-		action = FILE_CREATED;
-		/* The SecD context, or what the parent directory passes on (MS-DTYP 2.5.3.4). */
-		status = smbd_security_desc_on_create(vfs, rel, fd, want_dir, in->secd, in->secd_len);
-		if (!NT_STATUS_IS_OK(status)) {
-			close(fd);
-			want_dir ? vfs_rmdir(vfs, rel) : vfs_unlink(vfs, rel);
-			return status;
-		}
-		if (!want_dir && in->oplock_level != SMB2_OPLOCK_LEVEL_LEASE)
-			granted = in->oplock_level;
-	}
-
-	struct smbd_open *o = smbd_open_new(tcon, fd);
-	if (o == NULL)
-		return NT_STATUS_INSUFFICIENT_RESOURCES;
-	o->rel_path = talloc_steal(o, rel);
-	o->smb_name = talloc_strdup(o, in->name);
-	o->access = access;
-	o->share_access = in->share_access;
-	o->create_options = in->options;
-	o->delete_on_close = in->options & FILE_DELETE_ON_CLOSE;
-	o->mode = in->options & (FILE_WRITE_THROUGH | FILE_SEQUENTIAL_ONLY | FILE_NO_INTERMEDIATE_BUFFERING |
-				 FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT | FILE_DELETE_ON_CLOSE);
-	struct fscc_file_info fi;
-	status = smbd_open_fileinfo(o, &fi);
+	status = smbd_create_gate_enter(call, cs, tcon->share->vfs, rel, &cs->gate);
 	if (!NT_STATUS_IS_OK(status)) {
-		smbd_open_close(o);
+		talloc_free(cs); /* NT_STATUS_PENDING: run again from the start when the gate opens */
 		return status;
 	}
-	o->is_dir = fi.is_directory;
-	o->file_id = fi.file_id;
-	struct stat ost;
-	status = vfs_fstat(o->fd, &ost);
-	if (!NT_STATUS_IS_OK(status)) {
-		smbd_open_close(o);
-		return status;
-	}
-	o->dev = ost.st_dev;
-	o->ino = ost.st_ino;
-	if (!smbd_file_add_open(call->req->conn->srv, o)) {
-		smbd_open_close(o);
-		return NT_STATUS_NO_MEMORY;
-	}
-	o->oplock_level = granted;
-	if (in->have_alloc_size && !o->is_dir && action != FILE_OPENED) {
-		status = vfs_fallocate(o->fd, in->alloc_size);
-		if (!NT_STATUS_IS_OK(status)) {
-			smbd_open_close(o);
-			return status;
-		}
-		status = smbd_open_fileinfo(o, &fi);
-		if (!NT_STATUS_IS_OK(status)) {
-			smbd_open_close(o);
-			return status;
-		}
-	}
-	smbd_call_set_related_open(call, o->persistent_id, o->volatile_id);
-	LOG_DBG("create '%s' -> %s action %u", in->name, rel, action);
-	return encode(call, in, o, &fi, action);
+	cs->fs.mem = cs;
+	cs->fs.vfs = tcon->share->vfs;
+	cs->fs.as = smbd_identity_copy(cs, smbd_session_identity(call->session));
+	cs->fs.in = in;
+	cs->fs.rel = rel;
+	cs->fs.tree_access = tcon->maximal_access;
+	cs->fs.read_only = tcon->read_only;
+	if (cs->fs.as == NULL)
+		return create_result(call, cs, NT_STATUS_NO_MEMORY);
+	status = smbd_call_offload(call, cs, open_work, opened);
+	return NT_STATUS_EQUAL(status, NT_STATUS_PENDING) ? status : create_result(call, cs, status);
 }
-
 void smb2_create_retry(struct smb2_call *call)
 {
 	/* Not through the dispatcher: take on the session's identity here. */
@@ -592,8 +486,15 @@ void smb2_create_retry(struct smb2_call *call)
 
 NTSTATUS smb2_create(struct smb2_call *call)
 {
-	struct create_in in = { 0 };
-	NTSTATUS status = decode(call, &in);
+	struct create_state *cs = talloc_zero(call->req, struct create_state);
+	if (cs == NULL)
+		return NT_STATUS_NO_MEMORY;
+	cs->fs.fd = -1;
+	talloc_set_destructor(cs, create_state_destructor);
+	cs->in = talloc_zero(cs, struct create_in);
+	if (cs->in == NULL)
+		return NT_STATUS_NO_MEMORY;
+	NTSTATUS status = decode(call, cs->in);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	/* Before anything is created or truncated ("max open files"). */
@@ -601,6 +502,6 @@ NTSTATUS smb2_create(struct smb2_call *call)
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	if (call->tcon->share->is_ipc)
-		return create_pipe(call, &in);
-	return create_file(call, &in);
+		return create_pipe(call, cs->in);
+	return create_file(call, cs);
 }

@@ -10,7 +10,13 @@ What it asserts:
    holds exactly what was sent;
  - a READ and a CLOSE of its handle sent back to back both get answers;
  - a LOGOFF, and a dropped connection, with writes still in flight leave
-   the server serving (the workers finish into live memory).
+   the server serving (the workers finish into live memory);
+ - a slow CREATE (a name looked for case-insensitively in a directory of
+   100,000 entries) does not hold up an ECHO sent after it;
+ - of 32 CREATEs of one new name with no sharing, in flight at once, the
+   one that creates the file keeps it (FILE_CREATED) and the other 31 get
+   SHARING_VIOLATION, as on Windows (the creator is never shut out of its
+   own file by a racer), for a file and again for a directory.
 
 usage: async_io_client.py host port share user password share_dir
 """
@@ -73,6 +79,21 @@ class Conn(Session):
         f = s3.SMB2Flush()
         f['FileID'] = fid
         return self.send(self.packet(s3.SMB2_FLUSH, f))
+
+    def send_create(self, name, disposition, access, share, options=s3.FILE_NON_DIRECTORY_FILE):
+        cr = s3.SMB2Create()
+        cr['ImpersonationLevel'] = s3.SMB2_IL_IMPERSONATION
+        cr['DesiredAccess'] = access
+        cr['ShareAccess'] = share
+        cr['CreateDisposition'] = disposition
+        cr['CreateOptions'] = options
+        n = name.encode('utf-16-le')
+        cr['NameLength'] = len(n)
+        cr['Buffer'] = n
+        return self.send(self.packet(s3.SMB2_CREATE, cr))
+
+    def send_echo(self):
+        return self.send(self.packet(s3.SMB2_ECHO, s3.SMB2Echo()))
 
     def send_close(self, fid):
         c = s3.SMB2Close()
@@ -170,6 +191,37 @@ fid = e.open('after.bin')
 m = e.send_write(fid, 0, b'still here')
 got, _ = e.replies([m])
 check(got[m]['Status'] == 0, "the server still serves after a logoff and a drop with I/O in flight")
+
+# 6. A slow CREATE does not hold up an ECHO behind it. A name that is not
+# there, asked for in another case, makes the server read the whole
+# directory before it can answer.
+big = os.path.join(share_dir, 'big')
+os.mkdir(big)
+for i in range(100000):
+    os.close(os.open(os.path.join(big, 'entry%06d' % i), os.O_CREAT | os.O_WRONLY, 0o644))
+m_create = e.send_create('big\\NoSuchName', s3.FILE_OPEN, s3.FILE_READ_ATTRIBUTES, s3.FILE_SHARE_READ)
+m_echo = e.send_echo()
+got, order = e.replies([m_create, m_echo])
+check(got[m_create]['Status'] == 0xC0000034, "the CREATE of a missing name: OBJECT_NAME_NOT_FOUND (0x%x)" %
+      got[m_create]['Status'])
+check(order == [m_echo, m_create], "the ECHO sent after a slow CREATE was answered first (order %r)" %
+      (['ECHO' if x == m_echo else 'CREATE' for x in order],))
+
+# 7. Racing creators of one name: the one that creates it keeps it.
+for name, options in (('race.bin', s3.FILE_NON_DIRECTORY_FILE), ('racedir', s3.FILE_DIRECTORY_FILE)):
+    access = s3.FILE_READ_ATTRIBUTES | s3.DELETE if options == s3.FILE_DIRECTORY_FILE else \
+        s3.FILE_READ_DATA | s3.FILE_WRITE_DATA
+    mids = [e.send_create(name, s3.FILE_OPEN_IF, access, 0, options) for _ in range(32)]
+    got, _ = e.replies(mids)
+    ok = [x for x in mids if got[x]['Status'] == 0]
+    refused = [x for x in mids if got[x]['Status'] == 0xC0000043]
+    check(len(ok) == 1 and len(refused) == 31, "%s: one of 32 racing CREATEs opened it, 31 got SHARING_VIOLATION "
+          "(%d, %d)" % (name, len(ok), len(refused)))
+    if ok:
+        r = s3.SMB2Create_Response(got[ok[0]]['Data'])
+        check(r['CreateAction'] == s3.FILE_CREATED, "%s: and it was the one that created it (action %d)" %
+              (name, r['CreateAction']))
+        e.replies([e.send_close(r['FileID'])])
 
 if failures:
     print("%d failure(s)" % len(failures))
