@@ -20,6 +20,7 @@
 
 #include "lib/fscc.h"
 #include "lib/ntstatus.h"
+#include "smbd/lease.h"
 
 struct smbd_identity;
 struct vfs_share;
@@ -41,6 +42,8 @@ struct create_in {
 	uint64_t timewarp;       /* "TWrp": a previous version by NT time */
 	const uint8_t *secd;     /* "SecD": a validated self-relative descriptor, in the request */
 	uint32_t secd_len;
+	bool want_lease;         /* "RqLs", with RequestedOplockLevel LEASE */
+	struct smbd_lease_request lease;
 };
 
 /* One CREATE's file-system work: what the worker needs, and what it found. */

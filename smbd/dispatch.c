@@ -329,8 +329,10 @@ static void run_call(struct smb2_call *call, bool first)
 	}
 	struct wire_rd peek = call->in;
 	uint16_t ssize = wire_u16(&peek);
-	if (!wire_ok(&peek) || ssize != d->structure_size ||
-	    wire_remaining(&call->in) < (size_t)(d->structure_size & ~1u)) {
+	uint16_t want = d->structure_size;
+	if (call->command == SMB2_OPLOCK_BREAK && smb2_oplock_break_is_lease_ack(call))
+		want = 36;
+	if (!wire_ok(&peek) || ssize != want || wire_remaining(&call->in) < (size_t)(want & ~1u)) {
 		call->status = NT_STATUS_INVALID_PARAMETER;
 		return;
 	}

@@ -1,8 +1,9 @@
 /*
- * Local file state: opens per file and SMB2 oplocks (not leases yet).
+ * Local file state: opens per file and SMB2 oplocks; leases in lease.c.
  */
 #include "config.h"
 #include "smbd/file_state.h"
+#include "smbd/file_state_priv.h"
 
 #include <event2/event.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "lib/log.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/lease.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -23,23 +25,6 @@
 #define OPLOCK_BREAK_TIMEOUT_S 35
 
 #define FILE_BUCKETS 1024
-
-struct oplock_waiter {
-	struct oplock_waiter *prev, *next;
-	struct smbd_file *file;
-	struct smb2_call *call;
-	struct event *ev;
-};
-
-struct smbd_file {
-	struct smbd_file *prev, *next; /* hash bucket */
-	struct smbd_server *srv;
-	dev_t dev;
-	ino_t ino;
-	struct smbd_open **opens;
-	size_t n_opens;
-	struct oplock_waiter *waiters;
-};
 
 struct file_table {
 	struct smbd_file *buckets[FILE_BUCKETS];
@@ -58,7 +43,7 @@ static unsigned bucket_of(dev_t dev, ino_t ino)
 	return (unsigned)(h >> 54) % FILE_BUCKETS;
 }
 
-static struct smbd_file *file_find(struct smbd_server *srv, dev_t dev, ino_t ino)
+struct smbd_file *smbd_file_find(struct smbd_server *srv, dev_t dev, ino_t ino)
 {
 	struct file_table *t = table_of(srv);
 	if (t == NULL)
@@ -84,7 +69,7 @@ static int file_destructor(struct smbd_file *f)
 
 static struct smbd_file *file_get(struct smbd_server *srv, dev_t dev, ino_t ino)
 {
-	struct smbd_file *f = file_find(srv, dev, ino);
+	struct smbd_file *f = smbd_file_find(srv, dev, ino);
 	if (f != NULL)
 		return f;
 	struct file_table *t = table_of(srv);
@@ -110,9 +95,14 @@ static void file_maybe_free(struct smbd_file *f)
 }
 
 /* Wakes every CREATE waiting on this file, on the next loop turn. */
-static void wake_waiters(struct smbd_file *f)
+void smbd_file_wake_waiters(struct smbd_file *f)
 {
-	for (struct oplock_waiter *w = f->waiters; w; w = w->next)
+	/* Oldest first (the list is newest first): each runs again in the
+	 * order it came, and may start the next break (smb2.lease.breaking3). */
+	struct oplock_waiter *w = f->waiters;
+	while (w != NULL && w->next != NULL)
+		w = w->next;
+	for (; w != NULL; w = w->prev)
 		event_active(w->ev, 0, 0);
 }
 
@@ -147,11 +137,12 @@ void smbd_file_remove_open(struct smbd_open *o)
 			break;
 		}
 	}
+	smbd_lease_leave(o);
 	o->file = NULL;
 	bool had_oplock = o->oplock_level != SMB2_OPLOCK_LEVEL_NONE;
 	o->oplock_level = SMB2_OPLOCK_LEVEL_NONE;
 	if (had_oplock)
-		wake_waiters(f);
+		smbd_file_wake_waiters(f);
 	file_maybe_free(f);
 }
 
@@ -178,29 +169,46 @@ static bool lets_in(uint32_t access, uint32_t share_access_of_other)
 	return true;
 }
 
+#define SHARING_RIGHTS (SHARE_READ_RIGHTS | SHARE_WRITE_RIGHTS | DELETE_ACCESS)
+
+/* Whether a new open (access, share_access) and o keep each other out. */
+static bool conflicts(const struct smbd_open *o, uint32_t access, uint32_t share_access)
+{
+	/* An open without data or delete rights (a "stat open") takes no part
+	 * in sharing, either way (smbtorture smb2.sharemode.bug14375). */
+	if (!(access & SHARING_RIGHTS) || o->pipe != NULL || !(o->access & SHARING_RIGHTS))
+		return false;
+	/* Each must allow what the other asked for. */
+	return !lets_in(access, o->share_access) || !lets_in(o->access, share_access);
+}
+
 NTSTATUS smbd_share_mode_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access,
 			       uint32_t share_access)
 {
-	const uint32_t sharing_rights = SHARE_READ_RIGHTS | SHARE_WRITE_RIGHTS | DELETE_ACCESS;
-	/* An open without data or delete rights (a "stat open") takes no part
-	 * in sharing, either way (smbtorture smb2.sharemode.bug14375). */
-	if (!(access & sharing_rights))
-		return NT_STATUS_OK;
-	struct smbd_file *f = file_find(srv, dev, ino);
-	for (size_t i = 0; f && i < f->n_opens; i++) {
-		const struct smbd_open *o = f->opens[i];
-		if (o->pipe != NULL || !(o->access & sharing_rights))
-			continue;
-		/* Each must allow what the other asked for. */
-		if (!lets_in(access, o->share_access) || !lets_in(o->access, share_access))
+	struct smbd_file *f = smbd_file_find(srv, dev, ino);
+	for (size_t i = 0; f && i < f->n_opens; i++)
+		if (conflicts(f->opens[i], access, share_access))
 			return NT_STATUS_SHARING_VIOLATION;
-	}
 	return NT_STATUS_OK;
+}
+
+bool smbd_share_mode_break_handles(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access,
+				   uint32_t share_access, const struct smbd_lease *mine)
+{
+	struct smbd_file *f = smbd_file_find(srv, dev, ino);
+	bool must_wait = false;
+	for (size_t i = 0; f && i < f->n_opens; i++) {
+		struct smbd_open *o = f->opens[i];
+		if (o->lease != NULL && o->lease != mine && conflicts(o, access, share_access) &&
+		    smbd_lease_break_handles(f, o->lease))
+			must_wait = true;
+	}
+	return must_wait;
 }
 
 bool smbd_file_delete_pending(struct smbd_server *srv, dev_t dev, ino_t ino)
 {
-	struct smbd_file *f = file_find(srv, dev, ino);
+	struct smbd_file *f = smbd_file_find(srv, dev, ino);
 	for (size_t i = 0; f && i < f->n_opens; i++)
 		if (f->opens[i]->delete_pending)
 			return true;
@@ -251,7 +259,7 @@ static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	event_free(o->break_timer);
 	o->break_timer = NULL;
 	if (o->file)
-		wake_waiters(o->file);
+		smbd_file_wake_waiters(o->file);
 }
 
 static void start_break(struct smbd_open *o, uint8_t to)
@@ -266,16 +274,28 @@ static void start_break(struct smbd_open *o, uint8_t to)
 	send_break(o, to);
 }
 
-NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_t requested, bool overwrite,
-			   uint64_t self_volatile_id, uint8_t *granted)
+NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_t requested, uint32_t access,
+			   bool overwrite, const struct smbd_lease *mine, uint8_t *granted)
 {
-	struct smbd_file *f = file_find(srv, dev, ino);
+	struct smbd_file *f = smbd_file_find(srv, dev, ino);
 	bool must_wait = false;
 	bool others = false;
+	bool handle_lease = false;
+	/* A stat open breaks nothing (MS-FSA 2.1.5.1.2; smb2.oplock.statopen1). */
+	if (smbd_access_is_stat(access, false) && !overwrite)
+		f = NULL;
 	for (size_t i = 0; f && i < f->n_opens; i++) {
 		struct smbd_open *o = f->opens[i];
-		if (o->volatile_id == self_volatile_id)
+		if (o->lease != NULL) {
+			/* Leases are broken once the share modes let the open
+			 * in (smbd_lease_check); the requester's own is not
+			 * in its way. */
+			if (o->lease != mine) {
+				others = true;
+				handle_lease |= (smbd_lease_state(o->lease) & SMB2_LEASE_HANDLE) != 0;
+			}
 			continue;
+		}
 		others = true;
 		if (o->oplock_state == SMBD_OPLOCK_BREAKING) {
 			must_wait = true;
@@ -290,13 +310,30 @@ NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_
 	}
 	if (must_wait)
 		return NT_STATUS_PENDING;
-	if (requested == SMB2_OPLOCK_LEVEL_LEASE || requested == SMB2_OPLOCK_LEVEL_NONE)
-		*granted = SMB2_OPLOCK_LEVEL_NONE; /* leases are not offered yet */
+	/* A lease is granted once the open is registered (smbd_lease_grant). */
+	/* Beside a lease that caches handles, no oplock (smbtorture smb2.lease.oplock). */
+	if (requested == SMB2_OPLOCK_LEVEL_LEASE || requested == SMB2_OPLOCK_LEVEL_NONE || handle_lease)
+		*granted = SMB2_OPLOCK_LEVEL_NONE;
 	else if (!others)
 		*granted = requested;
 	else
 		*granted = SMB2_OPLOCK_LEVEL_II;
 	return NT_STATUS_OK;
+}
+
+NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access, bool overwrite,
+			  const struct smbd_lease *mine)
+{
+	if (smbd_access_is_stat(access, true) && !overwrite)
+		return NT_STATUS_OK;
+	struct smbd_file *f = smbd_file_find(srv, dev, ino);
+	bool must_wait = false;
+	for (size_t i = 0; f && i < f->n_opens; i++) {
+		struct smbd_lease *l = f->opens[i]->lease;
+		if (l != NULL && l != mine && smbd_lease_break_for_open(f, l, overwrite))
+			must_wait = true;
+	}
+	return must_wait ? NT_STATUS_PENDING : NT_STATUS_OK;
 }
 
 static int waiter_destructor(struct oplock_waiter *w)
@@ -330,7 +367,7 @@ static void waiter_cancel(struct smb2_call *call)
 
 NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino)
 {
-	struct smbd_file *f = file_find(call->req->conn->srv, dev, ino);
+	struct smbd_file *f = smbd_file_find(call->req->conn->srv, dev, ino);
 	if (f == NULL)
 		return NT_STATUS_INTERNAL_ERROR;
 	struct oplock_waiter *w = talloc_zero(call->req, struct oplock_waiter);
@@ -355,6 +392,7 @@ NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino)
 void smbd_oplock_break_level2(struct smbd_open *writer, bool include_self)
 {
 	struct smbd_file *f = writer->file;
+	smbd_lease_break_for_write(f, writer);
 	for (size_t i = 0; f && i < f->n_opens; i++) {
 		struct smbd_open *o = f->opens[i];
 		if ((o != writer || include_self) && o->oplock_level == SMB2_OPLOCK_LEVEL_II) {
@@ -380,6 +418,6 @@ NTSTATUS smbd_oplock_ack(struct smbd_open *o, uint8_t level, uint8_t *new_level)
 	}
 	*new_level = level;
 	if (o->file)
-		wake_waiters(o->file);
+		smbd_file_wake_waiters(o->file);
 	return NT_STATUS_OK;
 }

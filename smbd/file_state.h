@@ -16,6 +16,7 @@
 struct smbd_server;
 struct smbd_open;
 struct smb2_call;
+struct smbd_lease;
 
 enum smbd_oplock_state {
 	SMBD_OPLOCK_HELD,
@@ -38,6 +39,15 @@ void smbd_file_foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_op
 NTSTATUS smbd_share_mode_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access,
 			       uint32_t share_access);
 
+/*
+ * MS-FSA 2.1.5.1.2.1: before a sharing violation is final, the leases of
+ * the opens in the way (other than 'mine') give up H, so that handles kept
+ * open only for caching can be closed. True when the CREATE must wait for
+ * acknowledgments (smbd_oplock_wait) and then check again.
+ */
+bool smbd_share_mode_break_handles(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access,
+				   uint32_t share_access, const struct smbd_lease *mine);
+
 /* Whether some open of (dev, ino) has the file marked for deletion. */
 bool smbd_file_delete_pending(struct smbd_server *srv, dev_t dev, ino_t ino);
 
@@ -49,10 +59,20 @@ struct smbd_open *smbd_file_other_open(const struct smbd_open *o);
  * may have. When another client holds an exclusive or batch oplock, a
  * break is sent and NT_STATUS_PENDING returned: the CREATE waits (see
  * smbd_oplock_wait) and is run again once the break is resolved.
- * 'overwrite' (supersede/overwrite dispositions) breaks to none.
+ * 'overwrite' (supersede/overwrite dispositions) breaks to none. Opens
+ * with leases of other keys than 'mine' (the requester's, or NULL) count
+ * as others; their leases are broken later, by smbd_lease_check().
  */
-NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_t requested, bool overwrite,
-			   uint64_t self_volatile_id, uint8_t *granted);
+NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_t requested, uint32_t access,
+			   bool overwrite, const struct smbd_lease *mine, uint8_t *granted);
+/*
+ * After the share modes let a new open in: leases of other keys than
+ * 'mine' lose W (everything on an overwrite). NT_STATUS_PENDING when it
+ * must wait for acknowledgments (smbd_oplock_wait). A stat open breaks
+ * nothing.
+ */
+NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access, bool overwrite,
+			  const struct smbd_lease *mine);
 /* Parks a CREATE until the breaks on (dev, ino) are resolved, then runs it again. */
 NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino);
 /* A write through 'writer': level II oplocks of the other opens break to

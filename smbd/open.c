@@ -15,6 +15,7 @@
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/share.h"
+#include "smbd/smb2_proto.h"
 #include "smbd/tcon.h"
 #include "smbd/vfs.h"
 
@@ -179,4 +180,14 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 	}
 	talloc_free(o);
 	return status;
+}
+
+bool smbd_access_is_stat(uint32_t access, bool for_lease)
+{
+	uint32_t stat = SYNCHRONIZE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES;
+	/* Windows counts READ_CONTROL in for leases, not for oplocks
+	 * (smbtorture smb2.lease.statopen4 against smb2.oplock.statopen1). */
+	if (for_lease)
+		stat |= READ_CONTROL;
+	return (access & ~stat) == 0;
 }

@@ -52,6 +52,7 @@ struct smbd_open {
 
 	/* Shared file state (smbd/file_state.c) */
 	struct smbd_file *file;
+	struct smbd_lease *lease; /* with oplock_level SMB2_OPLOCK_LEVEL_LEASE (smbd/lease.h) */
 	uint8_t oplock_level;
 	uint8_t oplock_break_to;
 	int oplock_state;        /* enum smbd_oplock_state */
@@ -78,6 +79,10 @@ struct smbd_open {
 	uint8_t resume_key[24];
 	bool has_resume_key;
 };
+
+/* A "stat open": attributes and synchronisation only (and READ_CONTROL,
+ * for leases); it breaks no oplock or lease (MS-FSA 2.1.5.1.2). */
+bool smbd_access_is_stat(uint32_t access, bool for_lease);
 
 /*
  * The open's fd for a transfer on an I/O worker or io_uring: the number

@@ -17,6 +17,7 @@ struct smbd_conn;
 struct smbd_share;
 struct idtable;
 struct smbd_create_gate;
+struct smbd_lease_table;
 struct file_table;
 struct smbd_backoff;
 struct smbd_notify_ctx;
@@ -35,6 +36,7 @@ struct smbd_server {
 
 	struct smbd_backoff *backoff;  /* failed logons per address */
 	struct file_table *files;  /* (dev, ino) -> struct smbd_file, file_state.c */
+	struct smbd_lease_table *leases; /* (client guid, lease key) -> lease, lease.c */
 	struct smbd_notify_ctx *notify; /* the inotify fd, notify.c; made on first use */
 	struct smbd_tcp_state *tcp; /* what TCP connections share (limits, budgets), transport_tcp.c */
 	struct smbd_iopool *iopool; /* file I/O workers ("io threads") */

@@ -38,6 +38,28 @@
 /* MS-FSCC 2.6: attributes a client may set. */
 #define SETTABLE_ATTRIBUTES 0x00007FB7u
 
+/*
+ * MS-SMB2 2.2.13.2.8 / 2.2.13.2.10: a lease request, v2 on 3.x only (a v2
+ * context on 2.1 is read as v1, as Windows does); other sizes are ignored.
+ */
+static void parse_lease(const struct smb2_call *call, struct wire_rd *data, uint32_t len, struct create_in *in)
+{
+	bool v2 = len >= 52 && call->req->conn->dialect >= SMB2_DIALECT_300;
+	if (len != 32 && len < 52)
+		return;
+	struct smbd_lease_request *lr = &in->lease;
+	wire_copy(data, lr->key, 16);
+	lr->state = wire_u32(data);
+	lr->flags = wire_u32(data);
+	wire_skip(data, 8); /* LeaseDuration */
+	lr->v2 = v2;
+	if (v2) {
+		wire_copy(data, lr->parent_key, 16);
+		lr->epoch = wire_u16(data);
+	}
+	in->want_lease = wire_ok(data);
+}
+
 /* The create contexts we act on; the rest are ignored (MS-SMB2 3.3.5.9). */
 static NTSTATUS parse_contexts(struct smb2_call *call, uint32_t off, uint32_t len, struct create_in *in)
 {
@@ -81,6 +103,8 @@ static NTSTATUS parse_contexts(struct smb2_call *call, uint32_t off, uint32_t le
 			in->want_mxac = true;
 		else if (name_len == 4 && memcmp(tag, "QFid", 4) == 0)
 			in->want_qfid = true;
+		else if (name_len == 4 && memcmp(tag, "RqLs", 4) == 0)
+			parse_lease(call, &data, data_len, in);
 		else if (name_len == 4 && memcmp(tag, "SecD", 4) == 0) {
 			struct smbd_sd sd;
 			in->secd = wire_ptr(&data, data_len);
@@ -145,7 +169,30 @@ static NTSTATUS decode(struct smb2_call *call, struct create_in *in)
 	}
 	if (in->name == NULL)
 		return NT_STATUS_OBJECT_NAME_INVALID;
-	return parse_contexts(call, ctx_off, ctx_len, in);
+	NTSTATUS status = parse_contexts(call, ctx_off, ctx_len, in);
+	/* MS-SMB2 3.3.5.9.8: a lease context counts only with the LEASE
+	 * oplock level, and there are no leases in 2.0.2. */
+	if (in->oplock_level != SMB2_OPLOCK_LEVEL_LEASE || call->req->conn->dialect == SMB2_DIALECT_202)
+		in->want_lease = false;
+	return status;
+}
+
+/* One response context header (MS-SMB2 2.2.13.2): the data follows. */
+static void context_begin(struct wire_wr *w, size_t *prev, const char tag[4], uint32_t data_len)
+{
+	wire_put_align(w, 8);
+	if (*prev != SIZE_MAX)
+		wire_patch_u32(w, *prev, (uint32_t)(w->len - *prev));
+	*prev = w->len;
+	/* Next, NameOffset 16, NameLength 4, Reserved, DataOffset 24, DataLength, Name, pad */
+	wire_put_u32(w, 0);
+	wire_put_u16(w, 16);
+	wire_put_u16(w, 4);
+	wire_put_u16(w, 0);
+	wire_put_u16(w, 24);
+	wire_put_u32(w, data_len);
+	wire_put_bytes(w, tag, 4);
+	wire_put_u32(w, 0);
 }
 
 static void encode_contexts(struct smb2_call *call, const struct create_in *in, const struct smbd_open *o,
@@ -154,41 +201,26 @@ static void encode_contexts(struct smb2_call *call, const struct create_in *in, 
 	struct wire_wr *w = &call->out;
 	size_t prev = SIZE_MAX;
 	*off_out = *len_out = 0;
-	if (!in->want_mxac && !in->want_qfid)
+	if (!in->want_mxac && !in->want_qfid && o->lease == NULL)
 		return;
 	wire_put_align(w, 8);
 	size_t start = w->len;
 	*off_out = smb2_call_out_offset(call);
-	/* Each context: Next, NameOffset 16, NameLength 4, Reserved, DataOffset 24, DataLength. */
 	if (in->want_mxac) {
-		prev = w->len;
-		wire_put_u32(w, 0);
-		wire_put_u16(w, 16);
-		wire_put_u16(w, 4);
-		wire_put_u16(w, 0);
-		wire_put_u16(w, 24);
-		wire_put_u32(w, 8);
-		wire_put_bytes(w, "MxAc", 4);
-		wire_put_u32(w, 0);
+		context_begin(w, &prev, "MxAc", 8);
 		wire_put_u32(w, 0); /* QueryStatus */
 		wire_put_u32(w, maximal_access);
 	}
 	if (in->want_qfid) {
-		wire_put_align(w, 8);
-		if (prev != SIZE_MAX)
-			wire_patch_u32(w, prev, (uint32_t)(w->len - prev));
-		wire_put_u32(w, 0);
-		wire_put_u16(w, 16);
-		wire_put_u16(w, 4);
-		wire_put_u16(w, 0);
-		wire_put_u16(w, 24);
-		wire_put_u32(w, 32);
-		wire_put_bytes(w, "QFid", 4);
-		wire_put_u32(w, 0);
+		context_begin(w, &prev, "QFid", 32);
 		/* MS-SMB2 2.2.14.2.9: DiskFileId (8 bytes file id, 8 bytes volume id), 16 reserved. */
 		wire_put_u64(w, o->file_id);
 		wire_put_u64(w, (uint64_t)o->dev);
 		wire_put_zeros(w, 16);
+	}
+	if (o->lease != NULL) {
+		context_begin(w, &prev, "RqLs", (uint32_t)smbd_lease_response_size(o));
+		smbd_lease_encode_response(o, w);
 	}
 	*len_out = (uint32_t)(w->len - start);
 }
@@ -341,6 +373,16 @@ static void overwrite_work(void *arg)
 	create_fs_overwrite(&cs->fs, smbd_fd_number(cs->held));
 }
 
+/* Runs the CREATE again from the start once the breaks it caused are
+ * done: this attempt's fd, gate and state go now. */
+static NTSTATUS wait_for_breaks(struct smb2_call *call, struct create_state *cs)
+{
+	NTSTATUS status = smbd_oplock_wait(call, cs->fs.st.st_dev, cs->fs.st.st_ino);
+	create_result(call, cs, status);
+	talloc_free(cs);
+	return status;
+}
+
 /*
  * On the loop, after the worker opened or created the object: the checks
  * against the other opens of the file (MS-FSA 2.1.5.1.2), then the open
@@ -363,6 +405,11 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 
 	uint8_t granted = SMB2_OPLOCK_LEVEL_NONE;
 	bool is_dir = S_ISDIR(fs->st.st_mode);
+	/* No directory leases (SMB2_GLOBAL_CAP_DIRECTORY_LEASING is not offered):
+	 * the request is ignored, as by a server without them. */
+	bool lease = in->want_lease && !is_dir;
+	const uint8_t *client_guid = call->req->conn->client_guid;
+	const struct smbd_lease *mine = lease ? smbd_lease_find(srv, client_guid, in->lease.key) : NULL;
 	NTSTATUS status;
 	if (fs->created) {
 		if (!is_dir && in->oplock_level != SMB2_OPLOCK_LEVEL_LEASE)
@@ -372,16 +419,10 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 		if (!is_dir) {
 			/* Another client's exclusive or batch oplock is broken
 			 * first; this CREATE then runs again (MS-SMB2 3.3.5.9). */
-			status = smbd_oplock_check(srv, fs->st.st_dev, fs->st.st_ino, in->oplock_level, fs->overwrite, 0,
-						   &granted);
-			if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING)) {
-				/* Run again from the start once the break is done:
-				 * this attempt's fd, gate and state go now. */
-				status = smbd_oplock_wait(call, fs->st.st_dev, fs->st.st_ino);
-				create_result(call, cs, status);
-				talloc_free(cs);
-				return status;
-			}
+			status = smbd_oplock_check(srv, fs->st.st_dev, fs->st.st_ino, in->oplock_level, fs->access,
+						   fs->overwrite, mine, &granted);
+			if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
+				return wait_for_breaks(call, cs);
 			if (!NT_STATUS_IS_OK(status))
 				return create_result(call, cs, status);
 		}
@@ -394,8 +435,16 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	 * unless something reached it by another name meanwhile (the gate
 	 * keeps out CREATEs of the same name). */
 	status = smbd_share_mode_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, in->share_access);
+	if (!NT_STATUS_IS_OK(status) && !fs->created &&
+	    smbd_share_mode_break_handles(srv, fs->st.st_dev, fs->st.st_ino, fs->access, in->share_access, mine))
+		return wait_for_breaks(call, cs);
 	if (!NT_STATUS_IS_OK(status))
 		return create_result(call, cs, status);
+	if (!fs->created) {
+		status = smbd_lease_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, fs->overwrite, mine);
+		if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
+			return wait_for_breaks(call, cs);
+	}
 
 	struct smbd_open *o = smbd_open_new(call->tcon, fs->fd);
 	fs->fd = -1; /* the open's now, or closed */
@@ -418,6 +467,13 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 		return create_result(call, cs, NT_STATUS_NO_MEMORY);
 	}
 	o->oplock_level = granted;
+	if (lease) {
+		status = smbd_lease_grant(o, client_guid, &in->lease, call->tcon->share, fs->rel);
+		if (!NT_STATUS_IS_OK(status)) {
+			smbd_open_close(o);
+			return create_result(call, cs, status);
+		}
+	}
 	if (!fs->overwrite)
 		return reply_with(call, cs, o);
 	/* Registered first, so other opens see it while the file is cut. */
@@ -445,6 +501,12 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_state *cs)
 	 * until shadow copies are served, so none is found. */
 	if (in->timewarp != 0)
 		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	if (in->want_lease) {
+		status = smbd_lease_name_check(call->req->conn->srv, call->req->conn->client_guid, &in->lease,
+					       tcon->share, tcon->share->vfs->case_sensitive, rel);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+	}
 	status = smbd_create_gate_enter(call, cs, tcon->share->vfs, rel, &cs->gate);
 	if (!NT_STATUS_IS_OK(status)) {
 		talloc_free(cs); /* NT_STATUS_PENDING: run again from the start when the gate opens */

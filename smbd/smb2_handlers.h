@@ -24,6 +24,8 @@ NTSTATUS smb2_change_notify(struct smb2_call *call);
 NTSTATUS smb2_query_info(struct smb2_call *call);
 NTSTATUS smb2_set_info(struct smb2_call *call);
 NTSTATUS smb2_oplock_break(struct smb2_call *call);
+/* OPLOCK_BREAK carries an oplock acknowledgment (24 bytes) or a lease one (36). */
+bool smb2_oplock_break_is_lease_ack(const struct smb2_call *call);
 
 /* Runs a CREATE again after the oplock breaks it waited for (file_state.c). */
 void smb2_create_retry(struct smb2_call *call);

@@ -181,6 +181,9 @@ NTSTATUS smb2_negotiate_build_response(struct smbd_conn *conn, struct wire_wr *w
 		caps |= SMB2_GLOBAL_CAP_ENCRYPTION;
 	if (dialect >= SMB2_DIALECT_300 && srv->cfg->multi_channel)
 		caps |= SMB2_GLOBAL_CAP_MULTI_CHANNEL;
+	/* File leases from 2.1 on (smbd/lease.h); directory leases are not offered. */
+	if (dialect >= SMB2_DIALECT_210)
+		caps |= SMB2_GLOBAL_CAP_LEASING;
 	uint32_t max_io = large ? SMB2_MAX_IO_LARGE : SMB2_MAX_IO_SMALL;
 	if (max_io + 4096 > srv->cfg->max_pdu)
 		max_io = (srv->cfg->max_pdu - 4096) & ~65535u;

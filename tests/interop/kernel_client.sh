@@ -3,8 +3,10 @@
 # qemu guest by tests/vm/run-guest.sh) against Porthos. For each case the
 # guest mounts //10.0.2.2/test (the host's 127.0.0.1), writes a 64 MiB
 # random file, remounts with dropped caches, reads it back and compares
-# sha256, lists the directory (name and size), makes and removes a
-# directory and deletes the file (tests/vm/guest-cifs-rw.sh).
+# sha256, checks that a second mount on its own connection reads an
+# in-place write made through the first (the write must break the second
+# client's read lease), lists the directory (name and size), makes and
+# removes a directory and deletes the file (tests/vm/guest-cifs-rw.sh).
 #
 # Required cases: vers=3.1.1 and vers=3.0, each unsigned (the kernel's
 # default against a server that does not require signing) and with the

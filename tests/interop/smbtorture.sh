@@ -11,7 +11,7 @@ knownfail="$here/../knownfail/smbtorture"
 suites=(
 	smb2.connect smb2.read smb2.rw smb2.dir smb2.getinfo smb2.setinfo smb2.tcon
 	smb2.session smb2.multichannel smb2.ioctl.network_interface_info
-	smb2.create smb2.compound smb2.compound_find smb2.credits smb2.lock smb2.sharemode
+	smb2.create smb2.compound smb2.compound_find smb2.credits smb2.lock smb2.sharemode smb2.lease
 	# smb2.notify test by test: "mask" sleeps for 100 s and "rec" is a
 	# known failure on Samba too (it expects no MODIFIED after renames,
 	# which "mask-change" requires).

@@ -8,8 +8,10 @@
 #
 # Mounts //HOST/SHARE with the options a user would give (port, vers,
 # credentials), writes a 64 MiB random file, remounts with dropped caches,
-# reads it back and compares sha256, checks the directory listing, makes and
-# removes a directory, deletes the file. Prints "GUEST-CIFS-OK vers=VERS[,OPTS]"
+# reads it back and compares sha256, checks that a second mount (its own
+# connection) sees an in-place write through the first (lease breaks),
+# checks the directory listing, makes and removes a directory, deletes the
+# file. Prints "GUEST-CIFS-OK vers=VERS[,OPTS]"
 # and exits 0 on success; otherwise "GUEST-CIFS-FAIL: ..." and exits 1.
 set -u
 
@@ -109,6 +111,35 @@ echo "sha256 back $sum_back"
 [ "$sum_src" = "$sum_back" ] || fail "SHA256 MISMATCH"
 echo "SHA256 MATCH"
 rm -f "$WORK/back.bin"
+
+step "two clients: a write through one is seen through the other"
+# A second mount with its own connection (and client GUID) caches what it
+# reads under a read lease; a write through the first must break that lease,
+# or the second would read its stale copy. The break reaches it
+# asynchronously, so it gets a few seconds to see the new data.
+MNT2=$MNT.b
+mkdir -p "$MNT2" || fail "cannot create $MNT2"
+mount -t cifs "//$HOST/$SHARE" "$MNT2" \
+	-o "port=$PORT,vers=$VERS${OPTS:+,$OPTS},credentials=$WORK/creds,nosharesock" ||
+	fail "second mount (nosharesock) failed"
+COH=porthos-coherence-$$.txt
+echo first-version > "$MNT/$COH" || fail "write of $COH failed"
+[ "$(cat "$MNT2/$COH")" = first-version ] || fail "the second client does not read what the first wrote"
+[ "$(cat "$MNT2/$COH")" = first-version ] || fail "the second client's second read differs"
+# In place, without truncating: only the WRITE itself can tell the second
+# client (an open that truncates would break its lease on its own).
+printf SECOND | dd of="$MNT/$COH" conv=notrunc status=none || fail "rewrite of $COH failed"
+seen=
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	seen=$(cat "$MNT2/$COH")
+	[ "$seen" = SECONDversion ] && break
+	sleep 0.5
+done
+[ "$seen" = SECONDversion ] || fail "the second client still reads '$seen' after the first rewrote the file"
+echo "coherent: the second client reads the first one's write"
+rm -f "$MNT/$COH"
+umount "$MNT2" || fail "umount $MNT2 failed"
+rmdir "$MNT2"
 
 step "mkdir / rmdir"
 mkdir "$MNT/$DIR" || fail "mkdir $DIR failed"
