@@ -322,7 +322,7 @@ NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_
 }
 
 NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access, bool overwrite,
-			  const struct smbd_lease *mine)
+			  bool deleting, const struct smbd_lease *mine)
 {
 	if (smbd_access_is_stat(access, true) && !overwrite)
 		return NT_STATUS_OK;
@@ -330,7 +330,7 @@ NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_
 	bool must_wait = false;
 	for (size_t i = 0; f && i < f->n_opens; i++) {
 		struct smbd_lease *l = f->opens[i]->lease;
-		if (l != NULL && l != mine && smbd_lease_break_for_open(f, l, overwrite))
+		if (l != NULL && l != mine && smbd_lease_break_for_open(f, l, overwrite, deleting))
 			must_wait = true;
 	}
 	return must_wait ? NT_STATUS_PENDING : NT_STATUS_OK;

@@ -67,12 +67,13 @@ NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_
 			   bool overwrite, const struct smbd_lease *mine, uint8_t *granted);
 /*
  * After the share modes let a new open in: leases of other keys than
- * 'mine' lose W (everything on an overwrite). NT_STATUS_PENDING when it
+ * 'mine' lose W (everything on an overwrite; H too when 'deleting', a
+ * delete-on-close open). NT_STATUS_PENDING when it
  * must wait for acknowledgments (smbd_oplock_wait). A stat open breaks
  * nothing.
  */
 NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access, bool overwrite,
-			  const struct smbd_lease *mine);
+			  bool deleting, const struct smbd_lease *mine);
 /* Parks a CREATE until the breaks on (dev, ino) are resolved, then runs it again. */
 NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino);
 /* A write through 'writer': level II oplocks of the other opens break to

@@ -217,9 +217,11 @@ static bool break_to(struct smbd_file *f, struct smbd_lease *l, uint32_t to, boo
 	return l->breaking;
 }
 
-bool smbd_lease_break_for_open(struct smbd_file *f, struct smbd_lease *l, bool overwrite)
+bool smbd_lease_break_for_open(struct smbd_file *f, struct smbd_lease *l, bool overwrite, bool deleting)
 {
 	uint32_t to = overwrite ? 0 : l->state & ~SMB2_LEASE_WRITE;
+	if (deleting)
+		to &= ~SMB2_LEASE_HANDLE;
 	return break_to(f, l, to, false);
 }
 
@@ -228,6 +230,27 @@ bool smbd_lease_break_handles(struct smbd_file *f, struct smbd_lease *l)
 	if (l->breaking)
 		return true;
 	return (l->state & SMB2_LEASE_HANDLE) && break_to(f, l, l->state & ~SMB2_LEASE_HANDLE, false);
+}
+
+void smbd_lease_break_others_handles(const struct smbd_open *o)
+{
+	struct smbd_file *f = o->file;
+	for (size_t i = 0; f != NULL && i < f->n_opens; i++) {
+		struct smbd_lease *l = f->opens[i]->lease;
+		if (l != NULL && l != o->lease)
+			smbd_lease_break_handles(f, l);
+	}
+}
+
+void smbd_lease_renamed(struct smbd_open *o, const char *new_name)
+{
+	struct smbd_lease *l = o->lease;
+	char *name = l != NULL ? talloc_strdup(l, new_name) : NULL;
+	if (name != NULL) {
+		talloc_free(l->name);
+		l->name = name;
+	}
+	smbd_lease_break_others_handles(o);
 }
 
 void smbd_lease_break_for_write(struct smbd_file *f, const struct smbd_open *writer)

@@ -55,13 +55,20 @@ NTSTATUS smbd_lease_name_check(struct smbd_server *srv, const uint8_t client_gui
 
 /*
  * The caching another open of o's file costs lease l (MS-FSA 2.1.5.17):
- * W goes, or everything on an overwrite. True when the open must wait
- * for the holder's acknowledgment.
+ * W goes, or everything on an overwrite, and H too for an open that will
+ * delete the file (delete-on-close: smbtorture smb2.lease.unlink). True
+ * when the open must wait for the holder's acknowledgment.
  */
-bool smbd_lease_break_for_open(struct smbd_file *f, struct smbd_lease *l, bool overwrite);
+bool smbd_lease_break_for_open(struct smbd_file *f, struct smbd_lease *l, bool overwrite, bool deleting);
 /* A sharing violation with an open of l: l gives up H, so its holder can
  * close handles it keeps only for caching. True while an ack is awaited. */
 bool smbd_lease_break_handles(struct smbd_file *f, struct smbd_lease *l);
+/* o renames or deletes its file: the other leases on it lose H (their
+ * holders close what they keep open for caching), without waiting. */
+void smbd_lease_break_others_handles(const struct smbd_open *o);
+/* o renamed its file to new_name (client form): its lease follows the file
+ * (smbtorture smb2.lease.v2_rename); the others lose H. */
+void smbd_lease_renamed(struct smbd_open *o, const char *new_name);
 /* A write or lock through 'writer': other leases lose R and H (no waiting). */
 void smbd_lease_break_for_write(struct smbd_file *f, const struct smbd_open *writer);
 

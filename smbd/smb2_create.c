@@ -441,7 +441,8 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	if (!NT_STATUS_IS_OK(status))
 		return create_result(call, cs, status);
 	if (!fs->created) {
-		status = smbd_lease_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, fs->overwrite, mine);
+		status = smbd_lease_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, fs->overwrite,
+					  in->options & FILE_DELETE_ON_CLOSE, mine);
 		if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
 			return wait_for_breaks(call, cs);
 	}

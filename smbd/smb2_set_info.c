@@ -11,6 +11,7 @@
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/identity.h"
+#include "smbd/lease.h"
 #include "smbd/open.h"
 #include "smbd/security_desc.h"
 #include "smbd/server.h"
@@ -115,6 +116,7 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	status = vfs_path_from_smb(call->req, target, &rel);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
+	const char *new_name = rel; /* as the client names it, for its lease */
 	if (strcmp(o->rel_path, ".") == 0)
 		return NT_STATUS_ACCESS_DENIED; /* the share root stays */
 	struct vfs_share *vfs = o->tcon->share->vfs;
@@ -155,6 +157,7 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	o->rel_path = talloc_steal(o, rel);
 	talloc_free(o->smb_name);
 	o->smb_name = talloc_strdup(o, target);
+	smbd_lease_renamed(o, new_name);
 	return NT_STATUS_OK;
 }
 
@@ -210,6 +213,8 @@ static NTSTATUS set_delete(struct smbd_open *o, bool delete_pending)
 	}
 	o->delete_on_close = delete_pending;
 	o->delete_pending = delete_pending;
+	if (delete_pending)
+		smbd_lease_break_others_handles(o);
 	return NT_STATUS_OK;
 }
 
