@@ -6,6 +6,7 @@
 #include "smbd/file_state_priv.h"
 
 #include <event2/event.h>
+#include <stddef.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -67,6 +68,20 @@ static int file_destructor(struct smbd_file *f)
 	return 0;
 }
 
+/* A file with no opens and no waiters is forgotten. */
+static void file_maybe_free(struct smbd_file *f)
+{
+	if (f->n_opens == 0 && f->waiters.newest == NULL)
+		talloc_free(f);
+}
+
+/* Wakes every CREATE waiting on this file, on the next loop turn. */
+/* A parked CREATE went away (cancelled, or its connection did). */
+static void waiter_left(struct smbd_park_list *list)
+{
+	file_maybe_free((struct smbd_file *)((char *)list - offsetof(struct smbd_file, waiters)));
+}
+
 static struct smbd_file *file_get(struct smbd_server *srv, dev_t dev, ino_t ino)
 {
 	struct smbd_file *f = smbd_file_find(srv, dev, ino);
@@ -78,6 +93,7 @@ static struct smbd_file *file_get(struct smbd_server *srv, dev_t dev, ino_t ino)
 	f->srv = srv;
 	f->dev = dev;
 	f->ino = ino;
+	f->waiters.left = waiter_left;
 	unsigned b = bucket_of(dev, ino);
 	f->next = t->buckets[b];
 	if (f->next)
@@ -87,23 +103,11 @@ static struct smbd_file *file_get(struct smbd_server *srv, dev_t dev, ino_t ino)
 	return f;
 }
 
-/* A file with no opens and no waiters is forgotten. */
-static void file_maybe_free(struct smbd_file *f)
-{
-	if (f->n_opens == 0 && f->waiters == NULL)
-		talloc_free(f);
-}
-
-/* Wakes every CREATE waiting on this file, on the next loop turn. */
 void smbd_file_wake_waiters(struct smbd_file *f)
 {
-	/* Oldest first (the list is newest first): each runs again in the
-	 * order it came, and may start the next break (smb2.lease.breaking3). */
-	struct oplock_waiter *w = f->waiters;
-	while (w != NULL && w->next != NULL)
-		w = w->next;
-	for (; w != NULL; w = w->prev)
-		event_active(w->ev, 0, 0);
+	/* Oldest first: each runs again in the order it came, and may start
+	 * the next break (smb2.lease.breaking3). */
+	smbd_park_wake_all(&f->waiters);
 }
 
 bool smbd_file_add_open(struct smbd_server *srv, struct smbd_open *o)
@@ -336,57 +340,12 @@ NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_
 	return must_wait ? NT_STATUS_PENDING : NT_STATUS_OK;
 }
 
-static int waiter_destructor(struct oplock_waiter *w)
-{
-	struct smbd_file *f = w->file;
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		f->waiters = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	event_free(w->ev);
-	file_maybe_free(f);
-	return 0;
-}
-
-static void waiter_wake_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct oplock_waiter *w = arg;
-	struct smb2_call *call = w->call;
-	call->async_state = NULL;
-	talloc_free(w);
-	smb2_create_retry(call);
-}
-
-static void waiter_cancel(struct smb2_call *call)
-{
-	TALLOC_FREE(call->async_state);
-	smbd_call_async_done(call, NT_STATUS_CANCELLED);
-}
-
 NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino)
 {
 	struct smbd_file *f = smbd_file_find(call->req->conn->srv, dev, ino);
 	if (f == NULL)
 		return NT_STATUS_INTERNAL_ERROR;
-	struct oplock_waiter *w = talloc_zero(call->req, struct oplock_waiter);
-	if (w == NULL)
-		return NT_STATUS_NO_MEMORY;
-	w->ev = event_new(call->req->conn->srv->ev, -1, 0, waiter_wake_cb, w);
-	if (w->ev == NULL) {
-		talloc_free(w);
-		return NT_STATUS_NO_MEMORY;
-	}
-	w->file = f;
-	w->call = call;
-	w->next = f->waiters;
-	if (w->next)
-		w->next->prev = w;
-	f->waiters = w;
-	talloc_set_destructor(w, waiter_destructor);
-	call->async_state = w;
-	return smbd_call_go_async(call, waiter_cancel);
+	return smbd_park(call, &f->waiters, false);
 }
 
 void smbd_oplock_break_level2(struct smbd_open *writer, bool include_self)

@@ -7,17 +7,12 @@
 
 #include <sys/types.h>
 
+#include "smbd/create_park.h"
+
 struct event;
 struct smb2_call;
 struct smbd_open;
 struct smbd_server;
-
-struct oplock_waiter {
-	struct oplock_waiter *prev, *next;
-	struct smbd_file *file;
-	struct smb2_call *call;
-	struct event *ev;
-};
 
 struct smbd_file {
 	struct smbd_file *prev, *next; /* hash bucket */
@@ -26,7 +21,7 @@ struct smbd_file {
 	ino_t ino;
 	struct smbd_open **opens;
 	size_t n_opens;
-	struct oplock_waiter *waiters;
+	struct smbd_park_list waiters; /* CREATEs waiting for breaks */
 };
 
 struct smbd_file *smbd_file_find(struct smbd_server *srv, dev_t dev, ino_t ino);

@@ -1,0 +1,98 @@
+#include "config.h"
+#include "smbd/create_park.h"
+
+#include <event2/event.h>
+#include <talloc.h>
+
+#include "smbd/conn.h"
+#include "smbd/dispatch.h"
+#include "smbd/server.h"
+#include "smbd/smb2_handlers.h"
+
+struct smbd_park {
+	struct smbd_park *older, *newer;
+	struct smbd_park_list *list; /* NULL once woken */
+	struct smb2_call *call;
+	struct event *wake;
+};
+
+static void unlink_park(struct smbd_park *p)
+{
+	struct smbd_park_list *list = p->list;
+	if (list == NULL)
+		return;
+	if (p->newer)
+		p->newer->older = p->older;
+	else
+		list->newest = p->older;
+	if (p->older)
+		p->older->newer = p->newer;
+	p->list = NULL;
+	if (list->left)
+		list->left(list);
+}
+
+static int park_destructor(struct smbd_park *p)
+{
+	unlink_park(p);
+	event_free(p->wake);
+	return 0;
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smbd_park *p = arg;
+	struct smb2_call *call = p->call;
+	call->async_state = NULL;
+	talloc_free(p);
+	/* A quiet wait is over: a longer one after the retry's first step
+	 * (an oplock break) gets its interim reply. */
+	call->quiet = false;
+	smb2_create_retry(call);
+}
+
+static void park_cancel(struct smb2_call *call)
+{
+	TALLOC_FREE(call->async_state);
+	smbd_call_async_done(call, NT_STATUS_CANCELLED);
+}
+
+NTSTATUS smbd_park(struct smb2_call *call, struct smbd_park_list *list, bool quiet)
+{
+	struct smbd_park *p = talloc_zero(call->req, struct smbd_park);
+	if (p == NULL)
+		return NT_STATUS_NO_MEMORY;
+	p->wake = event_new(call->req->conn->srv->ev, -1, 0, wake_cb, p);
+	if (p->wake == NULL) {
+		talloc_free(p);
+		return NT_STATUS_NO_MEMORY;
+	}
+	p->call = call;
+	p->list = list;
+	p->older = list->newest;
+	if (p->older)
+		p->older->newer = p;
+	list->newest = p;
+	talloc_set_destructor(p, park_destructor);
+	call->async_state = p;
+	NTSTATUS status = smbd_call_go_async(call, park_cancel);
+	if (quiet && NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
+		call->quiet = true;
+	return status;
+}
+
+void smbd_park_wake_all(struct smbd_park_list *list)
+{
+	struct smbd_park *oldest = list->newest;
+	while (oldest != NULL && oldest->older != NULL)
+		oldest = oldest->older;
+	/* Unlinked now, so the owner may go; each runs on the next turn. */
+	for (struct smbd_park *p = oldest; p != NULL;) {
+		struct smbd_park *next = p->newer;
+		p->older = p->newer = NULL;
+		p->list = NULL;
+		event_active(p->wake, 0, 0);
+		p = next;
+	}
+	list->newest = NULL;
+}
