@@ -358,8 +358,13 @@ static NTSTATUS overwritten(struct smb2_call *call, void *arg)
 	cs->held = NULL;
 	struct smbd_open *o = smbd_open_find(call->req->conn->srv, cs->fid_p, cs->fid_v, call->session_id,
 					     call->tree_id);
-	if (o == NULL || !still_wanted(call))
-		return create_result(call, cs, NT_STATUS_FILE_CLOSED); /* its tree or session went */
+	if (o == NULL || !still_wanted(call)) {
+		/* Its tree, session or connection went: nobody will learn of
+		 * the open, so it must not stay and hold the file. */
+		if (o != NULL)
+			smbd_open_close(o);
+		return create_result(call, cs, NT_STATUS_FILE_CLOSED);
+	}
 	if (!NT_STATUS_IS_OK(cs->fs.status)) {
 		smbd_open_close(o);
 		return create_result(call, cs, cs->fs.status);
