@@ -56,18 +56,6 @@ static NTSTATUS missing_status(struct create_fs *c)
 	return NT_STATUS_OBJECT_NAME_NOT_FOUND;
 }
 
-/* The opened object's attributes and times, as the reply reports them. */
-static NTSTATUS describe(struct create_fs *c, int fd)
-{
-	struct vfs_dos_info dos;
-	NTSTATUS status = vfs_fstat(fd, &c->st);
-	if (NT_STATUS_IS_OK(status))
-		status = vfs_dos_get(fd, &c->st, &dos);
-	if (NT_STATUS_IS_OK(status))
-		smbd_fileinfo_from_stat(&c->st, &dos, &c->fi);
-	return status;
-}
-
 /*
  * Opens an existing object, whose rights were checked, as the user (so
  * the kernel checks again). One exception: an open for attributes only of
@@ -155,7 +143,7 @@ static NTSTATUS open_existing_object(struct create_fs *c, uint32_t explicit_acce
 		return status;
 	/* Everything above was judged by name: it must still be this object. */
 	struct stat seen = c->st;
-	status = describe(c, c->fd);
+	status = smbd_fd_fileinfo(c->fd, &c->st, &c->fi);
 	if (NT_STATUS_IS_OK(status) && (c->st.st_dev != seen.st_dev || c->st.st_ino != seen.st_ino))
 		status = NT_STATUS_RETRY;
 	if (!NT_STATUS_IS_OK(status)) {
@@ -211,7 +199,7 @@ static NTSTATUS create_object(struct create_fs *c)
 	if (NT_STATUS_IS_OK(status) && in->have_alloc_size && !want_dir)
 		status = vfs_fallocate(c->fd, in->alloc_size);
 	if (NT_STATUS_IS_OK(status))
-		status = describe(c, c->fd);
+		status = smbd_fd_fileinfo(c->fd, &c->st, &c->fi);
 	if (!NT_STATUS_IS_OK(status)) {
 		close(c->fd);
 		c->fd = -1;
@@ -289,6 +277,6 @@ void create_fs_overwrite(struct create_fs *c, int fd)
 	if (NT_STATUS_IS_OK(c->status) && in->have_alloc_size)
 		c->status = vfs_fallocate(fd, in->alloc_size);
 	if (NT_STATUS_IS_OK(c->status))
-		c->status = describe(c, fd);
+		c->status = smbd_fd_fileinfo(fd, &c->st, &c->fi);
 	smbd_become_root();
 }

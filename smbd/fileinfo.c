@@ -26,19 +26,26 @@ void smbd_fileinfo_from_stat(const struct stat *st, const struct vfs_dos_info *d
 	fi->nlink = (uint32_t)st->st_nlink;
 }
 
+NTSTATUS smbd_fd_fileinfo(int fd, struct stat *st, struct fscc_file_info *fi)
+{
+	struct vfs_dos_info dos;
+	NTSTATUS status = vfs_fstat(fd, st);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	status = vfs_dos_get(fd, st, &dos);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	smbd_fileinfo_from_stat(st, &dos, fi);
+	return NT_STATUS_OK;
+}
+
 NTSTATUS smbd_open_fileinfo(struct smbd_open *o, struct fscc_file_info *fi)
 {
 	struct stat st;
-	struct vfs_dos_info dos;
-	NTSTATUS status = vfs_fstat(o->fd, &st);
-	if (!NT_STATUS_IS_OK(status))
-		return status;
-	status = vfs_dos_get(o->fd, &st, &dos);
-	if (!NT_STATUS_IS_OK(status))
-		return status;
-	smbd_fileinfo_from_stat(&st, &dos, fi);
-	smbd_fileinfo_set_delete_pending(fi, o->delete_on_close);
-	return NT_STATUS_OK;
+	NTSTATUS status = smbd_fd_fileinfo(o->fd, &st, fi);
+	if (NT_STATUS_IS_OK(status))
+		smbd_fileinfo_set_delete_pending(fi, o->delete_on_close);
+	return status;
 }
 
 void smbd_fileinfo_set_delete_pending(struct fscc_file_info *fi, bool delete_pending)

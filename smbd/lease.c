@@ -227,9 +227,8 @@ bool smbd_lease_break_for_open(struct smbd_file *f, struct smbd_lease *l, bool o
 
 bool smbd_lease_break_handles(struct smbd_file *f, struct smbd_lease *l)
 {
-	if (l->breaking)
-		return true;
-	return (l->state & SMB2_LEASE_HANDLE) && break_to(f, l, l->state & ~SMB2_LEASE_HANDLE, false);
+	return l->breaking ||
+	       ((l->state & SMB2_LEASE_HANDLE) && break_to(f, l, l->state & ~SMB2_LEASE_HANDLE, false));
 }
 
 void smbd_lease_break_others_handles(const struct smbd_open *o)
