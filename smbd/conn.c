@@ -79,7 +79,7 @@ uint8_t *smbd_conn_alloc_pdu(struct smbd_conn *conn, size_t len)
 	return talloc_size(conn, len);
 }
 
-void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len)
+void smbd_conn_recv_tail(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t tail_len)
 {
 	if (conn->terminating) {
 		talloc_free(pdu);
@@ -88,8 +88,13 @@ void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	if (conn->authenticated_once)
 		arm_timer(conn, conn->srv->cfg->idle_timeout_s);
 	conn->pdus_in++;
-	conn->bytes_in += len;
-	smbd_dispatch_pdu(conn, pdu, len);
+	conn->bytes_in += len + tail_len;
+	smbd_dispatch_pdu(conn, pdu, len, tail_len);
+}
+
+void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len)
+{
+	smbd_conn_recv_tail(conn, pdu, len, 0);
 }
 
 void smbd_conn_io_begin(struct smbd_conn *conn)

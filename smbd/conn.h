@@ -62,6 +62,9 @@ struct smbd_conn *smbd_conn_new(struct smbd_server *srv, struct smbd_transport *
 uint8_t *smbd_conn_alloc_pdu(struct smbd_conn *conn, size_t len);
 /* A whole PDU arrived (framing removed). Takes ownership of pdu. */
 void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len);
+/* A WRITE whose last tail_len bytes (its data) are still in the transport
+ * (smbd/transport.h): pdu holds the rest. */
+void smbd_conn_recv_tail(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t tail_len);
 /*
  * Stops the connection and frees it on the next loop turn, never inside the
  * caller's stack (the caller may be a transport callback of this conn).

@@ -606,9 +606,17 @@ void smbd_requests_forget(struct smbd_server *srv, uint64_t conn_id, const struc
 	}
 }
 
+/* How a message came: what the request records of it (struct smbd_req). */
+struct msg_origin {
+	bool encrypted;
+	uint64_t enc_session_id;
+	uint64_t verified_session;
+	size_t tail_len;
+};
+
 /* The message proper (the PDU, or what its transform header wrapped): its requests. */
 static void dispatch_message(struct smbd_conn *conn, uint8_t *pdu, size_t len, uint8_t *msg, size_t msg_len,
-			     bool encrypted, uint64_t enc_session_id, uint64_t verified_session)
+			     const struct msg_origin *origin)
 {
 	if (msg_len < SMB2_HDR_LEN || msg[0] != 0xFE || memcmp(msg + 1, "SMB", 3) != 0) {
 		talloc_free(pdu);
@@ -627,9 +635,10 @@ static void dispatch_message(struct smbd_conn *conn, uint8_t *pdu, size_t len, u
 	req->len = len;
 	req->related_status = NT_STATUS_OK;
 	req->related_fid_persistent = req->related_fid_volatile = UINT64_MAX;
-	req->encrypted = encrypted;
-	req->enc_session_id = enc_session_id;
-	req->verified_session = verified_session;
+	req->encrypted = origin->encrypted;
+	req->enc_session_id = origin->enc_session_id;
+	req->verified_session = origin->verified_session;
+	req->tail_len = origin->tail_len;
 	req->next = conn->requests;
 	if (conn->requests)
 		conn->requests->prev = req;
@@ -661,10 +670,13 @@ static void dispatch_message(struct smbd_conn *conn, uint8_t *pdu, size_t len, u
 			goto drop;
 		/* Every element of an encrypted message belongs to its session
 		 * (MS-SMB2 3.3.5.2.1.1). */
-		if (encrypted && call->session_id != enc_session_id &&
+		if (req->encrypted && call->session_id != req->enc_session_id &&
 		    !((call->flags & SMB2_FLAGS_RELATED_OPERATIONS) && call->session_id == UINT64_MAX))
 			goto drop;
 		count++;
+		/* A data tail belongs to a lone WRITE (transport.h). */
+		if (req->tail_len != 0 && (next != 0 || call->command != SMB2_WRITE))
+			goto drop;
 		if (next == 0)
 			break;
 		off += next;
@@ -705,8 +717,8 @@ static void dispatch_opened(struct smbd_conn *conn, uint8_t *pdu, size_t len, NT
 		smbd_conn_terminate(conn, "cannot decrypt");
 		return;
 	}
-	dispatch_message(conn, pdu, len, pdu + SMB2_TRANSFORM_HDR_LEN, len - SMB2_TRANSFORM_HDR_LEN, true,
-			 session_id, 0);
+	dispatch_message(conn, pdu, len, pdu + SMB2_TRANSFORM_HDR_LEN, len - SMB2_TRANSFORM_HDR_LEN,
+			 &(struct msg_origin){ .encrypted = true, .enc_session_id = session_id });
 }
 
 /* Large messages a connection may have on workers at once; past that they
@@ -745,7 +757,7 @@ static void verify_done(struct smbd_iojob *base)
 	if (conn->terminating)
 		talloc_free(pdu);
 	else
-		dispatch_message(conn, pdu, len, pdu, len, false, 0, verified);
+		dispatch_message(conn, pdu, len, pdu, len, &(struct msg_origin){ .verified_session = verified });
 	smbd_conn_io_end(conn);
 }
 
@@ -780,8 +792,13 @@ static bool verify_on_worker(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	return true;
 }
 
-void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
+void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t tail_len)
 {
+	if (tail_len != 0) {
+		/* A plain WRITE (transport.h): nothing to open or verify. */
+		dispatch_message(conn, pdu, len, pdu, len, &(struct msg_origin){ .tail_len = tail_len });
+		return;
+	}
 	if (len >= 4 && pdu[0] == 0xFF && memcmp(pdu + 1, "SMB", 3) == 0) {
 		smb1_negotiate(conn, pdu, len);
 		talloc_free(pdu);
@@ -800,7 +817,7 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 		}
 	}
 	if (!sealed) {
-		dispatch_message(conn, pdu, len, pdu, len, false, 0, 0);
+		dispatch_message(conn, pdu, len, pdu, len, &(struct msg_origin){ 0 });
 		return;
 	}
 	uint8_t *msg;
@@ -813,5 +830,6 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 		smbd_conn_terminate(conn, "cannot decrypt");
 		return;
 	}
-	dispatch_message(conn, pdu, len, msg, msg_len, true, enc_session_id, 0);
+	dispatch_message(conn, pdu, len, msg, msg_len,
+			 &(struct msg_origin){ .encrypted = true, .enc_session_id = enc_session_id });
 }

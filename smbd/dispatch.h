@@ -61,8 +61,9 @@ void smbd_cancel_pending(struct smbd_server *srv, const struct smbd_session *s, 
 void smbd_requests_forget(struct smbd_server *srv, uint64_t conn_id, const struct smbd_session *s,
 			  const struct smbd_tcon *t);
 
-/* Processes one received PDU; takes ownership of pdu. */
-void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len);
+/* Processes one received PDU; takes ownership of pdu. tail_len: the
+ * bytes of a WRITE's data still in the transport (smbd/transport.h). */
+void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t tail_len);
 
 /*
  * Resolves a FileId from a request: the related-operation placeholder

@@ -12,6 +12,7 @@
 #include "smbd/iopool.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
+#include "smbd/transport.h"
 #include "smbd/vfs.h"
 #include "smbd/vfs_uring.h"
 
@@ -91,8 +92,9 @@ struct io_state {
 	struct smbd_fd *fd;     /* held for the transfer (smbd_open_hold_fd) */
 	struct smbd_io io;
 	smbd_io_finish_fn finish;
-	/* on io_uring */
+	/* on io_uring, or moved by the transport */
 	struct vfs_uring_req ureq;
+	struct smbd_tail_write tail;
 	struct smb2_call *call;
 	struct smbd_conn *conn;
 };
@@ -210,4 +212,41 @@ NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struc
 	if (uring_start(call, st))
 		return smbd_call_wait_io(call);
 	return smbd_call_offload(call, st, io_work, io_finish);
+}
+
+static void tail_done(struct smbd_tail_write *w)
+{
+	struct io_state *st = w->private_data;
+	st->io.status = w->status;
+	st->io.moved = w->moved;
+	smbd_fd_release(st->fd);
+	st->fd = NULL;
+	call_finished(st->call, st->conn, st->finish(st->call, &st->io));
+}
+
+NTSTATUS smbd_io_submit_tail(struct smb2_call *call, struct smbd_open *o, const struct smbd_io *io,
+			     smbd_io_finish_fn finish)
+{
+	struct smbd_conn *conn = call->req->conn;
+	struct smbd_transport *t = conn->transport;
+	struct io_state *st = talloc_zero(call->req, struct io_state);
+	if (st == NULL || t->ops->take_tail == NULL)
+		return NT_STATUS_INTERNAL_ERROR; /* the data is then dropped */
+	talloc_set_destructor(st, io_state_destructor);
+	st->fd = smbd_open_hold_fd(o);
+	st->io = *io;
+	st->finish = finish;
+	st->call = call;
+	st->conn = conn;
+	st->tail = (struct smbd_tail_write){
+		.fd = smbd_fd_number(st->fd),
+		.offset = io->offset,
+		.sync = io->sync,
+		.done = tail_done,
+		.private_data = st,
+	};
+	if (!t->ops->take_tail(t, &st->tail))
+		return NT_STATUS_INTERNAL_ERROR;
+	smbd_conn_io_begin(conn);
+	return smbd_call_wait_io(call);
 }

@@ -70,4 +70,12 @@ bool smbd_offload_available(const struct smb2_call *call);
 NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struct smbd_io *io,
 			smbd_io_finish_fn finish);
 
+/*
+ * A WRITE whose data is still in the transport (call->req->tail_len,
+ * smbd/transport.h): the transport moves it into the file, then finish()
+ * runs as above. io->buf is unused.
+ */
+NTSTATUS smbd_io_submit_tail(struct smb2_call *call, struct smbd_open *o, const struct smbd_io *io,
+			     smbd_io_finish_fn finish);
+
 #endif

@@ -107,6 +107,7 @@ struct smbd_req {
 	bool encrypted;             /* arrived in a transform header */
 	uint64_t enc_session_id;    /* ... of this session */
 	uint64_t verified_session;  /* a single signed element whose signature a worker checked with this session's channel key */
+	size_t tail_len;            /* a lone WRITE's data, still in the transport (transport.h) */
 
 	size_t next_call;           /* first element not run yet */
 	size_t reply_from;          /* first element whose reply is not sent */

@@ -56,8 +56,14 @@ NTSTATUS smb2_write(struct smb2_call *call)
 	uint32_t channel = wire_u32(r);
 	wire_skip(r, 8); /* RemainingBytes, WriteChannelInfo */
 	uint32_t flags = wire_u32(r);
+	/* A large plain WRITE may come without its data, which the transport
+	 * then moves straight into the file (smbd/transport.h); the data
+	 * follows this header and body and runs to the end of the frame. */
+	size_t tail = call->req->tail_len;
 	struct wire_rd data;
-	if (!wire_ok(r) || !wire_slice(&call->in, data_off, length, &data))
+	if (!wire_ok(r))
+		return NT_STATUS_INVALID_PARAMETER;
+	if (tail != 0 ? data_off != call->in_len || length != tail : !wire_slice(&call->in, data_off, length, &data))
 		return NT_STATUS_INVALID_PARAMETER;
 	if (channel != SMB2_CHANNEL_NONE)
 		return NT_STATUS_INVALID_PARAMETER;
@@ -70,7 +76,9 @@ NTSTATUS smb2_write(struct smb2_call *call)
 	status = smbd_call_check_charge(call, length);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	const uint8_t *bytes = wire_ptr(&data, length);
+	if (o->pipe && tail != 0)
+		return NT_STATUS_INVALID_PARAMETER; /* DCE/RPC fragments are under 64 KiB */
+	const uint8_t *bytes = tail != 0 ? NULL : wire_ptr(&data, length);
 	if (o->pipe) {
 		status = rpc_pipe_write(o->pipe, bytes, length);
 		if (!NT_STATUS_IS_OK(status))
@@ -102,6 +110,8 @@ NTSTATUS smb2_write(struct smb2_call *call)
 		.offset = offset,
 		.sync = (flags & SMB2_WRITEFLAG_WRITE_THROUGH) || (o->create_options & FILE_WRITE_THROUGH),
 	};
+	if (tail != 0)
+		return smbd_io_submit_tail(call, o, &io, write_done);
 	return smbd_io_submit(call, o, &io, write_done);
 }
 

@@ -1,7 +1,8 @@
 /*
  * The transport face the SMB2 engine sees: TCP today, SMB Direct later.
  * A transport delivers whole SMB2 PDUs (framing already removed) to
- * smbd_conn_recv() and sends iovec lists that form one PDU. The engine never
+ * smbd_conn_recv(), or a large WRITE without its data (below), and sends
+ * iovec lists that form one PDU. The engine never
  * includes libevent's bufferevent or rdma-core headers.
  */
 #ifndef PORTHOS_SMBD_TRANSPORT_H
@@ -12,7 +13,30 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "lib/ntstatus.h"
+
 struct smbd_transport;
+
+/*
+ * A large WRITE's data may stay in the transport when its frame is
+ * delivered (smbd_conn_recv_tail(): the header and WRITE body only, the
+ * data right after them). During that delivery the engine, having checked
+ * the WRITE, either asks the transport to move the data into the file
+ * (take_tail) or leaves it, and the transport then reads and drops it.
+ * Only frames whose data needs no check before it lands are delivered so:
+ * one WRITE, neither signed nor sealed.
+ */
+struct smbd_tail_write {
+	int fd;             /* the engine keeps it open until done() */
+	uint64_t offset;
+	bool sync;          /* fdatasync once it is all written */
+	/* Called once, on the loop, when all of the data has left the
+	 * transport (or the connection is going): status, moved. */
+	void (*done)(struct smbd_tail_write *w);
+	void *private_data;
+	NTSTATUS status;
+	size_t moved;
+};
 
 struct smbd_transport_ops {
 	const char *name;
@@ -24,6 +48,11 @@ struct smbd_transport_ops {
 	void (*shutdown)(struct smbd_transport *t);
 	/* Pauses or resumes delivery of PDUs (back-pressure, async work). */
 	void (*set_receiving)(struct smbd_transport *t, bool on);
+	/* Moves the data of the frame being delivered into w->fd (above);
+	 * false if no data waits (w->done() then never runs). done() never
+	 * runs from within this call. NULL for a transport that never
+	 * delivers a frame without its data. */
+	bool (*take_tail)(struct smbd_transport *t, struct smbd_tail_write *w);
 };
 
 struct smbd_transport {

@@ -22,8 +22,11 @@
 #include "conf/conf.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "lib/wire.h"
 #include "smbd/conn.h"
 #include "smbd/server.h"
+#include "smbd/smb2_proto.h"
+#include "smbd/tcp_tail.h"
 #include "smbd/transport.h"
 
 /*
@@ -43,6 +46,10 @@
  *   reservation can always be completed. So that headers alone cannot hold
  *   the budget while others wait, a frame that then arrives slower than
  *   CONTENDED_MIN_RATE (after CONTENDED_GRACE_MS) loses its connection.
+ *   A large WRITE that is neither signed nor sealed is split instead: its
+ *   header is delivered and its data goes from the socket to the file
+ *   (smbd/tcp_tail.h), through a pipe that holds at most 1 MiB; it is
+ *   budgeted like a frame read directly.
  * - Stalls. A frame that stops arriving part way is dropped after
  *   smbd_conn_frame_timeout() without a byte; the clock runs only while
  *   the server is reading (not while it holds the connection back).
@@ -123,7 +130,13 @@ struct tcp_transport {
 	struct event *direct_ev;
 	uint8_t *direct_pdu;
 	size_t direct_len, direct_got, direct_cap;
-	uint64_t direct_start_ms;   /* CLOCK_MONOTONIC */
+	uint64_t direct_start_ms;   /* CLOCK_MONOTONIC; a split frame's too */
+	/* A split frame (a WRITE whose data goes to the file, tcp_tail.h). */
+	struct tcp_tail *tail;      /* made with the first one */
+	bool tail_active;           /* its header delivered, its data not all in */
+	bool tail_offered;          /* ... the header being delivered now */
+	struct smbd_tail_write *tail_claim;
+	size_t tail_head;           /* the header's length */
 };
 
 struct tcp_listener {
@@ -190,10 +203,17 @@ static bool tcp_may_read(const struct tcp_transport *tt)
 	return !tt->closing && !tt->engine_paused && !tt->output_paused && !tt->budget_wait;
 }
 
-/* Reading on or off as the flags say; a frame read directly keeps its own event. */
+/* A large frame is being read (directly, or its data moved to a file):
+ * the bufferevent waits until it is in. */
+static bool frame_in_progress(const struct tcp_transport *tt)
+{
+	return tt->direct_pdu != NULL || tt->tail_active;
+}
+
+/* Reading on or off as the flags say; a large frame keeps its own event. */
 static void tcp_update_reading(struct tcp_transport *tt)
 {
-	if (tt->closing || tt->direct_pdu != NULL)
+	if (tt->closing || frame_in_progress(tt))
 		return;
 	if (tcp_may_read(tt))
 		bufferevent_enable(tt->bev, EV_READ);
@@ -206,14 +226,14 @@ static void tcp_update_reading(struct tcp_transport *tt)
 static void tcp_resume(struct tcp_transport *tt)
 {
 	tcp_update_reading(tt);
-	if (tcp_may_read(tt) && tt->direct_pdu == NULL)
+	if (tcp_may_read(tt) && !frame_in_progress(tt))
 		event_active(tt->wake_ev, 0, 0);
 }
 
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_transport *tt = arg;
-	if (tcp_may_read(tt) && tt->direct_pdu == NULL)
+	if (tcp_may_read(tt) && !frame_in_progress(tt))
 		tcp_read_cb(tt->bev, tt);
 }
 
@@ -286,14 +306,14 @@ static void evict_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	uint64_t now = now_ms();
 	for (struct tcp_transport *tt = st->all; tt != NULL; tt = tt->next) {
-		if (tt->closing || tt->direct_pdu == NULL || tt->reserved == 0)
+		if (tt->closing || !frame_in_progress(tt) || tt->reserved == 0)
 			continue;
+		size_t got = tt->tail_active ? tt->tail_head + tcp_tail_received(tt->tail) : tt->direct_got;
 		uint64_t ms = now - tt->direct_start_ms;
-		if (ms <= CONTENDED_GRACE_MS ||
-		    tt->direct_got >= (ms - CONTENDED_GRACE_MS) * CONTENDED_MIN_RATE / 1000)
+		if (ms <= CONTENDED_GRACE_MS || got >= (ms - CONTENDED_GRACE_MS) * CONTENDED_MIN_RATE / 1000)
 			continue;
 		LOG_INFO("%s: frame at %zu of %zu bytes after %llu ms while others wait for the receive budget",
-			 tt->base.peer, tt->direct_got, tt->direct_len, (unsigned long long)ms);
+			 tt->base.peer, got, tt->direct_len, (unsigned long long)ms);
 		/* Shutting down releases its budget (tcp_shutdown); the list
 		 * stays intact: the connection is freed on the next turn. */
 		smbd_conn_terminate(tt->base.conn, "frame too slow while others wait");
@@ -386,6 +406,8 @@ static void tcp_shutdown(struct smbd_transport *t)
 	bufferevent_disable(tt->bev, EV_READ);
 	event_del(tt->direct_ev);
 	event_del(tt->wake_ev);
+	if (tt->tail_active)
+		tcp_tail_abort(tt->tail);
 	/* What this connection held of the receive budget goes to others now;
 	 * its buffer goes with the connection on the next loop turn. */
 	waiter_unlink(tt);
@@ -395,12 +417,22 @@ static void tcp_shutdown(struct smbd_transport *t)
 	bufferevent_setcb(tt->bev, NULL, NULL, NULL, NULL);
 }
 
+static bool tcp_take_tail(struct smbd_transport *t, struct smbd_tail_write *w)
+{
+	struct tcp_transport *tt = (struct tcp_transport *)t;
+	if (!tt->tail_offered || tt->tail_claim != NULL)
+		return false;
+	tt->tail_claim = w;
+	return true;
+}
+
 static const struct smbd_transport_ops tcp_ops = {
 	.name = "tcp",
 	.send_pdu = tcp_send_pdu,
 	.pending_bytes = tcp_pending_bytes,
 	.shutdown = tcp_shutdown,
 	.set_receiving = tcp_set_receiving,
+	.take_tail = tcp_take_tail,
 };
 
 /* ----------------------------------------------------------------- framing */
@@ -486,6 +518,88 @@ static bool start_direct_read(struct tcp_transport *tt, struct evbuffer *in, uin
 	return true;
 }
 
+/* ------------------------------------------------------------ split frames */
+
+/*
+ * Where a frame may be split (smbd/transport.h): a lone WRITE, neither
+ * signed nor sealed, whose data runs from its DataOffset to the frame's
+ * end and whose header and body are buffered. Returns the header's
+ * length, or 0 to read the frame whole.
+ */
+static size_t tail_split_at(struct tcp_transport *tt, struct evbuffer *in, uint32_t len)
+{
+	struct smbd_server *srv = tt->st != NULL ? tt->st->srv : NULL;
+	if (srv == NULL || srv->uring == NULL || !srv->cfg->splice_writes)
+		return 0;
+	uint8_t h[4 + SMB2_HDR_LEN + 8];
+	if (evbuffer_copyout(in, h, sizeof(h)) < (ev_ssize_t)sizeof(h))
+		return 0;
+	const uint8_t *p = h + 4;
+	if (p[0] != 0xFE || memcmp(p + 1, "SMB", 3) != 0 || le16(p + SMB2_HDR_COMMAND) != SMB2_WRITE ||
+	    (le32(p + SMB2_HDR_FLAGS) & SMB2_FLAGS_SIGNED) || le32(p + SMB2_HDR_NEXT_COMMAND) != 0)
+		return 0;
+	/* WRITE request (MS-SMB2 2.2.21): DataOffset at 2, Length at 4. */
+	size_t data_off = le16(p + SMB2_HDR_LEN + 2);
+	uint32_t length = le32(p + SMB2_HDR_LEN + 4);
+	if (data_off < SMB2_HDR_LEN + 48 || data_off >= len || length != len - data_off ||
+	    evbuffer_get_length(in) < 4 + data_off)
+		return 0;
+	if (tt->tail == NULL)
+		tt->tail = tcp_tail_new(tt, srv->ev, srv->uring, bufferevent_getfd(tt->bev));
+	return tt->tail != NULL ? data_off : 0;
+}
+
+/* A split frame's data is all in (or the connection must go). */
+static void tail_ended(void *arg, const char *why)
+{
+	struct tcp_transport *tt = arg;
+	tt->tail_active = false;
+	budget_release(tt);
+	if (why != NULL) {
+		smbd_conn_terminate(tt->base.conn, why);
+		return;
+	}
+	if (tt->closing)
+		return;
+	tcp_update_reading(tt);
+	if (tcp_may_read(tt))
+		tcp_read_cb(tt->bev, tt);
+}
+
+/* Delivers a split frame's header (its budget reserved), then moves its data. */
+static void start_tail(struct tcp_transport *tt, struct evbuffer *in, uint32_t len, size_t head)
+{
+	uint8_t *pdu = smbd_conn_alloc_pdu(tt->base.conn, head);
+	if (pdu == NULL) {
+		budget_release(tt);
+		smbd_conn_terminate(tt->base.conn, "out of memory");
+		return;
+	}
+	evbuffer_drain(in, 4);
+	evbuffer_remove(in, pdu, head);
+	tt->tail_active = true;
+	tt->tail_head = head;
+	tt->direct_len = len;
+	tt->direct_start_ms = now_ms();
+	bufferevent_setwatermark(tt->bev, EV_READ, 4, 0);
+	bufferevent_disable(tt->bev, EV_READ);
+	stall_bev(tt, false);
+	tt->tail_offered = true;
+	smbd_conn_recv_tail(tt->base.conn, pdu, head, len - head);
+	tt->tail_offered = false;
+	struct smbd_tail_write *w = tt->tail_claim;
+	tt->tail_claim = NULL;
+	LOG_DBG("%s: WRITE of %zu bytes: its data %s", tt->base.peer, (size_t)len - head,
+		w != NULL ? "to the file by splice" : "dropped");
+	/* The frame is not whole in the buffer: all it holds is the data's start. */
+	size_t pre = evbuffer_get_length(in);
+	tcp_tail_start(tt->tail, len - head, evbuffer_pullup(in, -1), pre, w,
+		       tt->stall_on ? &tt->stall_tv : NULL, tail_ended, tt);
+	evbuffer_drain(in, pre);
+	if (tt->closing)
+		tcp_tail_abort(tt->tail);
+}
+
 /* Hands every complete frame in the input buffer to the engine. */
 static void tcp_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -517,6 +631,11 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 		if (evbuffer_get_length(in) < (size_t)len + 4 && len >= DIRECT_READ_MIN) {
 			if (!budget_reserve(tt, len))
 				return; /* reading paused: no stall clock, the wait is ours */
+			size_t head = tail_split_at(tt, in, len);
+			if (head != 0) {
+				start_tail(tt, in, len, head);
+				return;
+			}
 			if (!start_direct_read(tt, in, len)) {
 				budget_release(tt);
 				smbd_conn_terminate(tt->base.conn, "out of memory");
@@ -589,6 +708,8 @@ static int tcp_transport_destructor(struct tcp_transport *tt)
 	}
 	if (tt->direct_ev)
 		event_free(tt->direct_ev);
+	/* Its events go before the socket they watch. */
+	TALLOC_FREE(tt->tail);
 	if (tt->wake_ev)
 		event_free(tt->wake_ev);
 	if (tt->bev)

@@ -31,6 +31,9 @@ static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
 	else if (r->op == VFS_URING_READ)
 		io_uring_prep_read(sqe, r->fd, (uint8_t *)r->buf + r->moved, (unsigned)(r->len - r->moved),
 				   r->offset + r->moved);
+	else if (r->op == VFS_URING_SPLICE)
+		io_uring_prep_splice(sqe, r->pipe_fd, -1, r->fd, (int64_t)(r->offset + r->moved),
+				     (unsigned)(r->len - r->moved), 0);
 	else
 		io_uring_prep_write(sqe, r->fd, (const uint8_t *)r->buf + r->moved, (unsigned)(r->len - r->moved),
 				    r->offset + r->moved);
@@ -47,6 +50,11 @@ static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
 	return true;
 }
 
+static bool writes(const struct vfs_uring_req *r)
+{
+	return r->op == VFS_URING_WRITE || r->op == VFS_URING_SPLICE;
+}
+
 /* One completion: the request is done, or goes on (a short transfer, the sync). */
 static void complete(struct vfs_uring *u, struct vfs_uring_req *r, int res)
 {
@@ -56,13 +64,13 @@ static void complete(struct vfs_uring *u, struct vfs_uring_req *r, int res)
 	} else if (!r->syncing && r->op != VFS_URING_FDATASYNC) {
 		r->moved += (size_t)res;
 		bool more = r->moved < r->len;
-		if (r->op == VFS_URING_WRITE && res == 0 && more)
+		if (writes(r) && res == 0 && more)
 			r->status = NT_STATUS_DISK_FULL; /* no progress, no error */
 		else if (more && res > 0 && queue(u, r))
 			return; /* the rest of a short transfer */
-		else if (more && r->op == VFS_URING_WRITE && NT_STATUS_IS_OK(r->status))
+		else if (more && writes(r) && NT_STATUS_IS_OK(r->status))
 			r->status = NT_STATUS_INSUFFICIENT_RESOURCES;
-		if (NT_STATUS_IS_OK(r->status) && r->op == VFS_URING_WRITE && r->sync) {
+		if (NT_STATUS_IS_OK(r->status) && writes(r) && r->sync) {
 			r->syncing = true;
 			if (queue(u, r))
 				return;

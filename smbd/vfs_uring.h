@@ -1,5 +1,5 @@
 /*
- * File reads, writes and fdatasync on io_uring, completed on the event
+ * File reads, writes, splices from a pipe and fdatasync on io_uring, completed on the event
  * loop (the ring's eventfd is one of its events).
  *
  * Why (bench/run-ioengine, docs/PERFORMANCE.md): one 4 KiB buffered write
@@ -29,11 +29,13 @@ enum vfs_uring_op {
 	VFS_URING_READ,      /* until len bytes or end of file */
 	VFS_URING_WRITE,     /* all of len, then fdatasync if sync */
 	VFS_URING_FDATASYNC,
+	VFS_URING_SPLICE,    /* all of len from the pipe pipe_fd, as WRITE */
 };
 
 struct vfs_uring_req {
 	enum vfs_uring_op op;
 	int fd;
+	int pipe_fd;         /* SPLICE: the pipe's read end, holding len bytes */
 	void *buf;
 	size_t len;
 	uint64_t offset;
