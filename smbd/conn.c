@@ -149,11 +149,18 @@ void smbd_conn_terminate(struct smbd_conn *conn, const char *why)
 
 void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt)
 {
-	if (conn->terminating)
+	smbd_conn_send_owned(conn, iov, iovcnt, NULL);
+}
+
+void smbd_conn_send_owned(struct smbd_conn *conn, const struct iovec *iov, int iovcnt, void *owner)
+{
+	if (conn->terminating) {
+		talloc_free(owner);
 		return;
+	}
 	for (int i = 0; i < iovcnt; i++)
 		conn->bytes_out += iov[i].iov_len;
-	int err = conn->transport->ops->send_pdu(conn->transport, iov, iovcnt);
+	int err = conn->transport->ops->send_pdu(conn->transport, iov, iovcnt, owner);
 	if (err != 0) {
 		LOG_WARN("%s: send failed: %s", conn->peer, strerror(err));
 		smbd_conn_terminate(conn, "send failed");

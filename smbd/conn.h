@@ -72,6 +72,9 @@ void smbd_conn_recv_tail(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_
 void smbd_conn_terminate(struct smbd_conn *conn, const char *why);
 /* Sends one PDU; on failure the connection is terminated. */
 void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt);
+/* The same, handing over owner: a talloc context holding the memory of
+ * large iov entries, which may then be sent by reference (transport.h). */
+void smbd_conn_send_owned(struct smbd_conn *conn, const struct iovec *iov, int iovcnt, void *owner);
 /*
  * Work of the connection on an I/O worker: while any is out, a dropped
  * connection is not freed; the last one to end frees it.

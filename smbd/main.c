@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,25 +54,8 @@ static void free_top(void)
 	TALLOC_FREE(top);
 }
 
-/*
- * Request and reply buffers of large READs and WRITEs (up to "max pdu
- * size", 8 MiB) come from the heap and go back to it: with glibc's
- * defaults a few of them live at once made it give the top of the heap
- * back to the system after each and fault it in again (page faults and
- * page clearing were a third of the server's CPU), and sequential 1 MiB
- * reads fell from 2.5 GB/s on one stream to 1 GB/s on two or four
- * (docs/PERFORMANCE.md). What the heap keeps is then at most the trim
- * threshold above what is in use.
- */
-static void tune_malloc(void)
-{
-	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
-}
-
 int main(int argc, char **argv)
 {
-	tune_malloc();
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 't' },

@@ -21,6 +21,7 @@
 #include "smbd/smb2_proto.h"
 #include "smbd/tcon.h"
 #include "smbd/transform.h"
+#include "smbd/transport.h"
 
 /* MS-SMB2 2.2.2 */
 static void write_error_body(struct smb2_call *call)
@@ -172,6 +173,26 @@ static struct smbd_session *reply_encryptor(struct smbd_req *req, size_t from, s
 	return NULL;
 }
 
+/*
+ * The data buffers of the replies [from, to) that the transport may send
+ * by reference (smb2_call.out_data_owner), moved out of the request into
+ * one context for it to own (smbd_conn_send_owned); NULL if none.
+ */
+static void *large_buffers(struct smbd_req *req, size_t from, size_t to)
+{
+	void *owner = NULL;
+	for (size_t i = from; i < to; i++) {
+		struct smb2_call *call = &req->calls[i];
+		if (call->no_reply || call->out_data_owner == NULL || call->out_data_len < SMBD_SEND_REF_MIN)
+			continue;
+		if (owner == NULL && (owner = talloc_new(NULL)) == NULL)
+			return NULL; /* then copied, as small ones are */
+		talloc_steal(owner, call->out_data_owner);
+		call->out_data_owner = NULL;
+	}
+	return owner;
+}
+
 /* Replies a connection may have on workers being sealed at once. */
 #define SMBD_MAX_SEALING 4
 
@@ -190,6 +211,7 @@ static bool sign_deferred(struct iovec *iov, struct reply_sig *sigs, size_t n_si
 struct reply_job {
 	struct smbd_iojob base; /* first: the pool hands this back */
 	struct smbd_req *req;
+	size_t from, to;            /* its replies */
 	struct iovec *iov;
 	int niov;
 	size_t len;
@@ -217,9 +239,10 @@ static void reply_done(struct smbd_iojob *base)
 	if (!job->ok)
 		smbd_conn_terminate(conn, job->seal ? "encryption failed" : "signing failed");
 	else if (job->seal)
-		smbd_conn_send(conn, &(struct iovec){ job->sealer.frame, job->sealer.len }, 1);
+		smbd_conn_send_owned(conn, &(struct iovec){ job->sealer.frame, job->sealer.len }, 1,
+				     talloc_steal(NULL, job->sealer.frame));
 	else
-		smbd_conn_send(conn, job->iov, job->niov);
+		smbd_conn_send_owned(conn, job->iov, job->niov, large_buffers(req, job->from, job->to));
 	talloc_free(req);
 	smbd_conn_io_end(conn);
 }
@@ -229,8 +252,8 @@ static void reply_done(struct smbd_iojob *base)
  * deferred signatures made) on a worker when they are large: true if they
  * went (the request is freed once they are sent).
  */
-static bool finish_on_worker(struct smbd_req *req, struct smbd_session *encryptor, struct iovec *iov, int niov,
-			     struct reply_sig *sigs, size_t n_sigs)
+static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struct smbd_session *encryptor,
+			     struct iovec *iov, int niov, struct reply_sig *sigs, size_t n_sigs)
 {
 	struct smbd_conn *conn = req->conn;
 	size_t len = 0;
@@ -250,6 +273,8 @@ static bool finish_on_worker(struct smbd_req *req, struct smbd_session *encrypto
 	job->base.work = reply_work;
 	job->base.done = reply_done;
 	job->req = req;
+	job->from = from;
+	job->to = to;
 	job->iov = iov;
 	job->niov = niov;
 	job->len = len;
@@ -297,7 +322,7 @@ bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_o
 	}
 	/* Only a request's last replies go to a worker: earlier ones (before
 	 * an async element) must not be overtaken by what follows them. */
-	if (niov > 0 && last_of_req && finish_on_worker(req, encryptor, iov, niov, sigs, n_sigs))
+	if (niov > 0 && last_of_req && finish_on_worker(req, from, to, encryptor, iov, niov, sigs, n_sigs))
 		return true;
 	if (!sign_deferred(iov, sigs, n_sigs)) {
 		smbd_conn_terminate(conn, "signing failed");
@@ -309,10 +334,9 @@ bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_o
 			smbd_conn_terminate(conn, "encryption failed");
 			return false;
 		}
-		smbd_conn_send(conn, &sealed, 1);
-		talloc_free(sealed.iov_base);
+		smbd_conn_send_owned(conn, &sealed, 1, talloc_steal(NULL, sealed.iov_base));
 	} else if (niov > 0) {
-		smbd_conn_send(conn, iov, niov);
+		smbd_conn_send_owned(conn, iov, niov, large_buffers(req, from, to));
 	}
 	talloc_free(iov);
 	talloc_free(hdrs);

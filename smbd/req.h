@@ -63,6 +63,8 @@ struct smb2_call {
 	struct wire_wr out;
 	const void *out_data;
 	size_t out_data_len;
+	void *out_data_owner;    /* the talloc chunk holding out_data, if the
+				  * reply may hand it to the transport */
 	uint64_t out_session_id; /* overrides the echoed session id (SESSION_SETUP) */
 	bool out_session_set;
 	uint32_t out_tree_id;    /* TREE_CONNECT's new tree id */

@@ -25,6 +25,7 @@
 #include "smbd/transport_tcp.h"
 #include "smbd/vfs.h"
 #include "smbd/vfs_uring.h"
+#include "smbd/bigbuf.h"
 
 /*
  * The server GUID identifies this server to clients across restarts
@@ -149,7 +150,8 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 	if (srv->negotiate_blob == NULL)
 		goto fail;
 	srv->iopool = smbd_iopool_new(srv, ev, cfg->io_threads);
-	if (srv->iopool == NULL)
+	srv->bigbufs = smbd_bigbufs_new(srv, ev);
+	if (srv->iopool == NULL || srv->bigbufs == NULL)
 		goto fail;
 	/* io_uring when the kernel lets us; without it (or with "io threads
 	 * = 0", everything inline) the workers move the data. */

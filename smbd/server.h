@@ -22,6 +22,8 @@ struct file_table;
 struct smbd_backoff;
 struct smbd_notify_ctx;
 struct smbd_tcp_state;
+struct smbd_bigbufs;
+struct vfs_uring;
 
 struct smbd_server {
 	struct event_base *ev;
@@ -42,6 +44,7 @@ struct smbd_server {
 	struct smbd_iopool *iopool; /* file I/O workers ("io threads") */
 	size_t crypto_offloaded;    /* bytes of messages being sealed or opened on workers (transform.c) */
 	struct vfs_uring *uring;    /* reads, writes, syncs ("io uring"); NULL: on iopool */
+	struct smbd_bigbufs *bigbufs; /* large READ buffers kept mapped (bigbuf.h) */
 	struct smbd_create_gate *create_gates; /* names a CREATE is working on, create_gate.c */
 
 	struct smbd_share **shares; /* runtime shares, IPC$ included */

@@ -4,6 +4,7 @@
 #include <talloc.h>
 
 #include "lib/rpc/rpc_server.h"
+#include "smbd/bigbuf.h"
 #include "smbd/brlock.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
@@ -44,6 +45,7 @@ static NTSTATUS read_pipe(struct smb2_call *call, struct smbd_open *o, uint32_t 
 struct read_state {
 	uint32_t minimum;
 	uint64_t fid_p, fid_v;
+	void *owner;            /* the talloc object holding the buffer */
 };
 
 /* The transfer is over (smbd/io_async.h): the reply. */
@@ -62,6 +64,7 @@ static NTSTATUS read_done(struct smb2_call *call, const struct smbd_io *io)
 		o->position = io->offset + io->moved;
 	call->out_data = io->buf;
 	call->out_data_len = io->moved;
+	call->out_data_owner = st->owner;
 	encode(call, io->moved);
 	return NT_STATUS_OK;
 }
@@ -104,14 +107,17 @@ NTSTATUS smb2_read(struct smb2_call *call)
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 
-	/* The data lands once, in the buffer the reply sends by reference. */
-	uint8_t *buf = talloc_size(call->req, length ? length : 1);
-	if (buf == NULL)
+	/* The data lands once, in the buffer the reply sends by reference
+	 * (smbd_conn_send_owned); large ones stay mapped between READs. */
+	uint8_t *buf;
+	void *owner = length >= BIGBUF_MIN ? smbd_bigbuf_get(conn->srv->bigbufs, call->req, length, &buf)
+					   : (buf = talloc_size(call->req, length ? length : 1));
+	if (owner == NULL)
 		return NT_STATUS_NO_MEMORY;
 	struct read_state *st = talloc(call->req, struct read_state);
 	if (st == NULL)
 		return NT_STATUS_NO_MEMORY;
-	*st = (struct read_state){ minimum, fid_p, fid_v };
+	*st = (struct read_state){ minimum, fid_p, fid_v, owner };
 	call->async_state = st;
 	struct smbd_io io = { .op = SMBD_IO_READ, .buf = buf, .len = length, .offset = offset };
 	return smbd_io_submit(call, o, &io, read_done);

@@ -17,6 +17,10 @@
 
 struct smbd_transport;
 
+/* Reply pieces at least this big may be sent by reference (send_pdu's
+ * owner): below it a copy costs less than the bookkeeping. */
+#define SMBD_SEND_REF_MIN 65536
+
 /*
  * A large WRITE's data may stay in the transport when its frame is
  * delivered (smbd_conn_recv_tail(): the header and WRITE body only, the
@@ -40,8 +44,13 @@ struct smbd_tail_write {
 
 struct smbd_transport_ops {
 	const char *name;
-	/* Queues one PDU; returns 0 or an errno. The iov memory may be reused when it returns. */
-	int (*send_pdu)(struct smbd_transport *t, const struct iovec *iov, int iovcnt);
+	/* Queues one PDU; returns 0 or an errno. The iov memory may be
+	 * reused when it returns, except that of large entries when owner
+	 * (a talloc context holding them) is given: the transport then
+	 * takes owner, may send those entries by reference, and frees it
+	 * once they are sent (or on error), so a 1 MiB READ's data is not
+	 * copied once more. */
+	int (*send_pdu)(struct smbd_transport *t, const struct iovec *iov, int iovcnt, void *owner);
 	/* Bytes queued but not yet handed to the kernel (for back-pressure). */
 	size_t (*pending_bytes)(const struct smbd_transport *t);
 	/* Stops receiving; queued output is flushed when possible, then closed. */

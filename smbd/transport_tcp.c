@@ -353,24 +353,67 @@ static bool budget_reserve(struct tcp_transport *tt, size_t len)
 
 /* ------------------------------------------------------------ transport ops */
 
-static int tcp_send_pdu(struct smbd_transport *t, const struct iovec *iov, int iovcnt)
+/* Memory sent by reference, and what owns it: freed when the last
+ * reference has left the output buffer (or the buffer is freed). */
+struct send_hold {
+	unsigned refs;
+};
+
+static void hold_unref(const void *data, size_t len, void *arg)
+{
+	struct send_hold *h = arg;
+	if (--h->refs == 0)
+		talloc_free(h);
+}
+
+/* Queues the pieces: large ones by reference when hold owns them. */
+static int queue_pdu(struct evbuffer *out, const struct iovec *iov, int iovcnt, size_t total,
+		     struct send_hold *hold)
+{
+	uint8_t nbss[4] = { 0, (uint8_t)(total >> 16), (uint8_t)(total >> 8), (uint8_t)total };
+	if (evbuffer_add(out, nbss, 4) != 0)
+		return ENOMEM;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		if (hold != NULL && iov[i].iov_len >= SMBD_SEND_REF_MIN) {
+			hold->refs++;
+			if (evbuffer_add_reference(out, iov[i].iov_base, iov[i].iov_len, hold_unref, hold) != 0) {
+				hold->refs--;
+				return ENOMEM;
+			}
+		} else if (evbuffer_add(out, iov[i].iov_base, iov[i].iov_len) != 0) {
+			return ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int tcp_send_pdu(struct smbd_transport *t, const struct iovec *iov, int iovcnt, void *owner)
 {
 	struct tcp_transport *tt = (struct tcp_transport *)t;
 	size_t total = 0;
 	for (int i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
-	if (total > 0xFFFFFF)
-		return EMSGSIZE;
-	if (tt->closing)
-		return EPIPE;
-	uint8_t nbss[4] = { 0, (uint8_t)(total >> 16), (uint8_t)(total >> 8), (uint8_t)total };
-	struct evbuffer *out = bufferevent_get_output(tt->bev);
-	if (evbuffer_add(out, nbss, 4) != 0)
-		return ENOMEM;
-	for (int i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len && evbuffer_add(out, iov[i].iov_base, iov[i].iov_len) != 0)
+	struct send_hold *hold = NULL;
+	if (owner != NULL) {
+		/* Not under the connection: the output buffer may outlive it. */
+		hold = talloc_zero(NULL, struct send_hold);
+		if (hold == NULL) {
+			talloc_free(owner);
 			return ENOMEM;
+		}
+		talloc_steal(hold, owner);
+		hold->refs = 1;
 	}
+	int err = total > 0xFFFFFF ? EMSGSIZE : tt->closing ? EPIPE : 0;
+	if (err == 0)
+		err = queue_pdu(bufferevent_get_output(tt->bev), iov, iovcnt, total, hold);
+	if (hold != NULL && --hold->refs == 0)
+		talloc_free(hold);
+	if (err != 0)
+		return err;
+	struct evbuffer *out = bufferevent_get_output(tt->bev);
 	/* Back-pressure: tcp_write_cb resumes reading once this drains. */
 	if (!tt->output_paused && evbuffer_get_length(out) > tt->out_high) {
 		tt->output_paused = true;
