@@ -31,9 +31,9 @@ fi
 [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null
 mkdir -p build-fuzz
 cd build-fuzz
-args="CC=clang --enable-fuzzing"
+args="CC=clang --enable-fuzzing --enable-werror"
 if [ ! -f Makefile ] || [ "$(cat .configure-args 2>/dev/null)" != "$args" ]; then
-	../configure -q CC=clang --enable-fuzzing
+	../configure -q CC=clang --enable-fuzzing --enable-werror
 	printf '%s' "$args" >.configure-args
 fi
 make_args=(FUZZ_SECONDS="$seconds" FUZZ_RUNS="$runs")

@@ -536,6 +536,16 @@ static void direct_read_cb(evutil_socket_t fd, short what, void *arg)
 		tcp_read_cb(tt->bev, tt);
 }
 
+/* A large frame's own reading takes over from the bufferevent's. */
+static void large_frame_begins(struct tcp_transport *tt, uint32_t len)
+{
+	tt->direct_len = len;
+	tt->direct_start_ms = now_ms();
+	bufferevent_setwatermark(tt->bev, EV_READ, 4, 0);
+	bufferevent_disable(tt->bev, EV_READ);
+	stall_bev(tt, false);
+}
+
 /* Starts reading a large frame (its budget reserved) whose first bytes are buffered. */
 static bool start_direct_read(struct tcp_transport *tt, struct evbuffer *in, uint32_t len)
 {
@@ -549,13 +559,9 @@ static bool start_direct_read(struct tcp_transport *tt, struct evbuffer *in, uin
 	evbuffer_drain(in, 4);
 	evbuffer_remove(in, pdu, have);
 	tt->direct_pdu = pdu;
-	tt->direct_len = len;
 	tt->direct_got = have;
 	tt->direct_cap = cap;
-	tt->direct_start_ms = now_ms();
-	bufferevent_setwatermark(tt->bev, EV_READ, 4, 0);
-	bufferevent_disable(tt->bev, EV_READ);
-	stall_bev(tt, false);
+	large_frame_begins(tt, len);
 	/* EV_PERSIST with a time-out: the clock restarts at every callback. */
 	event_add(tt->direct_ev, tt->stall_on ? &tt->stall_tv : NULL);
 	return true;
@@ -622,11 +628,7 @@ static void start_tail(struct tcp_transport *tt, struct evbuffer *in, uint32_t l
 	evbuffer_remove(in, pdu, head);
 	tt->tail_active = true;
 	tt->tail_head = head;
-	tt->direct_len = len;
-	tt->direct_start_ms = now_ms();
-	bufferevent_setwatermark(tt->bev, EV_READ, 4, 0);
-	bufferevent_disable(tt->bev, EV_READ);
-	stall_bev(tt, false);
+	large_frame_begins(tt, len);
 	tt->tail_offered = true;
 	smbd_conn_recv_tail(tt->base.conn, pdu, head, len - head);
 	tt->tail_offered = false;

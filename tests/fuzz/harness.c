@@ -223,7 +223,7 @@ static void trace_reply(const uint8_t *p, size_t len)
 	}
 }
 
-static int fz_send_pdu(struct smbd_transport *tb, const struct iovec *iov, int iovcnt)
+static int fz_copy_reply(struct smbd_transport *tb, const struct iovec *iov, int iovcnt)
 {
 	struct fz_transport *t = (struct fz_transport *)tb;
 	struct fz_client *c = t->client;
@@ -252,6 +252,14 @@ static int fz_send_pdu(struct smbd_transport *tb, const struct iovec *iov, int i
 	if (env.trace)
 		trace_reply(c->reply, total);
 	return 0;
+}
+
+/* Every byte is copied (above), so what owns large pieces goes at once. */
+static int fz_send_pdu(struct smbd_transport *tb, const struct iovec *iov, int iovcnt, void *owner)
+{
+	int err = fz_copy_reply(tb, iov, iovcnt);
+	talloc_free(owner);
+	return err;
 }
 
 static size_t fz_pending_bytes(const struct smbd_transport *t)
