@@ -196,6 +196,8 @@ NTSTATUS smbd_share_mode_check(struct smbd_server *srv, dev_t dev, ino_t ino, ui
 	return NT_STATUS_OK;
 }
 
+static void start_break(struct smbd_open *o, uint8_t to);
+
 bool smbd_share_mode_break_handles(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access,
 				   uint32_t share_access, const struct smbd_lease *mine)
 {
@@ -203,9 +205,20 @@ bool smbd_share_mode_break_handles(struct smbd_server *srv, dev_t dev, ino_t ino
 	bool must_wait = false;
 	for (size_t i = 0; f && i < f->n_opens; i++) {
 		struct smbd_open *o = f->opens[i];
-		if (o->lease != NULL && o->lease != mine && conflicts(o, access, share_access) &&
-		    smbd_lease_break_handles(f, o->lease))
+		if (!conflicts(o, access, share_access))
+			continue;
+		if (o->lease != NULL) {
+			if (o->lease != mine && smbd_lease_break_handles(f, o->lease))
+				must_wait = true;
+		} else if (o->oplock_state == SMBD_OPLOCK_BREAKING) {
 			must_wait = true;
+		} else if (o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH) {
+			/* A batch oplock caches the handle: its holder may close
+			 * it when asked. An exclusive one caches no handle and
+			 * is left alone (smbtorture smb2.oplock.exclusive1). */
+			start_break(o, SMB2_OPLOCK_LEVEL_II);
+			must_wait = true;
+		}
 	}
 	return must_wait;
 }
@@ -285,9 +298,18 @@ NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_
 	bool must_wait = false;
 	bool others = false;
 	bool handle_lease = false;
-	/* A stat open breaks nothing (MS-FSA 2.1.5.1.2; smb2.oplock.statopen1). */
-	if (smbd_access_is_stat(access, false) && !overwrite)
+	/* A stat open breaks nothing (MS-FSA 2.1.5.1.2; smb2.oplock.statopen1),
+	 * and beside an exclusive or batch oplock it gets none (exclusive4,
+	 * batch8): it cannot share a level it does not break. */
+	if (smbd_access_is_stat(access, false) && !overwrite) {
+		for (size_t i = 0; f && i < f->n_opens; i++) {
+			const struct smbd_open *o = f->opens[i];
+			if (o->lease == NULL && (o->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE ||
+						 o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH))
+				requested = SMB2_OPLOCK_LEVEL_NONE;
+		}
 		f = NULL;
+	}
 	for (size_t i = 0; f && i < f->n_opens; i++) {
 		struct smbd_open *o = f->opens[i];
 		if (o->lease != NULL) {

@@ -416,6 +416,19 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	const uint8_t *client_guid = call->req->conn->client_guid;
 	const struct smbd_lease *mine = lease ? smbd_lease_find(srv, client_guid, in->lease.key) : NULL;
 	NTSTATUS status;
+	/* Share modes first (MS-FSA 2.1.5.1.2): a conflict breaks only what
+	 * caches a handle (batch oplocks, H leases), whose holder may close
+	 * it, and is checked again once they answer; an exclusive oplock is
+	 * not broken for an open that cannot get in (smbtorture
+	 * smb2.oplock.exclusive1). A new object passes unless something
+	 * reached it by another name meanwhile (the gate keeps out CREATEs
+	 * of the same name). */
+	status = smbd_share_mode_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, in->share_access);
+	if (!NT_STATUS_IS_OK(status) && !fs->created &&
+	    smbd_share_mode_break_handles(srv, fs->st.st_dev, fs->st.st_ino, fs->access, in->share_access, mine))
+		return wait_for_breaks(call, cs);
+	if (!NT_STATUS_IS_OK(status))
+		return create_result(call, cs, status);
 	if (fs->created) {
 		if (!is_dir && in->oplock_level != SMB2_OPLOCK_LEVEL_LEASE)
 			granted = in->oplock_level;
@@ -435,16 +448,6 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 			     : fs->overwrite			 ? FILE_OVERWRITTEN
 								 : FILE_OPENED;
 	}
-	/* After any oplock break, so a holder that closed on the break no
-	 * longer stands in the way (MS-FSA 2.1.5.1.2). A new object passes
-	 * unless something reached it by another name meanwhile (the gate
-	 * keeps out CREATEs of the same name). */
-	status = smbd_share_mode_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, in->share_access);
-	if (!NT_STATUS_IS_OK(status) && !fs->created &&
-	    smbd_share_mode_break_handles(srv, fs->st.st_dev, fs->st.st_ino, fs->access, in->share_access, mine))
-		return wait_for_breaks(call, cs);
-	if (!NT_STATUS_IS_OK(status))
-		return create_result(call, cs, status);
 	if (!fs->created) {
 		status = smbd_lease_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, fs->overwrite,
 					  in->options & FILE_DELETE_ON_CLOSE, mine);

@@ -10,6 +10,7 @@
 #include "lib/log.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/file_state.h"
 #include "smbd/identity.h"
 #include "smbd/lease.h"
 #include "smbd/open.h"
@@ -96,6 +97,28 @@ static void other_cb(uint64_t id, void *obj, void *arg)
 		f->found = true;
 }
 
+/*
+ * Windows renames by opening the target's directory to add an entry,
+ * sharing reading and writing only (MS-FSA 2.1.5.14.11, the open of the
+ * target directory): an open of that directory with DELETE access, or one
+ * that does not share writing, makes the rename a sharing violation
+ * (smbtorture smb2.oplock.exclusive6, batch19, batch20).
+ */
+static NTSTATUS target_dir_lets_in(struct smbd_open *o, struct vfs_share *vfs, const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	char *dir = slash != NULL ? talloc_strndup(o, rel, (size_t)(slash - rel)) : talloc_strdup(o, ".");
+	if (dir == NULL)
+		return NT_STATUS_NO_MEMORY;
+	struct stat st;
+	NTSTATUS status = vfs_stat(vfs, dir, &st);
+	talloc_free(dir);
+	if (!NT_STATUS_IS_OK(status))
+		return NT_STATUS_OK; /* the rename itself says what is wrong */
+	return smbd_share_mode_check(o->srv, st.st_dev, st.st_ino, FILE_ADD_FILE | SYNCHRONIZE,
+				     FILE_SHARE_READ | FILE_SHARE_WRITE);
+}
+
 static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const uint8_t *buf, size_t len, bool link)
 {
 	struct fscc_rename_info ri;
@@ -139,6 +162,9 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 			 tst.st_ino == o->ino;
 	if (!same_file)
 		rel = ondisk;
+	status = target_dir_lets_in(o, vfs, rel);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
 	/* Renaming onto an open file fails as Windows does (MS-FSA 2.1.5.14.11). */
 	if (!same_file && found && NT_STATUS_IS_OK(vfs_stat(vfs, rel, &tst))) {
 		if (!ri.replace_if_exists)
@@ -255,6 +281,9 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 			return NT_STATUS_INVALID_PARAMETER;
 		if (!(o->access & FILE_WRITE_DATA))
 			return NT_STATUS_ACCESS_DENIED;
+		/* A size change ends read caching everywhere, as a write does
+		 * (MS-SMB2 3.3.1.4; smbtorture smb2.oplock.batch11). */
+		smbd_oplock_break_level2(o, true);
 		return vfs_ftruncate(o->fd, v);
 	case FSCC_FILE_ALLOCATION_INFORMATION: {
 		status = fscc_decode_u64(buf, len, &v);
@@ -264,6 +293,7 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 			return NT_STATUS_INVALID_PARAMETER;
 		if (!(o->access & FILE_WRITE_DATA))
 			return NT_STATUS_ACCESS_DENIED;
+		smbd_oplock_break_level2(o, true); /* batch12 */
 		/* MS-FSA 2.1.5.14.1: a smaller allocation truncates the file. */
 		struct stat st;
 		status = vfs_fstat(o->fd, &st);

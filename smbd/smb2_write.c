@@ -98,8 +98,9 @@ NTSTATUS smb2_write(struct smb2_call *call)
 	status = smbd_brlock_check_io(o, offset, length, true);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	/* Level II holders learn of the write as it starts, as on Windows. */
-	smbd_oplock_break_level2(o, false);
+	/* Level II holders learn of the write as it starts, the writer too
+	 * (a self break to none, as Windows: smbtorture smb2.oplock.batch1). */
+	smbd_oplock_break_level2(o, true);
 	o->position = offset + length;
 	/* Written from the receive buffer; write-through waits for the disk
 	 * (MS-SMB2 3.3.5.13), nothing else does. */
