@@ -163,6 +163,8 @@ static void step(struct tcp_tail *t)
 	if (!t->aborted && t->broken == NULL)
 		read_socket(t);
 	if (t->aborted || t->broken != NULL) {
+		/* A socket at its end stays readable: no more wake-ups from it. */
+		event_del(t->sock_ev);
 		if (!t->file_busy)
 			finish(t);
 		return;
