@@ -143,14 +143,19 @@ static NTSTATUS io_finish(struct smb2_call *call, void *arg)
 	return st->finish(call, &st->io);
 }
 
-static void uring_done(struct vfs_uring_req *r)
+/* A transfer that ran outside the pool (io_uring, the transport) is over. */
+static void io_complete(struct io_state *st, NTSTATUS status, size_t moved)
 {
-	struct io_state *st = r->private_data;
-	st->io.status = r->status;
-	st->io.moved = r->moved;
+	st->io.status = status;
+	st->io.moved = moved;
 	smbd_fd_release(st->fd);
 	st->fd = NULL;
 	call_finished(st->call, st->conn, st->finish(st->call, &st->io));
+}
+
+static void uring_done(struct vfs_uring_req *r)
+{
+	io_complete(r->private_data, r->status, r->moved);
 }
 
 /* On io_uring, if the server has a ring and it has room. */
@@ -216,12 +221,7 @@ NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struc
 
 static void tail_done(struct smbd_tail_write *w)
 {
-	struct io_state *st = w->private_data;
-	st->io.status = w->status;
-	st->io.moved = w->moved;
-	smbd_fd_release(st->fd);
-	st->fd = NULL;
-	call_finished(st->call, st->conn, st->finish(st->call, &st->io));
+	io_complete(w->private_data, w->status, w->moved);
 }
 
 NTSTATUS smbd_io_submit_tail(struct smb2_call *call, struct smbd_open *o, const struct smbd_io *io,
