@@ -56,6 +56,12 @@ as_foreign() {
 	KRB5CCNAME=$FOREIGN_CC krb_smbc "$@"
 }
 
+# smbtorture's expiry tests run side by side; each gets a share of its own,
+# since expire2* waits for a change notification on its share's root and a
+# neighbour's file there would complete it.
+EXPIRE_TESTS="expire1n expire1s expire1e expire2s expire2e expire_disconnect"
+PORTHOS_EXTRA_SHARES=$(for t in $EXPIRE_TESTS; do printf '[%s]\npath = @SRV_DIR@/%s\nread only = no\n' "$t" "$t"; done)
+
 # The Kerberos users have no SMB password; the share lets their uid write.
 porthos_pre_start() {
 	"$CTL" --passdb "$SRV_DIR/state/passdb" user add "$KDC_USER" --uid "$KUID" --gid "$KGID" \
@@ -63,6 +69,8 @@ porthos_pre_start() {
 		"$CTL" --passdb "$SRV_DIR/state/passdb" user add "$DISABLED" --uid 4302 --gid 4302 \
 			--no-password >/dev/null &&
 		"$CTL" --passdb "$SRV_DIR/state/passdb" user disable "$DISABLED" || return 1
+	local t
+	for t in $EXPIRE_TESTS; do mkdir -p "$SRV_DIR/$t" && chmod 0777 "$SRV_DIR/$t" || return 1; done
 	chmod 0777 "$SHARE_DIR" "$SRV_DIR/enc"
 }
 
@@ -188,18 +196,19 @@ server_log_has "of '$KDC_USER' expired with its ticket" "session expiry"
 # smbtorture's expiry tests (smbtorture.sh skips them: they need Kerberos):
 # 4-second tickets, every command answered NETWORK_SESSION_EXPIRED but
 # CLOSE, LOGOFF and unlocks, re-authentication, and the client that
-# disconnects instead. Each sleeps through its ticket: run side by side.
-# Samba's client will not use GSSAPI towards an address, hence the name.
+# disconnects instead. Each sleeps through its ticket: run side by side,
+# each on its own share. Samba's client will not use GSSAPI towards an
+# address, hence the name.
 pids=()
-for t in expire1n expire1s expire1e expire2s expire2e expire_disconnect; do
-	(cd "$SRV_DIR" && timeout -k 5 120 smbtorture //127.0.0.1/test -p "$SRV_PORT" -s "$(smbclient_conf)" \
+for t in $EXPIRE_TESTS; do
+	(cd "$SRV_DIR" && timeout -k 5 120 smbtorture "//127.0.0.1/$t" -p "$SRV_PORT" -s "$(smbclient_conf)" \
 		--option=gensec:target_hostname="$KDC_HOSTNAME" -U "$KDC_USER%$KDC_PASS" --realm="$KDC_REALM" \
 		--use-kerberos=required --option=torture:progress=no "smb2.session.$t") \
 		>"$SRV_DIR/torture-$t.log" 2>&1 &
 	pids+=($!)
 done
 wait "${pids[@]}"
-for t in expire1n expire1s expire1e expire2s expire2e expire_disconnect; do
+for t in $EXPIRE_TESTS; do
 	grep -q "^success: $t" "$SRV_DIR/torture-$t.log" ||
 		fail "smbtorture smb2.session.$t: $(grep -A3 -E '^(failure|error|skip)' "$SRV_DIR/torture-$t.log")"
 	echo "smbtorture smb2.session.$t: ok"
