@@ -88,6 +88,7 @@ struct porthos_config {
 	uint32_t io_threads;    /* "io threads": file I/O workers; 0 = I/O on the event loop; default 4 */
 	bool io_uring;          /* "io uring": reads, writes and syncs on io_uring where the kernel allows; default yes */
 	bool splice_writes;     /* "splice writes": large plain WRITEs go from socket to file by splice(2); default yes */
+	bool splice_reads;      /* "splice reads": large plain READs go from file to socket by splice(2); default yes */
 	bool multi_channel;     /* "server multi channel support": sessions may bind more connections; default yes */
 	char **mc_addresses;    /* "multi channel addresses": what clients are told to bind to; default: discovered */
 	size_t n_mc_addresses;

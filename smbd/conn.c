@@ -152,17 +152,32 @@ void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt)
 	smbd_conn_send_owned(conn, iov, iovcnt, NULL);
 }
 
+static void sent(struct smbd_conn *conn, const struct iovec *iov, int iovcnt, size_t more, int err)
+{
+	for (int i = 0; i < iovcnt; i++)
+		conn->bytes_out += iov[i].iov_len;
+	conn->bytes_out += more;
+	if (err != 0) {
+		LOG_WARN("%s: send failed: %s", conn->peer, strerror(err));
+		smbd_conn_terminate(conn, "send failed");
+	}
+}
+
 void smbd_conn_send_owned(struct smbd_conn *conn, const struct iovec *iov, int iovcnt, void *owner)
 {
 	if (conn->terminating) {
 		talloc_free(owner);
 		return;
 	}
-	for (int i = 0; i < iovcnt; i++)
-		conn->bytes_out += iov[i].iov_len;
-	int err = conn->transport->ops->send_pdu(conn->transport, iov, iovcnt, owner);
-	if (err != 0) {
-		LOG_WARN("%s: send failed: %s", conn->peer, strerror(err));
-		smbd_conn_terminate(conn, "send failed");
+	sent(conn, iov, iovcnt, 0, conn->transport->ops->send_pdu(conn->transport, iov, iovcnt, owner));
+}
+
+void smbd_conn_send_spliced(struct smbd_conn *conn, const struct iovec *iov, int iovcnt, struct smbd_pipe *p,
+			    size_t len)
+{
+	if (conn->terminating) {
+		talloc_free(p);
+		return;
 	}
+	sent(conn, iov, iovcnt, len, conn->transport->ops->send_spliced(conn->transport, iov, iovcnt, p, len));
 }

@@ -12,6 +12,7 @@
 #include "smbd/iopool.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
+#include "smbd/splice_pipe.h"
 #include "smbd/transport.h"
 #include "smbd/vfs.h"
 #include "smbd/vfs_uring.h"
@@ -94,6 +95,7 @@ struct io_state {
 	smbd_io_finish_fn finish;
 	/* on io_uring, or moved by the transport */
 	struct vfs_uring_req ureq;
+	struct smbd_pipe *part;     /* io_uring: the pipe being filled (io.pipe's chain) */
 	struct smbd_tail_write tail;
 	struct smb2_call *call;
 	struct smbd_conn *conn;
@@ -106,11 +108,42 @@ static int io_state_destructor(struct io_state *st)
 	return 0;
 }
 
+/* The part of a READ's data the pipe p takes (smbd/splice_pipe.h). */
+static size_t part_len(const struct smbd_io *io, const struct smbd_pipe *p)
+{
+	size_t left = io->len - io->moved;
+	size_t room = smbd_pipe_room(p, io->offset + io->moved);
+	return left < room ? left : room;
+}
+
+/* A READ into its chain of pipes, one after the other, until len or the
+ * end of the file: as a pread, what was read before an error is the answer.
+ * A pipe that took less than its room goes on into the next (the room is
+ * counted in pages; a file system could fill them otherwise). */
+static NTSTATUS splice_into_pipes(struct smbd_io *io, int fd)
+{
+	for (struct smbd_pipe *p = io->pipe; p != NULL && io->moved < io->len; p = p->next) {
+		size_t want = part_len(io, p), got;
+		NTSTATUS status = vfs_splice_from(fd, p->wr, want, io->offset + io->moved, &got);
+		p->held = got;
+		io->moved += got;
+		if (!NT_STATUS_IS_OK(status))
+			return io->moved > 0 ? NT_STATUS_OK : status;
+		if (got == 0)
+			break;
+	}
+	return NT_STATUS_OK;
+}
+
 /* The transfer itself: on a worker, or inline without workers. */
 static void io_run(struct smbd_io *io, int fd)
 {
 	switch (io->op) {
 	case SMBD_IO_READ: {
+		if (io->pipe != NULL) {
+			io->status = splice_into_pipes(io, fd);
+			break;
+		}
 		/* From where a page-cache read stopped, if one went first. */
 		size_t more = 0;
 		io->status = vfs_pread(fd, (uint8_t *)io->buf + io->moved, io->len - io->moved,
@@ -153,9 +186,34 @@ static void io_complete(struct io_state *st, NTSTATUS status, size_t moved)
 	call_finished(st->call, st->conn, st->finish(st->call, &st->io));
 }
 
+/* The ring's request for the next part of a spliced READ (st->part). */
+static void uring_part(struct io_state *st)
+{
+	st->ureq.pipe_fd = st->part->wr;
+	st->ureq.len = part_len(&st->io, st->part);
+	st->ureq.offset = st->io.offset + st->io.moved;
+	st->ureq.moved = 0;
+}
+
 static void uring_done(struct vfs_uring_req *r)
 {
-	io_complete(r->private_data, r->status, r->moved);
+	struct io_state *st = r->private_data;
+	if (st->part == NULL) {
+		io_complete(st, r->status, r->moved);
+		return;
+	}
+	st->part->held = r->moved;
+	st->io.moved += r->moved;
+	bool ok = NT_STATUS_IS_OK(r->status);
+	if (ok && r->moved > 0 && st->io.moved < st->io.len && st->part->next != NULL) {
+		st->part = st->part->next;
+		uring_part(st);
+		if (vfs_uring_submit(st->call->req->conn->srv->uring, &st->ureq))
+			return;
+		/* No room in the ring: what is in is the answer, as when the
+		 * rest of a short read cannot be queued (vfs_uring.c). */
+	}
+	io_complete(st, ok || st->io.moved > 0 ? NT_STATUS_OK : r->status, st->io.moved);
 }
 
 /* On io_uring, if the server has a ring and it has room. */
@@ -172,7 +230,7 @@ static bool uring_start(struct smb2_call *call, struct io_state *st)
 	st->call = call;
 	st->conn = conn;
 	st->ureq = (struct vfs_uring_req){
-		.op = ops[st->io.op],
+		.op = st->io.pipe != NULL ? VFS_URING_SPLICE_IN : ops[st->io.op],
 		.fd = smbd_fd_number(st->fd),
 		.buf = st->io.buf,
 		.len = st->io.len,
@@ -182,6 +240,10 @@ static bool uring_start(struct smb2_call *call, struct io_state *st)
 		.done = uring_done,
 		.private_data = st,
 	};
+	if (st->io.pipe != NULL) {
+		st->part = st->io.pipe;
+		uring_part(st);
+	}
 	smbd_conn_io_begin(conn);
 	if (vfs_uring_submit(conn->srv->uring, &st->ureq))
 		return true;
@@ -197,9 +259,10 @@ NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struc
 		io_run(&now, o->fd);
 		return finish(call, &now);
 	}
-	if (io->op == SMBD_IO_READ) {
+	if (io->op == SMBD_IO_READ && io->pipe == NULL) {
 		/* Data in the page cache is served at once: a worker would
-		 * only add two thread switches to a memcpy. */
+		 * only add two thread switches to a memcpy. A splice has no
+		 * such try (a page not in memory would block the loop). */
 		bool complete;
 		now.status = vfs_pread_nowait(o->fd, now.buf, now.len, now.offset, &now.moved, &complete);
 		if (!NT_STATUS_IS_OK(now.status) || complete)

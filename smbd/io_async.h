@@ -33,9 +33,12 @@ enum smbd_io_op {
 	SMBD_IO_SYNC,  /* fdatasync only (FLUSH) */
 };
 
+struct smbd_pipe;
+
 struct smbd_io {
 	enum smbd_io_op op;
 	void *buf;          /* READ: len bytes the request owns; WRITE: the data */
+	struct smbd_pipe *pipe; /* READ: into this pipe instead of buf (smbd/splice_pipe.h) */
 	size_t len;
 	uint64_t offset;
 	bool sync;          /* WRITE: reach stable storage before the reply */

@@ -12,6 +12,7 @@
 #include <talloc.h>
 
 #include "lib/crypto/smb2_preauth.h"
+#include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
 #include "smbd/iopool.h"
@@ -19,6 +20,7 @@
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/smb2_proto.h"
+#include "smbd/splice_pipe.h"
 #include "smbd/tcon.h"
 #include "smbd/transform.h"
 #include "smbd/transport.h"
@@ -120,7 +122,7 @@ static bool append_reply(struct smb2_call *call, struct iovec *iov, int *niov, u
 	} else {
 		iov[(*niov)++] = (struct iovec){ call->out.buf, call->out.len };
 		elem_len = SMB2_HDR_LEN + call->out.len;
-		if (!use_error && call->out_data_len) {
+		if (!use_error && call->out_data_len && call->out_pipe == NULL) {
 			iov[(*niov)++] = (struct iovec){ (void *)call->out_data, call->out_data_len };
 			elem_len += call->out_data_len;
 		}
@@ -191,6 +193,43 @@ static void *large_buffers(struct smbd_req *req, size_t from, size_t to)
 		call->out_data_owner = NULL;
 	}
 	return owner;
+}
+
+bool smbd_reply_plain(const struct smb2_call *call)
+{
+	struct smbd_req *req = call->req;
+	return req->n_calls == 1 && call->preauth_out == NULL && reply_encryptor(req, 0, 1) == NULL &&
+	       reply_sign_key(call) == NULL;
+}
+
+/*
+ * A reply whose data waits in a pipe goes by splice if it still goes
+ * plain (smbd_reply_plain); else its data is read into memory, as any
+ * other reply's; an error reply needs none. False if the pipe failed.
+ */
+static bool settle_pipes(struct smbd_req *req, size_t from, size_t to, struct smb2_call **spliced)
+{
+	*spliced = NULL;
+	for (size_t i = from; i < to; i++) {
+		struct smb2_call *call = &req->calls[i];
+		if (call->out_pipe == NULL)
+			continue;
+		if (call->no_reply || call->out.len == 0) {
+			TALLOC_FREE(call->out_pipe);
+		} else if (smbd_reply_plain(call)) {
+			LOG_DBG("READ of %zu bytes: its data to the socket by splice", call->out_data_len);
+			*spliced = call;
+		} else {
+			LOG_DBG("READ of %zu bytes: read from its pipe, the reply is not plain", call->out_data_len);
+			uint8_t *buf = talloc_size(req, call->out_data_len);
+			if (buf == NULL || !smbd_pipe_read_all(call->out_pipe, buf))
+				return false;
+			TALLOC_FREE(call->out_pipe);
+			call->out_data = buf;
+			call->out_data_owner = buf;
+		}
+	}
+	return true;
 }
 
 /* Replies a connection may have on workers being sealed at once. */
@@ -301,6 +340,11 @@ bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_o
 		smbd_conn_terminate(conn, "out of memory");
 		return false;
 	}
+	struct smb2_call *spliced;
+	if (!settle_pipes(req, from, to, &spliced)) {
+		smbd_conn_terminate(conn, "a READ's pipe failed");
+		return false;
+	}
 	size_t last = SIZE_MAX;
 	for (size_t i = from; i < to; i++)
 		if (!req->calls[i].no_reply)
@@ -335,6 +379,9 @@ bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_o
 			return false;
 		}
 		smbd_conn_send_owned(conn, &sealed, 1, talloc_steal(NULL, sealed.iov_base));
+	} else if (spliced != NULL) {
+		smbd_conn_send_spliced(conn, iov, niov, talloc_steal(NULL, spliced->out_pipe), spliced->out_data_len);
+		spliced->out_pipe = NULL;
 	} else if (niov > 0) {
 		smbd_conn_send_owned(conn, iov, niov, large_buffers(req, from, to));
 	}

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct smbd_req;
+struct smb2_call;
 
 /*
  * Sends the replies of elements [from, to) of req as one compound PDU.
@@ -17,5 +18,11 @@ struct smbd_req;
  * connection.
  */
 bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_of_req);
+
+/*
+ * Whether call's reply will go as it is, neither signed nor sealed, in a
+ * PDU of its own: only then may its data come from a pipe (out_pipe).
+ */
+bool smbd_reply_plain(const struct smb2_call *call);
 
 #endif

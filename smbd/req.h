@@ -21,6 +21,7 @@ struct smbd_tcon;
 struct smbd_open;
 struct smbd_req;
 struct smbd_sign_key;
+struct smbd_pipe;
 
 struct smb2_call {
 	struct smbd_req *req;
@@ -65,6 +66,8 @@ struct smb2_call {
 	size_t out_data_len;
 	void *out_data_owner;    /* the talloc chunk holding out_data, if the
 				  * reply may hand it to the transport */
+	struct smbd_pipe *out_pipe; /* or out_data_len bytes in this pipe, for
+				     * the transport to splice (READ) */
 	uint64_t out_session_id; /* overrides the echoed session id (SESSION_SETUP) */
 	bool out_session_set;
 	uint32_t out_tree_id;    /* TREE_CONNECT's new tree id */

@@ -22,6 +22,7 @@
 #include "smbd/ioctl.h"
 #include "smbd/logon_backoff.h"
 #include "smbd/share.h"
+#include "smbd/splice_pipe.h"
 #include "smbd/transport_tcp.h"
 #include "smbd/vfs.h"
 #include "smbd/vfs_uring.h"
@@ -152,6 +153,8 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 	srv->iopool = smbd_iopool_new(srv, ev, cfg->io_threads);
 	srv->bigbufs = smbd_bigbufs_new(srv, ev);
 	if (srv->iopool == NULL || srv->bigbufs == NULL)
+		goto fail;
+	if (cfg->splice_reads && (srv->pipes = smbd_pipes_new(srv)) == NULL)
 		goto fail;
 	/* io_uring when the kernel lets us; without it (or with "io threads
 	 * = 0", everything inline) the workers move the data. */

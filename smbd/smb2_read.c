@@ -10,9 +10,12 @@
 #include "smbd/dispatch.h"
 #include "smbd/io_async.h"
 #include "smbd/open.h"
+#include "smbd/reply.h"
 #include "smbd/server.h"
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
+#include "smbd/splice_pipe.h"
+#include "smbd/transport.h"
 #include "smbd/vfs.h"
 
 static void encode(struct smb2_call *call, size_t len)
@@ -62,11 +65,26 @@ static NTSTATUS read_done(struct smb2_call *call, const struct smbd_io *io)
 					     call->tree_id);
 	if (o != NULL)
 		o->position = io->offset + io->moved;
-	call->out_data = io->buf;
+	if (io->pipe != NULL) {
+		call->out_pipe = io->pipe; /* holding io->moved bytes */
+	} else {
+		call->out_data = io->buf;
+		call->out_data_owner = st->owner;
+	}
 	call->out_data_len = io->moved;
-	call->out_data_owner = st->owner;
 	encode(call, io->moved);
 	return NT_STATUS_OK;
+}
+
+/* A pipe for the data, when it may go from the page cache to the socket
+ * untouched (smbd/splice_pipe.h): a large READ whose reply is neither
+ * signed nor sealed, on a transport that can. */
+static struct smbd_pipe *splice_pipe(struct smb2_call *call, uint64_t offset, uint32_t length)
+{
+	struct smbd_conn *conn = call->req->conn;
+	if (length < SMBD_SPLICE_READ_MIN || conn->transport->ops->send_spliced == NULL || !smbd_reply_plain(call))
+		return NULL;
+	return smbd_pipe_get(conn->srv->pipes, call->req, offset, length);
 }
 
 NTSTATUS smb2_read(struct smb2_call *call)
@@ -107,11 +125,17 @@ NTSTATUS smb2_read(struct smb2_call *call)
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 
-	/* The data lands once, in the buffer the reply sends by reference
-	 * (smbd_conn_send_owned); large ones stay mapped between READs. */
-	uint8_t *buf;
-	void *owner = length >= BIGBUF_MIN ? smbd_bigbuf_get(conn->srv->bigbufs, call->req, length, &buf)
-					   : (buf = talloc_size(call->req, length ? length : 1));
+	struct smbd_io io = { .op = SMBD_IO_READ, .len = length, .offset = offset };
+	void *owner = io.pipe = splice_pipe(call, offset, length);
+	if (owner == NULL) {
+		/* The data lands once, in the buffer the reply sends by
+		 * reference (smbd_conn_send_owned); large ones stay mapped
+		 * between READs. */
+		uint8_t *buf;
+		owner = length >= BIGBUF_MIN ? smbd_bigbuf_get(conn->srv->bigbufs, call->req, length, &buf)
+					     : (buf = talloc_size(call->req, length ? length : 1));
+		io.buf = buf;
+	}
 	if (owner == NULL)
 		return NT_STATUS_NO_MEMORY;
 	struct read_state *st = talloc(call->req, struct read_state);
@@ -119,6 +143,5 @@ NTSTATUS smb2_read(struct smb2_call *call)
 		return NT_STATUS_NO_MEMORY;
 	*st = (struct read_state){ minimum, fid_p, fid_v, owner };
 	call->async_state = st;
-	struct smbd_io io = { .op = SMBD_IO_READ, .buf = buf, .len = length, .offset = offset };
 	return smbd_io_submit(call, o, &io, read_done);
 }

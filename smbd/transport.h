@@ -16,6 +16,7 @@
 #include "lib/ntstatus.h"
 
 struct smbd_transport;
+struct smbd_pipe;
 
 /* Reply pieces at least this big may be sent by reference (send_pdu's
  * owner): below it a copy costs less than the bookkeeping. */
@@ -62,6 +63,13 @@ struct smbd_transport_ops {
 	 * runs from within this call. NULL for a transport that never
 	 * delivers a frame without its data. */
 	bool (*take_tail)(struct smbd_transport *t, struct smbd_tail_write *w);
+	/* Queues one PDU whose last len bytes wait in the pipe p
+	 * (smbd/splice_pipe.h), after the iov pieces: the transport takes p
+	 * (and frees it once they are sent, or on error) and splices them
+	 * on without a copy; 0 or an errno, as send_pdu. NULL for a
+	 * transport that cannot (the engine then reads into memory). */
+	int (*send_spliced)(struct smbd_transport *t, const struct iovec *iov, int iovcnt, struct smbd_pipe *p,
+			    size_t len);
 };
 
 struct smbd_transport {

@@ -26,6 +26,7 @@
 #include "smbd/conn.h"
 #include "smbd/server.h"
 #include "smbd/smb2_proto.h"
+#include "smbd/tcp_spliced.h"
 #include "smbd/tcp_tail.h"
 #include "smbd/transport.h"
 
@@ -137,6 +138,9 @@ struct tcp_transport {
 	bool tail_offered;          /* ... the header being delivered now */
 	struct smbd_tail_write *tail_claim;
 	size_t tail_head;           /* the header's length */
+	/* READ replies whose data is in a pipe (tcp_spliced.h), with what
+	 * was sent after them; made with the first one. */
+	struct tcp_spliced *spliced;
 };
 
 struct tcp_listener {
@@ -353,6 +357,34 @@ static bool budget_reserve(struct tcp_transport *tt, size_t len)
 
 /* ------------------------------------------------------------ transport ops */
 
+static size_t tcp_pending_bytes(const struct smbd_transport *t)
+{
+	const struct tcp_transport *tt = (const struct tcp_transport *)t;
+	return evbuffer_get_length(bufferevent_get_output(tt->bev)) +
+	       (tt->spliced != NULL ? tcp_spliced_pending(tt->spliced) : 0);
+}
+
+/* Where the next PDU goes: behind any spliced READ reply (tcp_spliced.h). */
+static struct evbuffer *output(struct tcp_transport *tt)
+{
+	return tt->spliced != NULL ? tcp_spliced_output(tt->spliced) : bufferevent_get_output(tt->bev);
+}
+
+/* Back-pressure: past out_high, requests are not read until the replies
+ * drain to out_low. */
+static void check_output(struct tcp_transport *tt)
+{
+	size_t pending = tcp_pending_bytes(&tt->base);
+	if (!tt->output_paused && pending > tt->out_high) {
+		tt->output_paused = true;
+		tcp_update_reading(tt);
+		LOG_DBG("%s: %zu bytes of replies unsent: not reading requests", tt->base.peer, pending);
+	} else if (tt->output_paused && pending <= tt->out_low) {
+		tt->output_paused = false;
+		tcp_resume(tt);
+	}
+}
+
 /* Memory sent by reference, and what owns it: freed when the last
  * reference has left the output buffer (or the buffer is freed). */
 struct send_hold {
@@ -408,26 +440,47 @@ static int tcp_send_pdu(struct smbd_transport *t, const struct iovec *iov, int i
 	}
 	int err = total > 0xFFFFFF ? EMSGSIZE : tt->closing ? EPIPE : 0;
 	if (err == 0)
-		err = queue_pdu(bufferevent_get_output(tt->bev), iov, iovcnt, total, hold);
+		err = queue_pdu(output(tt), iov, iovcnt, total, hold);
 	if (hold != NULL && --hold->refs == 0)
 		talloc_free(hold);
 	if (err != 0)
 		return err;
-	struct evbuffer *out = bufferevent_get_output(tt->bev);
-	/* Back-pressure: tcp_write_cb resumes reading once this drains. */
-	if (!tt->output_paused && evbuffer_get_length(out) > tt->out_high) {
-		tt->output_paused = true;
-		tcp_update_reading(tt);
-		LOG_DBG("%s: %zu bytes of replies unsent: not reading requests", tt->base.peer,
-			evbuffer_get_length(out));
-	}
+	check_output(tt);
 	return 0;
 }
 
-static size_t tcp_pending_bytes(const struct smbd_transport *t)
+static void spliced_event(void *arg, int err)
 {
-	const struct tcp_transport *tt = (const struct tcp_transport *)t;
-	return evbuffer_get_length(bufferevent_get_output(tt->bev));
+	struct tcp_transport *tt = arg;
+	if (err != 0) {
+		LOG_DBG("%s: splice to the socket: %s", tt->base.peer, strerror(err));
+		smbd_conn_terminate(tt->base.conn, "socket error");
+		return;
+	}
+	check_output(tt);
+}
+
+static int tcp_send_spliced(struct smbd_transport *t, const struct iovec *iov, int iovcnt, struct smbd_pipe *p,
+			    size_t len)
+{
+	struct tcp_transport *tt = (struct tcp_transport *)t;
+	size_t total = len;
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	int err = total > 0xFFFFFF ? EMSGSIZE : tt->closing ? EPIPE : 0;
+	if (err == 0 && tt->spliced == NULL &&
+	    (tt->spliced = tcp_spliced_new(tt, tt->bev, tt->out_low, spliced_event, tt)) == NULL)
+		err = ENOMEM;
+	if (err == 0)
+		err = queue_pdu(output(tt), iov, iovcnt, total, NULL);
+	if (err != 0) {
+		talloc_free(p);
+		return err;
+	}
+	err = tcp_spliced_add(tt->spliced, p, len);
+	if (err == 0)
+		check_output(tt);
+	return err;
 }
 
 static void tcp_set_receiving(struct smbd_transport *t, bool on)
@@ -451,6 +504,8 @@ static void tcp_shutdown(struct smbd_transport *t)
 	event_del(tt->wake_ev);
 	if (tt->tail_active)
 		tcp_tail_abort(tt->tail);
+	/* Output is dropped (below), spliced replies too. */
+	TALLOC_FREE(tt->spliced);
 	/* What this connection held of the receive budget goes to others now;
 	 * its buffer goes with the connection on the next loop turn. */
 	waiter_unlink(tt);
@@ -476,6 +531,7 @@ static const struct smbd_transport_ops tcp_ops = {
 	.shutdown = tcp_shutdown,
 	.set_receiving = tcp_set_receiving,
 	.take_tail = tcp_take_tail,
+	.send_spliced = tcp_send_spliced,
 };
 
 /* ----------------------------------------------------------------- framing */
@@ -711,14 +767,19 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 		stall_bev(tt, evbuffer_get_length(in) > 0);
 }
 
-/* Output drained to out_low (the bufferevent's write low-water mark). */
+/* Output drained to out_low (the bufferevent's write low-water mark),
+ * or to nothing while a spliced reply waits for that. */
 static void tcp_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct tcp_transport *tt = arg;
-	if (tt->output_paused && evbuffer_get_length(bufferevent_get_output(bev)) <= tt->out_low) {
-		tt->output_paused = false;
-		tcp_resume(tt);
+	if (tt->spliced != NULL && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		int err = tcp_spliced_drained(tt->spliced);
+		if (err != 0) {
+			spliced_event(tt, err);
+			return;
+		}
 	}
+	check_output(tt);
 }
 
 static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -755,6 +816,7 @@ static int tcp_transport_destructor(struct tcp_transport *tt)
 		event_free(tt->direct_ev);
 	/* Its events go before the socket they watch. */
 	TALLOC_FREE(tt->tail);
+	TALLOC_FREE(tt->spliced);
 	if (tt->wake_ev)
 		event_free(tt->wake_ev);
 	if (tt->bev)

@@ -760,6 +760,33 @@ NTSTATUS vfs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got)
 	return NT_STATUS_OK;
 }
 
+NTSTATUS vfs_splice_from(int fd, int pipe_wr, size_t len, uint64_t off, size_t *got)
+{
+	size_t done = 0;
+
+	*got = 0;
+	if (off > INT64_MAX || len > SSIZE_MAX)
+		return NT_STATUS_INVALID_PARAMETER;
+	if (len > INT64_MAX - off)
+		len = (size_t)(INT64_MAX - off);
+	while (done < len) {
+		loff_t pos = (loff_t)(off + done);
+		ssize_t n = splice(fd, &pos, pipe_wr, NULL, len - done, SPLICE_F_MOVE);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (done > 0)
+				break;
+			return ntstatus_from_errno(errno);
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	*got = done;
+	return NT_STATUS_OK;
+}
+
 NTSTATUS vfs_pwrite(int fd, const void *buf, size_t len, uint64_t off, size_t *done)
 {
 	size_t d = 0;

@@ -173,6 +173,9 @@ NTSTATUS vfs_link(struct vfs_share *s, const char *from_rel, const char *to_rel,
  * past EOF, which is OK here: the caller decides on END_OF_FILE).
  */
 NTSTATUS vfs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got);
+/* As vfs_pread, into the pipe pipe_wr (references to the page cache's
+ * pages, smbd/splice_pipe.h), which has room for len bytes. */
+NTSTATUS vfs_splice_from(int fd, int pipe_wr, size_t len, uint64_t off, size_t *got);
 /* Loops on short writes; on error *done says how much was written. */
 NTSTATUS vfs_pwrite(int fd, const void *buf, size_t len, uint64_t off, size_t *done);
 /*

@@ -31,6 +31,9 @@ static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
 	else if (r->op == VFS_URING_READ)
 		io_uring_prep_read(sqe, r->fd, (uint8_t *)r->buf + r->moved, (unsigned)(r->len - r->moved),
 				   r->offset + r->moved);
+	else if (r->op == VFS_URING_SPLICE_IN)
+		io_uring_prep_splice(sqe, r->fd, (int64_t)(r->offset + r->moved), r->pipe_fd, -1,
+				     (unsigned)(r->len - r->moved), 0);
 	else if (r->op == VFS_URING_SPLICE)
 		io_uring_prep_splice(sqe, r->pipe_fd, -1, r->fd, (int64_t)(r->offset + r->moved),
 				     (unsigned)(r->len - r->moved), 0);
@@ -66,8 +69,8 @@ static void complete(struct vfs_uring *u, struct vfs_uring_req *r, int res)
 		bool more = r->moved < r->len;
 		if (writes(r) && res == 0 && more)
 			r->status = NT_STATUS_DISK_FULL; /* no progress, no error */
-		else if (more && res > 0 && queue(u, r))
-			return; /* the rest of a short transfer */
+		else if (more && res > 0 && r->op != VFS_URING_SPLICE_IN && queue(u, r))
+			return; /* the rest of a short transfer; a pipe that took less is full */
 		else if (more && writes(r) && NT_STATUS_IS_OK(r->status))
 			r->status = NT_STATUS_INSUFFICIENT_RESOURCES;
 		if (NT_STATUS_IS_OK(r->status) && writes(r) && r->sync) {

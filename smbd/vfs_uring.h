@@ -1,6 +1,7 @@
 /*
- * File reads, writes, splices from a pipe and fdatasync on io_uring, completed on the event
- * loop (the ring's eventfd is one of its events).
+ * File reads, writes, splices to and from a pipe and fdatasync on
+ * io_uring, completed on the event loop (the ring's eventfd is one of its
+ * events).
  *
  * Why (bench/run-ioengine, docs/PERFORMANCE.md): one 4 KiB buffered write
  * with one request in flight costs half as much through io_uring as
@@ -30,12 +31,14 @@ enum vfs_uring_op {
 	VFS_URING_WRITE,     /* all of len, then fdatasync if sync */
 	VFS_URING_FDATASYNC,
 	VFS_URING_SPLICE,    /* all of len from the pipe pipe_fd, as WRITE */
+	VFS_URING_SPLICE_IN, /* into the pipe pipe_fd (its write end): once, maybe short */
 };
 
 struct vfs_uring_req {
 	enum vfs_uring_op op;
 	int fd;
-	int pipe_fd;         /* SPLICE: the pipe's read end, holding len bytes */
+	int pipe_fd;         /* SPLICE: the pipe's read end, holding len bytes;
+			      * SPLICE_IN: its write end, with room for len */
 	void *buf;
 	size_t len;
 	uint64_t offset;

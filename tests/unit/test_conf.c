@@ -494,6 +494,7 @@ static void test_access_lists_and_limits(void **state)
 		"io threads = 0\n"
 		"io uring = no\n"
 		"splice writes = no\n"
+		"splice reads = no\n"
 		"server multi channel support = no\n"
 		"multi channel addresses = 192.0.2.1;rss;speed=25000000000, 2001:db8::1\n"
 		"kerberos keytab = /etc/porthos/krb5.keytab\n"
@@ -513,6 +514,7 @@ static void test_access_lists_and_limits(void **state)
 	assert_int_equal(c->io_threads, 0);
 	assert_false(c->io_uring);
 	assert_false(c->splice_writes);
+	assert_false(c->splice_reads);
 	assert_false(c->multi_channel);
 	assert_int_equal(c->n_mc_addresses, 2);
 	struct conf_mc_address mc;
@@ -545,6 +547,7 @@ static void test_access_lists_and_limits(void **state)
 	assert_int_equal(c->io_threads, 4);
 	assert_true(c->io_uring);
 	assert_true(c->splice_writes);
+	assert_true(c->splice_reads);
 	assert_true(c->multi_channel);
 	assert_int_equal(c->n_mc_addresses, 0);
 	assert_null(c->kerberos_keytab);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Large WRITEs whose data goes from the socket to the file by splice
-(smbd/tcp_tail.h), from raw sockets (run by splice_write.sh).
+(smbd/tcp_tail.h), and large READs whose data goes from the file to the
+socket by splice (smbd/tcp_spliced.h), from raw sockets (run by splice.sh).
 
   - 1 MiB and 8 MiB unsigned WRITEs (8 MiB is larger than the pipe) land
     byte for byte, read back and on disk; the server's log shows each
@@ -12,9 +13,18 @@
     answered;
   - signed WRITEs are never spliced, and land as well;
   - a client that vanishes, or stalls, half-way through a WRITE's data
-    costs its connection only.
+    costs its connection only;
+  - 1 MiB and 8 MiB unsigned READs (8 MiB takes a chain of pipes) come
+    back byte for byte and went by splice (server log); a READ across the
+    end of the file is short, one at the end or asking more than there is
+    (MinimumCount) is END_OF_FILE;
+  - sixteen READs, small and large, and an ECHO sent back to back to a
+    client that reads nothing for a while (the socket fills, replies queue
+    behind the spliced ones) all come back whole and in a sound stream;
+  - a signed READ is never spliced; a client that vanishes with large
+    READs unanswered costs its connection only.
 
-Usage: splice_write_client.py HOST PORT USER PASSWORD SHARE_DIR SMALL_DIR SERVER_LOG
+Usage: splice_client.py HOST PORT USER PASSWORD SHARE_DIR SMALL_DIR SERVER_LOG [TEST...]
 (SMALL_DIR: the directory of the share "small", a 512 KiB file system).
 """
 import os
@@ -30,10 +40,12 @@ from smb2raw import (CLOSE, ECHO, READ, SUCCESS, WRITE, Checks, Dropped, Timeout
 HOST, PORT, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 SHARE_DIR, SMALL_DIR, LOG = sys.argv[5], sys.argv[6], sys.argv[7]
 
+END_OF_FILE = 0xC0000011
 FILE_CLOSED = 0xC0000128
 ACCESS_DENIED = 0xC0000022
 DISK_FULL = 0xC000007F
-NAMES = {SUCCESS: "SUCCESS", FILE_CLOSED: "FILE_CLOSED", ACCESS_DENIED: "ACCESS_DENIED", DISK_FULL: "DISK_FULL"}
+NAMES = {SUCCESS: "SUCCESS", FILE_CLOSED: "FILE_CLOSED", ACCESS_DENIED: "ACCESS_DENIED", DISK_FULL: "DISK_FULL",
+         END_OF_FILE: "END_OF_FILE"}
 MIB = 1 << 20
 
 check = Checks()
@@ -47,18 +59,27 @@ def write_body(fid, data, offset=0):
     return struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), offset, fid, 0, 0, 0, 0, 0) + data
 
 
-def read_body(fid, length, offset=0):
-    return struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, length, offset, fid, 0, 0, 0, 0, 0) + b"\0"
+def read_body(fid, length, offset=0, minimum=0):
+    return struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, length, offset, fid, minimum, 0, 0, 0, 0) + b"\0"
 
 
 def charge(n):
     return max(1, (n + 65535) // 65536)
 
 
+def logged(what):
+    with open(LOG, errors="replace") as f:
+        return f.read().count(what)
+
+
 def spliced():
     """WRITEs whose data the server moved by splice, from its debug log."""
-    with open(LOG, errors="replace") as f:
-        return f.read().count("its data to the file by splice")
+    return logged("its data to the file by splice")
+
+
+def spliced_reads():
+    """READs whose data the server sent by splice, from its debug log."""
+    return logged("its data to the socket by splice")
 
 
 def session(share="test", sign=False):
@@ -80,12 +101,18 @@ def write(c, fid, data, offset=0):
     return r.status, count
 
 
-def read(c, fid, length, offset=0):
-    r = c.call(READ, read_body(fid, length, offset), charge=charge(length), timeout=30)
-    if r.status != SUCCESS:
-        return None
+def read_data(r):
     off, n = r.body[2], struct.unpack_from("<I", r.body, 4)[0]
     return r.raw[off:off + n]
+
+
+def read_status(c, fid, length, offset=0, minimum=0):
+    r = c.call(READ, read_body(fid, length, offset, minimum), charge=charge(length), timeout=30)
+    return r.status, read_data(r) if r.status == SUCCESS else None
+
+
+def read(c, fid, length, offset=0):
+    return read_status(c, fid, length, offset)[1]
 
 
 def echo_ok(c):
@@ -200,8 +227,81 @@ def test_vanish_and_stall():
     other.close()
 
 
+def test_reads():
+    print("== 1 MiB and 8 MiB unsigned READs, by splice", flush=True)
+    size = 11 * MIB + 12345
+    content = os.urandom(size)
+    with open(os.path.join(SHARE_DIR, "readme.dat"), "wb") as f:
+        f.write(content)
+    c = session()
+    st, fid = smb2raw.create(c, "readme.dat", access=0x00120089)  # read only
+    n0 = spliced_reads()
+    check(read(c, fid, MIB) == content[:MIB], "1 MiB READ at 0")
+    check(read(c, fid, 8 * MIB, MIB) == content[MIB:9 * MIB], "8 MiB READ at 1 MiB (a chain of pipes)")
+    check(spliced_reads() - n0 == 2, "both went by splice (server log: %d)" % (spliced_reads() - n0))
+
+    print("== READs at the end of the file", flush=True)
+    st, data = read_status(c, fid, MIB, size - 1000)
+    check(st == SUCCESS and data == content[-1000:], "1 MiB READ 1000 bytes before the end: those 1000 (%s, %s)" %
+          (sname(st), None if data is None else len(data)))
+    st, _ = read_status(c, fid, MIB, size)
+    check(st == END_OF_FILE, "1 MiB READ at the end: %s" % sname(st))
+    st, _ = read_status(c, fid, MIB, size - 1000, minimum=2000)
+    check(st == END_OF_FILE, "MinimumCount 2000 with 1000 left: %s" % sname(st))
+    check(echo_ok(c), "the connection is in step after them")
+
+    print("== sixteen READs and an ECHO back to back, the client reading nothing for a while", flush=True)
+    plan = []
+    for i in range(16):
+        length = 4096 if i % 4 == 1 else (8 * MIB if i % 4 == 3 else MIB)
+        offset = (i * 333333) % (size - length)
+        plan.append((length, offset))
+    n0 = spliced_reads()
+    mids = [c.start(READ, read_body(fid, length, offset), charge=charge(length)) for length, offset in plan]
+    m_echo = c.start(ECHO, struct.pack("<HH", 4, 0))
+    time.sleep(1.0)  # the socket's buffers fill; the rest queues on the server
+    good = 0
+    for m, (length, offset) in zip(mids, plan):
+        r = c.wait(m, timeout=30)
+        good += r.status == SUCCESS and read_data(r) == content[offset:offset + length]
+    check(good == 16, "all sixteen came back whole (%d)" % good)
+    check(c.wait(m_echo, timeout=10).status == SUCCESS, "the ECHO behind them was answered")
+    check(spliced_reads() - n0 == 12, "the twelve large ones went by splice (server log: %d)" %
+          (spliced_reads() - n0))
+    c.call(CLOSE, close_body(fid))
+    c.close()
+
+    print("== a signed READ is not spliced", flush=True)
+    c = session(sign=True)
+    st, fid = smb2raw.create(c, "readme.dat", access=0x00120089)
+    n0 = spliced_reads()
+    check(read(c, fid, 2 * MIB, 5) == content[5:5 + 2 * MIB], "signed 2 MiB READ")
+    check(spliced_reads() == n0, "not by splice")
+    c.close()
+
+    print("== a client that vanishes with large READs unanswered", flush=True)
+    c = session()
+    st, fid = smb2raw.create(c, "readme.dat", access=0x00120089)
+    for i in range(4):
+        c.start(READ, read_body(fid, 8 * MIB, i), charge=charge(8 * MIB))
+    time.sleep(0.2)
+    c.s.shutdown(socket.SHUT_RDWR)
+    c.close()
+    c = session()
+    st, fid = smb2raw.create(c, "readme.dat", access=0x00120089)
+    check(read(c, fid, MIB, 7) == content[7:7 + MIB], "a new connection reads by splice as before")
+    c.close()
+
+
 def main():
-    for t in (test_lands, test_refused, test_disk_full, test_signed, test_vanish_and_stall):
+    tests = (test_lands, test_refused, test_disk_full, test_signed, test_vanish_and_stall, test_reads)
+    only = sys.argv[8:]
+    unknown = set(only) - {t.__name__ for t in tests}
+    if unknown:
+        sys.exit("no such test: %s" % " ".join(sorted(unknown)))
+    for t in tests:
+        if only and t.__name__ not in only:
+            continue
         try:
             t()
         except (Dropped, Timeout, OSError, RuntimeError) as e:
