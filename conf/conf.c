@@ -42,7 +42,7 @@ enum conf_param_id {
 	P_IDLE_TIMEOUT, P_AUTH_TIMEOUT, P_SIGNING, P_MIN_PROTOCOL,
 	P_MAX_PROTOCOL, P_GUID_FILE, P_ANONYMOUS, P_LOGON_DELAY,
 	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM, P_IO_THREADS, P_IO_URING, P_SPLICE_WRITES, P_SPLICE_READS, P_MULTI_CHANNEL, P_MC_ADDRESSES,
-	P_PATH, P_COMMENT, P_READ_ONLY, P_WRITEABLE, P_GUEST_OK, P_BROWSEABLE,
+	P_PATH, P_COMMENT, P_READ_ONLY, P_WRITEABLE, P_GUEST_OK, P_BROWSEABLE, P_DURABLE,
 	P_CA, P_SMB_ENCRYPT, P_ENCRYPT_DATA, P_VALID_USERS,
 	P_INVALID_USERS, P_READ_LIST, P_WRITE_LIST,
 };
@@ -98,6 +98,7 @@ static const struct conf_param conf_params[] = {
 	{ "browseable", P_BROWSEABLE, SCOPE_BOTH },
 	{ "browsable", P_BROWSEABLE, SCOPE_BOTH },
 	{ "continuous availability", P_CA, SCOPE_BOTH },
+	{ "durable handles", P_DURABLE, SCOPE_BOTH },
 	{ "smb encrypt", P_SMB_ENCRYPT, SCOPE_BOTH },
 	{ "encrypt data", P_ENCRYPT_DATA, SCOPE_BOTH },
 	{ "valid users", P_VALID_USERS, SCOPE_BOTH },
@@ -117,6 +118,7 @@ enum {
 	SET_INVALID_USERS = 1u << 6,
 	SET_READ_LIST = 1u << 7,
 	SET_WRITE_LIST = 1u << 8,
+	SET_DURABLE = 1u << 9,
 };
 
 struct conf_share_state {
@@ -707,6 +709,7 @@ static void conf_share_defaults(struct share_config *sc)
 	sc->guest_ok = false;
 	sc->browseable = true;
 	sc->continuous_availability = false;
+	sc->durable_handles = true;
 	sc->encrypt_required = false;
 	sc->valid_users = (struct conf_name_list){ 0 };
 	sc->invalid_users = (struct conf_name_list){ 0 };
@@ -1258,6 +1261,14 @@ static void conf_set_share(struct conf_parser *p, int line, const char *key,
 		sc->continuous_availability = b;
 		*set |= SET_CA;
 		return;
+	case P_DURABLE:
+		if (!conf_parse_bool(v, &b)) {
+			conf_bad_value(p, line, key, v, "yes or no");
+			return;
+		}
+		sc->durable_handles = b;
+		*set |= SET_DURABLE;
+		return;
 	case P_SMB_ENCRYPT:
 		if (!conf_parse_smb_encrypt(v, &b)) {
 			conf_bad_value(p, line, key, v, "required, desired, auto or off");
@@ -1588,6 +1599,8 @@ static void conf_finish(struct conf_parser *p)
 			sc->browseable = p->gdef.browseable;
 		if (!(st->set & SET_CA))
 			sc->continuous_availability = p->gdef.continuous_availability;
+		if (!(st->set & SET_DURABLE))
+			sc->durable_handles = p->gdef.durable_handles;
 		if (!(st->set & SET_ENCRYPT))
 			sc->encrypt_required = p->gdef.encrypt_required;
 		for (enum conf_param_id lid = P_VALID_USERS; lid <= P_WRITE_LIST; lid++) {

@@ -54,6 +54,7 @@ struct share_config {
 	bool guest_ok;         /* "guest ok" / "public"; default no */
 	bool browseable;       /* "browseable" / "browsable"; default yes */
 	bool continuous_availability; /* default no; parsed now, used later */
+	bool durable_handles;  /* "durable handles": grant durable opens (smbd/durable.h); default yes, as Samba */
 	bool encrypt_required; /* "smb encrypt = required" or "encrypt data = yes|required" */
 	/* Access lists: verbatim entries, a user name or @group (smbd/share_access.c). */
 	struct conf_name_list valid_users;   /* "valid users": none = every authenticated user */

@@ -20,6 +20,7 @@
 
 #include "lib/fscc.h"
 #include "lib/ntstatus.h"
+#include "smbd/durable.h"
 #include "smbd/lease.h"
 
 struct smbd_identity;
@@ -44,6 +45,7 @@ struct create_in {
 	uint32_t secd_len;
 	bool want_lease;         /* "RqLs", with RequestedOplockLevel LEASE */
 	struct smbd_lease_request lease;
+	struct smbd_durable_request durable; /* "DHnQ", "DHnC", "DH2Q", "DH2C" */
 };
 
 /* One CREATE's file-system work: what the worker needs, and what it found. */

@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/durable.h"
 #include "smbd/lease.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
@@ -281,6 +282,9 @@ static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 static void start_break(struct smbd_open *o, uint8_t to)
 {
+	/* A disconnected durable open cannot hear it: it is closed instead. */
+	if (smbd_durable_purge(o))
+		return;
 	o->oplock_state = SMBD_OPLOCK_BREAKING;
 	o->oplock_break_to = to;
 	o->break_timer = evtimer_new(o->srv->ev, break_timeout_cb, o);

@@ -10,6 +10,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
+#include "smbd/durable.h"
 #include "smbd/file_state.h"
 #include "smbd/file_state_priv.h"
 #include "smbd/open.h"
@@ -202,6 +203,24 @@ static void notify(struct smbd_file *f, struct smbd_lease *l)
  * smbtorture smb2.lease.breaking3 sees from Windows); a write does not
  * wait, so it lowers the target the ack is then held to ('lower').
  */
+/* A lease whose opens are all disconnected durable ones cannot hear a
+ * break: they are closed instead (smbd/durable.h). True if so. */
+static bool purge_if_away(struct smbd_file *f, struct smbd_lease *l)
+{
+	bool any = false;
+	for (size_t i = 0; f != NULL && i < f->n_opens; i++) {
+		if (f->opens[i]->lease != l)
+			continue;
+		if (!smbd_open_disconnected(f->opens[i]))
+			return false;
+		any = true;
+	}
+	for (size_t i = 0; any && i < f->n_opens; i++)
+		if (f->opens[i]->lease == l)
+			smbd_durable_purge(f->opens[i]);
+	return any;
+}
+
 static bool break_to(struct smbd_file *f, struct smbd_lease *l, uint32_t to, bool lower)
 {
 	if (l->breaking) {
@@ -212,6 +231,8 @@ static bool break_to(struct smbd_file *f, struct smbd_lease *l, uint32_t to, boo
 	to &= l->state;
 	if (to == l->state)
 		return false;
+	if (purge_if_away(f, l))
+		return true; /* what waits on the file runs again once they are gone */
 	l->break_to = to;
 	notify(f, l);
 	return l->breaking;
@@ -424,4 +445,9 @@ NTSTATUS smbd_lease_ack(struct smbd_server *srv, const uint8_t client_guid[16], 
 uint32_t smbd_lease_state(const struct smbd_lease *l)
 {
 	return l->state;
+}
+
+bool smbd_lease_breaking(const struct smbd_lease *l)
+{
+	return l->breaking;
 }

@@ -97,5 +97,7 @@ size_t smbd_lease_response_size(const struct smbd_open *o);
 NTSTATUS smbd_lease_ack(struct smbd_server *srv, const uint8_t client_guid[16], const uint8_t key[16],
 			uint32_t state, struct smbd_lease **l_out);
 uint32_t smbd_lease_state(const struct smbd_lease *l);
+/* Whether a break of l waits for its acknowledgment. */
+bool smbd_lease_breaking(const struct smbd_lease *l);
 
 #endif

@@ -9,6 +9,7 @@
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/brlock.h"
+#include "smbd/durable.h"
 #include "smbd/file_state.h"
 #include "smbd/identity.h"
 #include "smbd/notify.h"
@@ -66,7 +67,8 @@ static int open_destructor(struct smbd_open *o)
 {
 	/* Parents outlive their children's destructors (talloc), so the
 	 * session is still there, even when it is what is being freed. */
-	o->tcon->session->n_opens--;
+	if (o->tcon != NULL)
+		o->tcon->session->n_opens--;
 	smbd_file_remove_open(o);
 	idtable_remove(o->srv->opens, o->volatile_id);
 	open_release_fd(o);
@@ -109,6 +111,7 @@ struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd)
 	}
 	o->srv = srv;
 	o->tcon = tcon;
+	o->share = tcon->share;
 	if (fd >= 0) {
 		o->held_fd = fd_new(srv, fd);
 		if (o->held_fd == NULL) {
@@ -126,8 +129,8 @@ struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd)
 		talloc_free(o);
 		return NULL;
 	}
-	/* Persistent ids matter once handles survive reconnects (durable
-	 * handles); until then the volatile id serves for both. */
+	/* The same id for both: a durable open keeps its volatile id while
+	 * disconnected, so a reconnect finds it by either. */
 	o->persistent_id = o->volatile_id;
 	tcon->session->n_opens++;
 	talloc_set_destructor(o, open_destructor);
@@ -147,7 +150,7 @@ struct smbd_open *smbd_open_find(struct smbd_server *srv, uint64_t persistent_id
 NTSTATUS smbd_open_close(struct smbd_open *o)
 {
 	NTSTATUS status = NT_STATUS_OK;
-	struct smbd_share *share = o->tcon->share;
+	struct smbd_share *share = o->share;
 	/* Pending CHANGE_NOTIFYs complete with NOTIFY_CLEANUP; watches go. */
 	smbd_notify_open_closing(o);
 	/* Locks go with the handle; requests blocked on them are woken. */
@@ -169,8 +172,11 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 		 * the close comes from a logoff or a dropped connection (then
 		 * running as root): a directory renamed or swapped for a
 		 * symlink since the open must not let root remove another
-		 * user's file. */
-		if (smbd_become(smbd_session_identity(o->tcon->session)))
+		 * user's file. A disconnected durable open has no session:
+		 * it acts as the user who opened it. */
+		const struct smbd_identity *as = o->tcon != NULL ? smbd_session_identity(o->tcon->session)
+								  : smbd_durable_owner(o);
+		if (as != NULL && smbd_become(as))
 			status = o->is_dir ? vfs_rmdir(share->vfs, o->rel_path) : vfs_unlink(share->vfs, o->rel_path);
 		else
 			status = NT_STATUS_ACCESS_DENIED;

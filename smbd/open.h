@@ -1,5 +1,6 @@
 /*
- * Opens (MS-SMB2 3.3.1.10 Open): children of their tree connect, found by
+ * Opens (MS-SMB2 3.3.1.10 Open): children of their tree connect (of the
+ * server while a durable one is disconnected, smbd/durable.h), found by
  * volatile file id in srv->opens. The open/lease/lock state shared with
  * other opens of the same file goes through smbd/state.h so that a cluster
  * implementation can replace the local one.
@@ -22,10 +23,13 @@ struct smbd_file;
 struct event;
 struct smbd_notify;
 struct smbd_brlocks;
+struct smbd_durable;
+struct smbd_share;
 
 struct smbd_open {
 	struct smbd_server *srv;
-	struct smbd_tcon *tcon;
+	struct smbd_tcon *tcon;  /* NULL while a durable open is disconnected */
+	struct smbd_share *share;
 	uint64_t persistent_id;
 	uint64_t volatile_id;
 	uint64_t session_id;
@@ -73,6 +77,9 @@ struct smbd_open {
 
 	/* CHANGE_NOTIFY state from the first request until close (smbd/notify.c). */
 	struct smbd_notify *notify;
+
+	/* Granted durability (smbd/durable.h): it may outlive its connection. */
+	struct smbd_durable *durable;
 
 	/* FSCTL_SRV_REQUEST_RESUME_KEY: made on the first request, the same
 	 * after (smbd/smb2_ioctl_copy.c). */

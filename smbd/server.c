@@ -84,6 +84,7 @@ static struct smbd_share *share_new(struct smbd_server *srv, const char *name, c
  */
 static int server_destructor(struct smbd_server *srv)
 {
+	srv->stopping = true;
 	TALLOC_FREE(srv->uring);
 	TALLOC_FREE(srv->iopool);
 	return 0;

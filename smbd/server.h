@@ -49,6 +49,9 @@ struct smbd_server {
 	struct smbd_pipes *pipes;   /* large plain READs' pipes (splice_pipe.h); NULL: "splice reads = no" */
 	struct smbd_create_gate *create_gates; /* names a CREATE is working on, create_gate.c */
 
+	bool stopping;              /* being freed: nothing is kept for later (durable opens) */
+	unsigned n_disconnected;    /* durable opens waiting for their clients (durable.c) */
+
 	struct smbd_share **shares; /* runtime shares, IPC$ included */
 	size_t n_shares;
 

@@ -111,9 +111,11 @@ struct smbd_session *smbd_session_find(struct smbd_server *srv, uint64_t id)
 	return idtable_find(srv->sessions, id);
 }
 
+/* A session's end, whatever ends it (a dropped connection, a LOGOFF, a
+ * reconnect naming it as PreviousSessionId), leaves durable opens. */
 static void destroy_tcon_cb(uint64_t id, void *obj, void *arg)
 {
-	smbd_tcon_destroy(obj);
+	smbd_tcon_destroy(obj, true);
 }
 
 void smbd_session_destroy(struct smbd_session *s)

@@ -89,7 +89,12 @@ static NTSTATUS parse_contexts(struct smb2_call *call, uint32_t off, uint32_t le
 		if (name_len < 4)
 			return NT_STATUS_INVALID_PARAMETER;
 		const uint8_t *tag = wire_ptr(&name, name_len);
-		if (name_len == 4 && memcmp(tag, "AlSi", 4) == 0) {
+		NTSTATUS status;
+		if (name_len == 4 &&
+		    smbd_durable_parse(tag, &data, call->req->conn->dialect, &in->durable, &status)) {
+			if (!NT_STATUS_IS_OK(status))
+				return status;
+		} else if (name_len == 4 && memcmp(tag, "AlSi", 4) == 0) {
 			/* MS-SMB2 2.2.13.2.6: applies when the file is created or overwritten. */
 			in->alloc_size = wire_u64(&data);
 			if (!wire_ok(&data))
@@ -138,6 +143,28 @@ static NTSTATUS decode(struct smb2_call *call, struct create_in *in)
 	uint32_t ctx_len = wire_u32(r);
 	if (!wire_ok(r))
 		return NT_STATUS_INVALID_PARAMETER;
+	NTSTATUS ctx_status = parse_contexts(call, ctx_off, ctx_len, in);
+	if (NT_STATUS_IS_OK(ctx_status))
+		ctx_status = smbd_durable_check(&in->durable);
+	/* There are no leases in 2.0.2. */
+	if (call->req->conn->dialect == SMB2_DIALECT_202)
+		in->want_lease = false;
+	/* A durable reconnect looks at its contexts, and at the name only to
+	 * match a lease's: the other fields are not checked (MS-SMB2
+	 * 3.3.5.9.7; smbtorture smb2.durable-open.reopen2 sends nonsense in
+	 * them, reopen1a-lease a lease without the LEASE oplock level). */
+	if (NT_STATUS_IS_OK(ctx_status) && in->durable.reconnect) {
+		struct wire_rd nr;
+		if (name_len == 0)
+			in->name = talloc_strdup(call->req, "");
+		else if (name_len % 2 == 0 && wire_slice(&call->in, name_off, name_len, &nr))
+			in->name = utf16le_name_to_utf8(call->req, wire_ptr(&nr, name_len), name_len);
+		return NT_STATUS_OK; /* a name that cannot be read matches no lease */
+	}
+	/* MS-SMB2 3.3.5.9.8: otherwise a lease context counts only with the
+	 * LEASE oplock level. */
+	if (in->oplock_level != SMB2_OPLOCK_LEVEL_LEASE)
+		in->want_lease = false;
 	/* MS-SMB2 3.3.5.9: parameter checks, in Windows' order. */
 	if (in->impersonation > SMB2_IMPERSONATION_DELEGATE)
 		return NT_STATUS_BAD_IMPERSONATION_LEVEL;
@@ -169,12 +196,7 @@ static NTSTATUS decode(struct smb2_call *call, struct create_in *in)
 	}
 	if (in->name == NULL)
 		return NT_STATUS_OBJECT_NAME_INVALID;
-	NTSTATUS status = parse_contexts(call, ctx_off, ctx_len, in);
-	/* MS-SMB2 3.3.5.9.8: a lease context counts only with the LEASE
-	 * oplock level, and there are no leases in 2.0.2. */
-	if (in->oplock_level != SMB2_OPLOCK_LEVEL_LEASE || call->req->conn->dialect == SMB2_DIALECT_202)
-		in->want_lease = false;
-	return status;
+	return ctx_status;
 }
 
 /* One response context header (MS-SMB2 2.2.13.2): the data follows. */
@@ -201,7 +223,10 @@ static void encode_contexts(struct smb2_call *call, const struct create_in *in, 
 	struct wire_wr *w = &call->out;
 	size_t prev = SIZE_MAX;
 	*off_out = *len_out = 0;
-	if (!in->want_mxac && !in->want_qfid && o->lease == NULL)
+	/* A grant is answered; a reconnect is not (smbtorture: no DH2Q blob). */
+	const char *durable_tag = NULL;
+	uint32_t durable_len = in->durable.version != 0 ? smbd_durable_response_size(o, &durable_tag) : 0;
+	if (!in->want_mxac && !in->want_qfid && o->lease == NULL && durable_len == 0)
 		return;
 	wire_put_align(w, 8);
 	size_t start = w->len;
@@ -221,6 +246,10 @@ static void encode_contexts(struct smb2_call *call, const struct create_in *in, 
 	if (o->lease != NULL) {
 		context_begin(w, &prev, "RqLs", (uint32_t)smbd_lease_response_size(o));
 		smbd_lease_encode_response(o, w);
+	}
+	if (durable_len != 0) {
+		context_begin(w, &prev, durable_tag, durable_len);
+		smbd_durable_encode_response(o, w);
 	}
 	*len_out = (uint32_t)(w->len - start);
 }
@@ -483,6 +512,7 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 			return create_result(call, cs, status);
 		}
 	}
+	smbd_durable_grant(o, &in->durable, call->session);
 	if (!fs->overwrite)
 		return reply_with(call, cs, o);
 	/* Registered first, so other opens see it while the file is cut. */
@@ -491,6 +521,23 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	cs->held = smbd_open_hold_fd(o);
 	status = smbd_call_offload(call, cs, overwrite_work, overwritten);
 	return NT_STATUS_EQUAL(status, NT_STATUS_PENDING) ? status : create_result(call, cs, status);
+}
+
+/* DHnC / DH2C (MS-SMB2 3.3.5.9.7, 3.3.5.9.12): a durable open taken back
+ * by its client, as it was; nothing on disk is looked up again. */
+static NTSTATUS create_reconnect(struct smb2_call *call, struct create_state *cs)
+{
+	struct create_in *in = cs->in;
+	struct smbd_open *o;
+	NTSTATUS status =
+		smbd_durable_reconnect(call, &in->durable, in->want_lease ? &in->lease : NULL, in->name, &o);
+	if (NT_STATUS_IS_OK(status))
+		status = smbd_open_fileinfo(o, &cs->fs.fi);
+	if (!NT_STATUS_IS_OK(status))
+		return create_result(call, cs, status);
+	cs->action = FILE_OPENED;
+	cs->fs.maximal_access = o->access;
+	return reply_with(call, cs, o);
 }
 
 static void open_work(void *arg)
@@ -572,6 +619,8 @@ NTSTATUS smb2_create(struct smb2_call *call)
 	status = smbd_open_check_limit(call->tcon);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
+	if (cs->in->durable.reconnect)
+		return create_reconnect(call, cs);
 	if (call->tcon->share->is_ipc)
 		return create_pipe(call, cs->in);
 	return create_file(call, cs);

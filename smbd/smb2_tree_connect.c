@@ -101,7 +101,7 @@ NTSTATUS smb2_tree_connect(struct smb2_call *call)
 
 NTSTATUS smb2_tree_disconnect(struct smb2_call *call)
 {
-	smbd_tcon_destroy(call->tcon);
+	smbd_tcon_destroy(call->tcon, false);
 	call->tcon = NULL;
 	wire_put_u16(&call->out, 4);
 	wire_put_u16(&call->out, 0);

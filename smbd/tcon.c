@@ -4,6 +4,7 @@
 #include <talloc.h>
 
 #include "lib/idtable.h"
+#include "smbd/durable.h"
 #include "smbd/dispatch.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
@@ -40,22 +41,23 @@ struct smbd_tcon *smbd_tcon_find(struct smbd_session *s, uint32_t id)
 
 struct close_arg {
 	struct smbd_tcon *tcon;
+	bool keep_durable;
 };
 
 static void close_open_cb(uint64_t id, void *obj, void *arg)
 {
 	struct smbd_open *o = obj;
 	const struct close_arg *a = arg;
-	if (o->tcon == a->tcon)
+	if (o->tcon == a->tcon && !(a->keep_durable && smbd_durable_disconnect(o)))
 		smbd_open_close(o);
 }
 
-void smbd_tcon_destroy(struct smbd_tcon *t)
+void smbd_tcon_destroy(struct smbd_tcon *t, bool keep_durable)
 {
 	/* Close opens explicitly so delete-on-close is honoured; their
 	 * waiters finish as on a close (notify cleanup, lock not granted),
 	 * and what still waits is cancelled. */
-	struct close_arg a = { t };
+	struct close_arg a = { t, keep_durable };
 	idtable_foreach(t->session->srv->opens, close_open_cb, &a);
 	smbd_cancel_pending(t->session->srv, NULL, t);
 	talloc_free(t);

@@ -21,7 +21,12 @@ struct smbd_tcon {
 
 struct smbd_tcon *smbd_tcon_new(struct smbd_session *s, struct smbd_share *share);
 struct smbd_tcon *smbd_tcon_find(struct smbd_session *s, uint32_t id);
-/* Closes the tree's opens and frees it. */
-void smbd_tcon_destroy(struct smbd_tcon *t);
+/*
+ * Closes the tree's opens and frees it. keep_durable: durable opens stay
+ * for their client to take back (smbd/durable.h), as when a session ends
+ * however it ends; a TREE_DISCONNECT closes them (smbtorture
+ * smb2.durable-open.reopen3 against reopen4, as on Windows).
+ */
+void smbd_tcon_destroy(struct smbd_tcon *t, bool keep_durable);
 
 #endif

@@ -12,7 +12,7 @@ suites=(
 	smb2.connect smb2.read smb2.rw smb2.dir smb2.getinfo smb2.setinfo smb2.tcon
 	smb2.session smb2.multichannel smb2.ioctl.network_interface_info
 	smb2.create smb2.compound smb2.compound_find smb2.credits smb2.lock smb2.sharemode smb2.oplock
-	smb2.delete-on-close-perms
+	smb2.delete-on-close-perms smb2.durable-open smb2.durable-v2-open smb2.durable-v2-delay
 	# smb2.lease test by test: with its two 35-second break time-outs the
 	# whole suite can pass the 180 s a run may take on a loaded machine.
 	smb2.lease.request smb2.lease.break_twice smb2.lease.nobreakself smb2.lease.statopen

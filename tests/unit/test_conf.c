@@ -123,7 +123,8 @@ static void test_full_file(void **state)
 		"   valid users = alice, @admins \"Domain Users\"\n"
 		"[Data]\n"
 		"   path = %s\n"
-		"   encrypt data = yes\n",
+		"   encrypt data = yes\n"
+		"   durable handles = no\n",
 		f->a, f->b);
 	struct porthos_config *c = load_ok(f, text);
 
@@ -156,6 +157,7 @@ static void test_full_file(void **state)
 	assert_true(s->guest_ok);
 	assert_false(s->browseable);
 	assert_true(s->continuous_availability);
+	assert_true(s->durable_handles);
 	assert_true(s->encrypt_required);
 	assert_int_equal(s->valid_users.n, 3);
 	assert_string_equal(s->valid_users.v[0], "alice");
@@ -166,6 +168,7 @@ static void test_full_file(void **state)
 	s = c->shares[1];
 	assert_string_equal(s->name, "Data");
 	assert_true(s->encrypt_required);
+	assert_false(s->durable_handles);
 	assert_true(s->read_only);
 	assert_ptr_equal(conf_find_share(c, "DATA"), s);
 	assert_ptr_equal(conf_find_share(c, "data"), s);
@@ -208,6 +211,7 @@ static void test_defaults(void **state)
 	assert_false(s->guest_ok);
 	assert_true(s->browseable);
 	assert_false(s->continuous_availability);
+	assert_true(s->durable_handles);
 	assert_false(s->encrypt_required);
 	assert_int_equal(s->valid_users.n, 0);
 

@@ -1,0 +1,317 @@
+#include "config.h"
+#include "smbd/durable.h"
+
+#include <event2/event.h>
+#include <string.h>
+#include <strings.h>
+#include <talloc.h>
+
+#include "conf/conf.h"
+#include "lib/idtable.h"
+#include "lib/log.h"
+#include "lib/wire.h"
+#include "smbd/conn.h"
+#include "smbd/file_state.h"
+#include "smbd/identity.h"
+#include "smbd/lease.h"
+#include "smbd/open.h"
+#include "smbd/req.h"
+#include "smbd/server.h"
+#include "smbd/session.h"
+#include "smbd/smb2_proto.h"
+#include "smbd/share.h"
+#include "smbd/tcon.h"
+#include "smbd/vfs.h"
+#include "smbd/vfs_path.h"
+
+/* How long a disconnected open waits for its client: v1 as Windows
+ * (16 minutes, MS-SMB2 3.3.5.9.6 <333>); v2 what the client asks, up to
+ * 5 minutes, 1 minute if it leaves it to us (smbtorture expects both). */
+#define DURABLE_V1_TIMEOUT_MS (16u * 60 * 1000)
+#define DURABLE_V2_DEFAULT_MS (60u * 1000)
+#define DURABLE_V2_MAX_MS (300u * 1000)
+
+/* Contexts seen in one CREATE (smbd_durable_request.seen). */
+enum { SEEN_DHNQ = 1, SEEN_DHNC = 2, SEEN_DH2Q = 4, SEEN_DH2C = 8 };
+
+struct smbd_durable {
+	struct smbd_open *open;
+	uint8_t version;
+	uint32_t timeout_ms;
+	uint8_t create_guid[16];
+	char *user;                    /* who may take it back */
+	struct smbd_identity *owner;   /* ... and whom a delete on close acts as while it is away */
+	struct event *timer;           /* while disconnected: the time-out, or a purge */
+	bool disconnected;
+	bool purging;
+};
+
+static int durable_destructor(struct smbd_durable *d)
+{
+	if (d->disconnected)
+		d->open->srv->n_disconnected--;
+	if (d->timer != NULL)
+		event_free(d->timer);
+	return 0;
+}
+
+static uint8_t seen_bit(const uint8_t tag[4])
+{
+	if (memcmp(tag, "DHnQ", 4) == 0)
+		return SEEN_DHNQ;
+	if (memcmp(tag, "DHnC", 4) == 0)
+		return SEEN_DHNC;
+	if (memcmp(tag, "DH2Q", 4) == 0)
+		return SEEN_DH2Q;
+	if (memcmp(tag, "DH2C", 4) == 0)
+		return SEEN_DH2C;
+	return 0;
+}
+
+bool smbd_durable_parse(const uint8_t tag[4], struct wire_rd *data, uint16_t dialect, struct smbd_durable_request *r,
+			NTSTATUS *status)
+{
+	uint8_t bit = seen_bit(tag);
+	if (bit == 0)
+		return false;
+	*status = NT_STATUS_OK;
+	/* v2 belongs to SMB 3.x: a 2.x server does not know it (MS-SMB2 2.2.13.2.11). */
+	if ((bit & (SEEN_DH2Q | SEEN_DH2C)) && dialect < SMB2_DIALECT_300)
+		return true;
+	if (r->seen & bit) {
+		*status = NT_STATUS_INVALID_PARAMETER;
+		return true;
+	}
+	r->seen |= bit;
+	switch (bit) {
+	case SEEN_DHNQ:
+		wire_skip(data, 16); /* reserved */
+		break;
+	case SEEN_DHNC:
+		r->fid_p = wire_u64(data);
+		r->fid_v = wire_u64(data);
+		break;
+	case SEEN_DH2Q:
+		r->timeout_ms = wire_u32(data);
+		r->flags = wire_u32(data);
+		wire_skip(data, 8);
+		wire_copy(data, r->create_guid, 16);
+		break;
+	case SEEN_DH2C:
+		r->fid_p = wire_u64(data);
+		r->fid_v = wire_u64(data);
+		wire_copy(data, r->create_guid, 16);
+		r->flags = wire_u32(data);
+		break;
+	}
+	if (!wire_ok(data))
+		*status = NT_STATUS_INVALID_PARAMETER;
+	return true;
+}
+
+NTSTATUS smbd_durable_check(struct smbd_durable_request *r)
+{
+	uint8_t v1 = r->seen & (SEEN_DHNQ | SEEN_DHNC), v2 = r->seen & (SEEN_DH2Q | SEEN_DH2C);
+	/* MS-SMB2 3.3.5.9.10, 3.3.5.9.12: v1 and v2 together, or a v2
+	 * request beside a v2 reconnect, is an error (smbtorture
+	 * smb2.durable-v2-open.create-blob); a v1 request beside a v1
+	 * reconnect is ignored (3.3.5.9.6). */
+	if ((v1 && v2) || v2 == (SEEN_DH2Q | SEEN_DH2C))
+		return NT_STATUS_INVALID_PARAMETER;
+	r->reconnect = (r->seen & SEEN_DHNC) ? 1 : (r->seen & SEEN_DH2C) ? 2 : 0;
+	r->version = r->reconnect ? 0 : (r->seen & SEEN_DHNQ) ? 1 : (r->seen & SEEN_DH2Q) ? 2 : 0;
+	return NT_STATUS_OK;
+}
+
+/* Whether o caches its handle: a batch oplock or a lease with H, not being broken. */
+static bool caches_handle(const struct smbd_open *o)
+{
+	if (o->lease != NULL)
+		return (smbd_lease_state(o->lease) & SMB2_LEASE_HANDLE) && !smbd_lease_breaking(o->lease);
+	return o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH && o->oplock_state == SMBD_OPLOCK_HELD;
+}
+
+void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *r, struct smbd_session *s)
+{
+	/* Files only (a directory's lease is not offered), for a named user;
+	 * persistence is not offered, so a v2 request for it gets a durable
+	 * handle if the open qualifies as one, as from a share that is not
+	 * continuously available (MS-SMB2 3.3.5.9.10). */
+	if (r->version == 0 || o->is_dir || o->share->cfg == NULL || !o->share->cfg->durable_handles ||
+	    s->user == NULL || s->anonymous || !caches_handle(o))
+		return;
+	struct smbd_durable *d = talloc_zero(o, struct smbd_durable);
+	if (d == NULL || (d->user = talloc_strdup(d, s->user)) == NULL)
+		goto fail;
+	const struct smbd_identity *id = smbd_session_identity(s);
+	if (id == NULL || (d->owner = smbd_identity_copy(d, id)) == NULL)
+		goto fail;
+	d->open = o;
+	d->version = r->version;
+	if (r->version == 1)
+		d->timeout_ms = DURABLE_V1_TIMEOUT_MS;
+	else if (r->timeout_ms == 0)
+		d->timeout_ms = DURABLE_V2_DEFAULT_MS;
+	else
+		d->timeout_ms = r->timeout_ms < DURABLE_V2_MAX_MS ? r->timeout_ms : DURABLE_V2_MAX_MS;
+	memcpy(d->create_guid, r->create_guid, 16);
+	talloc_set_destructor(d, durable_destructor);
+	o->durable = d;
+	return;
+fail:
+	talloc_free(d); /* not durable: the open goes on without */
+}
+
+uint32_t smbd_durable_response_size(const struct smbd_open *o, const char **tag)
+{
+	if (o->durable == NULL || o->durable->disconnected)
+		return 0;
+	*tag = o->durable->version == 1 ? "DHnQ" : "DH2Q";
+	return 8;
+}
+
+void smbd_durable_encode_response(const struct smbd_open *o, struct wire_wr *w)
+{
+	if (o->durable->version == 1) {
+		wire_put_zeros(w, 8); /* MS-SMB2 2.2.14.2.3: reserved */
+		return;
+	}
+	wire_put_u32(w, o->durable->timeout_ms); /* 2.2.14.2.12 */
+	wire_put_u32(w, 0);                      /* Flags: not persistent */
+}
+
+bool smbd_open_disconnected(const struct smbd_open *o)
+{
+	return o->durable != NULL && o->durable->disconnected;
+}
+
+/* The time-out passed, or another open needs what it caches: it goes. */
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smbd_durable *d = arg;
+	struct smbd_open *o = d->open;
+	if (!d->purging)
+		LOG_INFO("durable handle of '%s' (user '%s') closed: not reconnected within %u ms", o->rel_path,
+			 d->user, d->timeout_ms);
+	smbd_open_close(o);
+}
+
+bool smbd_durable_disconnect(struct smbd_open *o)
+{
+	struct smbd_durable *d = o->durable;
+	if (d == NULL || d->disconnected || o->tcon == NULL || o->srv->stopping)
+		return false;
+	/* MS-SMB2 3.3.7.1: kept only while it still caches its handle; one
+	 * whose oplock or lease is being broken cannot answer the break. */
+	if (!caches_handle(o))
+		return false;
+	/* Each keeps its file open: as many as one session may have open
+	 * in all ("max open files"), so clients that come and go cannot pile
+	 * them up. */
+	if (o->srv->n_disconnected >= o->srv->cfg->max_open_files) {
+		LOG_WARN("durable handle of '%s' (user '%s') closed: %u disconnected ones kept already (max open "
+			 "files)", o->rel_path, d->user, o->srv->n_disconnected);
+		return false;
+	}
+	if (d->timer == NULL && (d->timer = evtimer_new(o->srv->ev, timer_cb, d)) == NULL)
+		return false;
+	struct timeval tv = { d->timeout_ms / 1000, (d->timeout_ms % 1000) * 1000 };
+	evtimer_add(d->timer, &tv);
+	o->tcon->session->n_opens--;
+	talloc_steal(o->srv, o);
+	o->tcon = NULL;
+	o->session_id = 0;
+	o->tree_id = 0;
+	d->disconnected = true;
+	o->srv->n_disconnected++;
+	LOG_INFO("durable handle of '%s' (user '%s') kept for %u ms for its client to reconnect", o->rel_path,
+		 d->user, d->timeout_ms);
+	return true;
+}
+
+bool smbd_durable_purge(struct smbd_open *o)
+{
+	struct smbd_durable *d = o->durable;
+	if (d == NULL || !d->disconnected)
+		return false;
+	if (!d->purging) {
+		d->purging = true;
+		LOG_INFO("durable handle of '%s' (user '%s') closed: another open needs what it caches", o->rel_path,
+			 d->user);
+		static const struct timeval now = { 0, 0 };
+		evtimer_add(d->timer, &now);
+	}
+	return true;
+}
+
+/* The name of a lease's open must be the lease's, as in any CREATE with
+ * that key (smbtorture smb2.durable-open.reopen2-lease: INVALID_PARAMETER). */
+static NTSTATUS lease_name_matches(struct smb2_call *call, const struct smbd_open *o,
+				   const struct smbd_lease_request *lease, const char *name)
+{
+	char *rel;
+	if (name == NULL || !NT_STATUS_IS_OK(vfs_path_from_smb(call->req, name, &rel)))
+		return NT_STATUS_INVALID_PARAMETER;
+	return smbd_lease_name_check(o->srv, call->req->conn->client_guid, lease, o->share,
+				     o->share->vfs->case_sensitive, rel);
+}
+
+/* MS-SMB2 3.3.5.9.7, 3.3.5.9.12: whether o is the one r names, for this client. */
+static NTSTATUS may_take(struct smb2_call *call, const struct smbd_durable_request *r, const struct smbd_open *o,
+			 const struct smbd_lease_request *lease, const char *name)
+{
+	const struct smbd_durable *d = o != NULL ? o->durable : NULL;
+	if (d == NULL || o->persistent_id != r->fid_p || !d->disconnected || d->purging)
+		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	/* A v1 open has an all-zero CreateGuid: a DH2C may take it back with
+	 * one (smbtorture smb2.durable-open.reopen2-lease). */
+	if (r->reconnect == 2 && memcmp(d->create_guid, r->create_guid, 16) != 0)
+		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	/* A lease comes back with its open, to the client that holds it:
+	 * the request names the same key from the same ClientGuid. */
+	if ((o->lease != NULL) != (lease != NULL))
+		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	if (lease != NULL &&
+	    smbd_lease_find(o->srv, call->req->conn->client_guid, lease->key) != o->lease)
+		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	if (o->share != call->tcon->share)
+		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	if (lease != NULL) {
+		NTSTATUS status = lease_name_matches(call, o, lease, name);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+	}
+	const struct smbd_session *s = call->session;
+	if (s->user == NULL || strcasecmp(s->user, d->user) != 0)
+		return NT_STATUS_ACCESS_DENIED;
+	return NT_STATUS_OK;
+}
+
+NTSTATUS smbd_durable_reconnect(struct smb2_call *call, const struct smbd_durable_request *r,
+				const struct smbd_lease_request *lease, const char *name, struct smbd_open **out)
+{
+	struct smbd_open *o = idtable_find(call->req->conn->srv->opens, r->fid_p);
+	NTSTATUS status = may_take(call, r, o, lease, name);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	status = smbd_open_check_limit(call->tcon);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	struct smbd_durable *d = o->durable;
+	evtimer_del(d->timer);
+	d->disconnected = false;
+	o->srv->n_disconnected--;
+	talloc_steal(call->tcon, o);
+	o->tcon = call->tcon;
+	o->session_id = call->session->id;
+	o->tree_id = call->tcon->id;
+	call->tcon->session->n_opens++;
+	LOG_INFO("durable handle of '%s' (user '%s') reconnected", o->rel_path, d->user);
+	*out = o;
+	return NT_STATUS_OK;
+}
+
+const struct smbd_identity *smbd_durable_owner(const struct smbd_open *o)
+{
+	return o->durable != NULL ? o->durable->owner : NULL;
+}

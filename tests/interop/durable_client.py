@@ -1,0 +1,271 @@
+#!/usr/bin/python3
+"""Durable handles (smbd/durable.h) from raw sockets (run by durable.sh):
+what smbtorture's durable suites of Samba 4.17 do not look at.
+
+  - a v2 durable open with a batch oplock outlives its dropped connection:
+    a stat open by another client leaves it be, and its client takes it
+    back on a new connection with its data, its byte-range lock and its
+    oplock; the reply carries no DH2Q context;
+  - another user asking for it gets ACCESS_DENIED, a wrong CreateGuid or
+    file id OBJECT_NAME_NOT_FOUND, and it stays for its owner;
+  - another client that needs what it caches (a read/write open) gets the
+    file at once: the durable open is closed, and its client then finds
+    nothing to take back;
+  - one left alone past its time-out is closed (and then unlocked);
+  - a share with "durable handles = no" grants none;
+  - at most "max open files" wait at once: the rest are closed at the
+    disconnect, and the log says so.
+
+Usage: durable_client.py HOST PORT USER PASSWORD USER2 PASSWORD2 SHARE_DIR SERVER_LOG
+"""
+import os
+import struct
+import sys
+import time
+import uuid
+
+import smb2raw
+from smb2raw import CLOSE, CREATE, LOCK, READ, SUCCESS, WRITE, Checks, close_body
+
+HOST, PORT, USER, PASSWORD, USER2, PASSWORD2 = sys.argv[1], int(sys.argv[2]), *sys.argv[3:7]
+SHARE_DIR, LOG = sys.argv[7], sys.argv[8]
+
+ACCESS_DENIED = 0xC0000022
+NAME_NOT_FOUND = 0xC0000034
+LOCK_NOT_GRANTED = 0xC0000055
+NAMES = {SUCCESS: "SUCCESS", ACCESS_DENIED: "ACCESS_DENIED", NAME_NOT_FOUND: "OBJECT_NAME_NOT_FOUND",
+         LOCK_NOT_GRANTED: "LOCK_NOT_GRANTED"}
+BATCH = 0x09
+READ_ATTRIBUTES = 0x00000080
+
+check = Checks()
+
+
+def sname(st):
+    return smb2raw.sname(st, NAMES)
+
+
+def logged(what):
+    with open(LOG, errors="replace") as f:
+        return f.read().count(what)
+
+
+def contexts(items):
+    """Create contexts (MS-SMB2 2.2.13.2): (tag, data) pairs, each 8-aligned."""
+    out = b""
+    for i, (tag, data) in enumerate(items):
+        ctx = struct.pack("<IHHHHI", 0, 16, 4, 0, 24, len(data)) + tag + b"\0" * 4 + data
+        if i + 1 < len(items):
+            ctx += b"\0" * ((8 - len(ctx) % 8) % 8)
+            ctx = struct.pack("<I", len(ctx)) + ctx[4:]
+        out += ctx
+    return out
+
+
+def create_body(name, ctx=b"", access=smb2raw.FILE_ACCESS, share=7, oplock=0, disposition=smb2raw.FILE_OPEN_IF):
+    n = name.encode("utf-16-le")
+    name_off = 64 + 56
+    ctx_off = (name_off + len(n) + 7) // 8 * 8 if ctx else 0
+    body = struct.pack("<HBBIQQIIIIIHHII", 57, 0, oplock, 2, 0, 0, access, 0, share, disposition, 0x40, name_off,
+                       len(n), ctx_off, len(ctx)) + n
+    if ctx:
+        body += b"\0" * (ctx_off - 64 - len(body))
+    return body + ctx if ctx or n else body + b"\0"
+
+
+def dh2q(guid, timeout_ms=10000):
+    return (b"DH2Q", struct.pack("<II8s16s", timeout_ms, 0, b"\0" * 8, guid))
+
+
+def dh2c(fid, guid):
+    return (b"DH2C", fid + guid + struct.pack("<I", 0))
+
+
+def reply_contexts(r):
+    """{tag: data} of a CREATE reply."""
+    off, ln = struct.unpack_from("<II", r.body, 80)
+    out, pos = {}, off
+    while ln:
+        nxt, noff, nlen, _, doff, dlen = struct.unpack_from("<IHHHHI", r.raw, pos)
+        out[r.raw[pos + noff:pos + noff + nlen]] = r.raw[pos + doff:pos + doff + dlen]
+        if not nxt:
+            break
+        pos += nxt
+    return out
+
+
+def session(user=USER, password=PASSWORD, guid=None, share="test"):
+    c = smb2raw.Conn(HOST, PORT, timeout=20.0)
+    if guid is not None:
+        c.client_guid = guid
+    st = smb2raw.negotiate(c, (0x0300,))
+    if st == SUCCESS:
+        st = smb2raw.ntlm_login(c, user, password)
+    if st == SUCCESS:
+        st = smb2raw.tree_connect(c, "\\\\%s\\%s" % (HOST, share))
+    if st != SUCCESS:
+        raise RuntimeError("session setup: %s" % sname(st))
+    return c
+
+
+def durable_open(c, name, guid, timeout_ms=10000):
+    """(status, fid, the reply) of a batch-oplock open asking for a v2 durable handle."""
+    r = c.call(CREATE, create_body(name, contexts([dh2q(guid, timeout_ms)]), oplock=BATCH))
+    return r.status, (r.body[64:80] if r.status == SUCCESS else None), r
+
+
+def reconnect(c, name, fid, guid):
+    r = c.call(CREATE, create_body(name, contexts([dh2c(fid, guid)])))
+    return r.status, (r.body[64:80] if r.status == SUCCESS else None), r
+
+
+def lock_body(fid, offset, length, flags):
+    return struct.pack("<HHI16s", 48, 1, 0, fid) + struct.pack("<QQII", offset, length, flags, 0)
+
+
+def lock(c, fid, offset, length, flags):
+    return c.call(LOCK, lock_body(fid, offset, length, flags)).status
+
+
+def write(c, fid, data, offset=0):
+    body = struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), offset, fid, 0, 0, 0, 0, 0) + data
+    return c.call(WRITE, body).status
+
+
+def read(c, fid, length, offset=0):
+    body = struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, length, offset, fid, 0, 0, 0, 0, 0) + b"\0"
+    r = c.call(READ, body)
+    if r.status != SUCCESS:
+        return None
+    off, n = r.body[2], struct.unpack_from("<I", r.body, 4)[0]
+    return r.raw[off:off + n]
+
+
+def drop(c):
+    """The client's connection breaks (no LOGOFF, no CLOSE)."""
+    c.close()
+    time.sleep(0.3)  # the server notices
+
+
+EXCLUSIVE, UNLOCK, FAIL_IMMEDIATELY = 0x2, 0x4, 0x10
+
+
+def test_reconnect():
+    print("== a v2 durable open outlives its connection, with its data, lock and oplock", flush=True)
+    guid, create_guid = uuid.uuid4().bytes, uuid.uuid4().bytes
+    c = session(guid=guid)
+    st, fid, r = durable_open(c, "kept.dat", create_guid)
+    ctx = reply_contexts(r) if st == SUCCESS else {}
+    check(st == SUCCESS and r.body[2] == BATCH, "CREATE with DH2Q and a batch oplock: %s" % sname(st))
+    check(ctx.get(b"DH2Q", b"")[:4] == struct.pack("<I", 10000), "granted, for the 10 s asked (%r)" % ctx)
+    check(write(c, fid, b"written before the drop") == SUCCESS, "WRITE")
+    check(lock(c, fid, 100, 10, EXCLUSIVE | FAIL_IMMEDIATELY) == SUCCESS, "LOCK 100-109")
+    drop(c)
+    check(logged("kept for 10000 ms") == 1, "the server kept it (log)")
+
+    other = session(user=USER2, password=PASSWORD2)
+    st, sfid = smb2raw.create(other, "kept.dat", access=READ_ATTRIBUTES)
+    check(st == SUCCESS, "another client's stat open: %s" % sname(st))
+    other.call(CLOSE, close_body(sfid))
+    st, _, _ = reconnect(other, "kept.dat", fid, create_guid)
+    check(st == ACCESS_DENIED, "another user's DH2C: %s" % sname(st))
+    other.close()
+
+    c = session(guid=guid)
+    st, _, _ = reconnect(c, "kept.dat", fid, uuid.uuid4().bytes)
+    check(st == NAME_NOT_FOUND, "DH2C with another CreateGuid: %s" % sname(st))
+    st, _, _ = reconnect(c, "kept.dat", b"\x77" * 16, create_guid)
+    check(st == NAME_NOT_FOUND, "DH2C with an unknown file id: %s" % sname(st))
+    st, fid2, r = reconnect(c, "kept.dat", fid, create_guid)
+    check(st == SUCCESS and fid2 == fid, "its owner takes it back, same file id: %s" % sname(st))
+    check(st == SUCCESS and r.body[2] == BATCH, "with its batch oplock")
+    check(st == SUCCESS and b"DH2Q" not in reply_contexts(r), "and no DH2Q context in the reply")
+    check(read(c, fid, 100) == b"written before the drop", "READ through it finds the data")
+    check(lock(c, fid, 100, 10, UNLOCK) == SUCCESS, "its lock was kept: UNLOCK 100-109 succeeds")
+    check(c.call(CLOSE, close_body(fid)).status == SUCCESS, "CLOSE")
+    st, _, _ = reconnect(c, "kept.dat", fid, create_guid)
+    check(st == NAME_NOT_FOUND, "after a CLOSE there is nothing to take back: %s" % sname(st))
+    c.close()
+
+
+def test_purge():
+    print("== another client that needs what it caches closes it", flush=True)
+    guid, create_guid = uuid.uuid4().bytes, uuid.uuid4().bytes
+    c = session(guid=guid)
+    st, fid, _ = durable_open(c, "purged.dat", create_guid)
+    check(st == SUCCESS, "durable open: %s" % sname(st))
+    check(lock(c, fid, 0, 1, EXCLUSIVE | FAIL_IMMEDIATELY) == SUCCESS, "LOCK 0")
+    drop(c)
+    n0 = logged("another open needs what it caches")
+    other = session(user=USER2, password=PASSWORD2)
+    t0 = time.monotonic()
+    st, ofid = smb2raw.create(other, "purged.dat")
+    check(st == SUCCESS and time.monotonic() - t0 < 5, "a read/write open gets in at once: %s" % sname(st))
+    check(logged("another open needs what it caches") == n0 + 1, "the durable open was closed (log)")
+    check(lock(other, ofid, 0, 1, EXCLUSIVE | FAIL_IMMEDIATELY) == SUCCESS, "its lock went with it")
+    other.close()
+    c = session(guid=guid)
+    st, _, _ = reconnect(c, "purged.dat", fid, create_guid)
+    check(st == NAME_NOT_FOUND, "its client finds nothing to take back: %s" % sname(st))
+    c.close()
+
+
+def test_timeout():
+    print("== one left alone past its time-out is closed", flush=True)
+    guid, create_guid = uuid.uuid4().bytes, uuid.uuid4().bytes
+    c = session(guid=guid)
+    st, fid, _ = durable_open(c, "expired.dat", create_guid, timeout_ms=1000)
+    check(st == SUCCESS, "durable open for 1 s: %s" % sname(st))
+    check(lock(c, fid, 0, 1, EXCLUSIVE | FAIL_IMMEDIATELY) == SUCCESS, "LOCK 0")
+    drop(c)
+    time.sleep(2.0)
+    check(logged("not reconnected within 1000 ms") == 1, "closed after 1 s (log)")
+    c = session(guid=guid)
+    st, _, _ = reconnect(c, "expired.dat", fid, create_guid)
+    check(st == NAME_NOT_FOUND, "then DH2C: %s" % sname(st))
+    st, nfid = smb2raw.create(c, "expired.dat")
+    check(lock(c, nfid, 0, 1, EXCLUSIVE | FAIL_IMMEDIATELY) == SUCCESS, "and its lock is gone")
+    c.close()
+
+
+def test_not_on_share():
+    print("== a share with 'durable handles = no' grants none", flush=True)
+    c = session(share="nodurable")
+    st, fid, r = durable_open(c, "plain.dat", uuid.uuid4().bytes)
+    check(st == SUCCESS and b"DH2Q" not in reply_contexts(r), "no DH2Q context: %s" % sname(st))
+    c.close()
+
+
+def test_bounded():
+    print("== at most 'max open files' (4 here) wait at once", flush=True)
+    n0 = logged("disconnected ones kept already")
+    k0 = logged("kept for 10000 ms")
+    conns = []
+    for i in range(2):
+        c = session()
+        for j in range(3):
+            st, _, _ = durable_open(c, "many%d_%d.dat" % (i, j), uuid.uuid4().bytes)
+            check(st == SUCCESS, "durable open %d.%d: %s" % (i, j, sname(st)))
+        conns.append(c)
+    for c in conns:
+        drop(c)
+    check(logged("kept for 10000 ms") - k0 == 4, "four kept (log: %d)" % (logged("kept for 10000 ms") - k0))
+    check(logged("disconnected ones kept already") - n0 == 2, "two closed at the disconnect, and logged")
+
+
+def main():
+    for t in (test_reconnect, test_purge, test_timeout, test_not_on_share, test_bounded):
+        try:
+            t()
+        except (smb2raw.Dropped, smb2raw.Timeout, OSError, RuntimeError) as e:
+            check(False, "%s: %r" % (t.__name__, e))
+    if check.failures:
+        print("%d failed:" % len(check.failures))
+        for f in check.failures:
+            print("  " + f)
+        sys.exit(1)
+    print("all passed")
+
+
+if __name__ == "__main__":
+    main()
