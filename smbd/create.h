@@ -20,6 +20,7 @@
 
 #include "lib/fscc.h"
 #include "lib/ntstatus.h"
+#include "smbd/app_instance.h"
 #include "smbd/durable.h"
 #include "smbd/lease.h"
 
@@ -46,6 +47,7 @@ struct create_in {
 	bool want_lease;         /* "RqLs", with RequestedOplockLevel LEASE */
 	struct smbd_lease_request lease;
 	struct smbd_durable_request durable; /* "DHnQ", "DHnC", "DH2Q", "DH2C" */
+	struct smbd_app_instance_request app; /* AppInstanceId, AppInstanceVersion */
 };
 
 /* One CREATE's file-system work: what the worker needs, and what it found. */

@@ -151,6 +151,18 @@ void smbd_file_remove_open(struct smbd_open *o)
 	file_maybe_free(f);
 }
 
+struct smbd_open **smbd_file_opens(struct smbd_server *srv, dev_t dev, ino_t ino, void *mem, size_t *n)
+{
+	struct smbd_file *f = smbd_file_find(srv, dev, ino);
+	*n = 0;
+	if (f == NULL || f->n_opens == 0)
+		return NULL;
+	struct smbd_open **v = talloc_memdup(mem, f->opens, f->n_opens * sizeof(*v));
+	if (v != NULL)
+		*n = f->n_opens;
+	return v;
+}
+
 void smbd_file_foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_open *each, void *arg), void *arg)
 {
 	struct smbd_file *f = o->file;

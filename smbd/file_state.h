@@ -28,6 +28,10 @@ bool smbd_file_add_open(struct smbd_server *srv, struct smbd_open *o);
 /* Forgets an open; wakes CREATEs waiting on its oplock. */
 void smbd_file_remove_open(struct smbd_open *o);
 
+/* A copy of the list of (dev, ino)'s opens (under mem), for a caller that
+ * may close some of them; NULL with *n 0 if there are none. */
+struct smbd_open **smbd_file_opens(struct smbd_server *srv, dev_t dev, ino_t ino, void *mem, size_t *n);
+
 /* Calls fn for every open of o's file (o included). fn must not close opens. */
 void smbd_file_foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_open *each, void *arg), void *arg);
 

@@ -24,6 +24,7 @@ struct event;
 struct smbd_notify;
 struct smbd_brlocks;
 struct smbd_durable;
+struct smbd_app_instance;
 struct smbd_share;
 
 struct smbd_open {
@@ -80,6 +81,8 @@ struct smbd_open {
 
 	/* Granted durability (smbd/durable.h): it may outlive its connection. */
 	struct smbd_durable *durable;
+	/* AppInstanceId (smbd/app_instance.h), or NULL. */
+	struct smbd_app_instance *app_instance;
 
 	/* FSCTL_SRV_REQUEST_RESUME_KEY: made on the first request, the same
 	 * after (smbd/smb2_ioctl_copy.c). */

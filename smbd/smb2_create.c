@@ -90,7 +90,10 @@ static NTSTATUS parse_contexts(struct smb2_call *call, uint32_t off, uint32_t le
 			return NT_STATUS_INVALID_PARAMETER;
 		const uint8_t *tag = wire_ptr(&name, name_len);
 		NTSTATUS status;
-		if (name_len == 4 &&
+		if (smbd_app_instance_parse(tag, name_len, &data, call->req->conn->dialect, &in->app, &status)) {
+			if (!NT_STATUS_IS_OK(status))
+				return status;
+		} else if (name_len == 4 &&
 		    smbd_durable_parse(tag, &data, call->req->conn->dialect, &in->durable, &status)) {
 			if (!NT_STATUS_IS_OK(status))
 				return status;
@@ -436,6 +439,12 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 		return create_result(call, cs, NT_STATUS_DELETE_PENDING);
 	if (!NT_STATUS_IS_OK(fs->status))
 		return create_result(call, cs, fs->status);
+	/* Before anything is judged against the others: an application
+	 * instance started again elsewhere closes what it left behind. */
+	NTSTATUS status = fs->created ? NT_STATUS_OK
+				      : smbd_app_instance_take_over(call, &in->app, fs->st.st_dev, fs->st.st_ino);
+	if (!NT_STATUS_IS_OK(status))
+		return create_result(call, cs, status);
 
 	uint8_t granted = SMB2_OPLOCK_LEVEL_NONE;
 	bool is_dir = S_ISDIR(fs->st.st_mode);
@@ -444,7 +453,6 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	bool lease = in->want_lease && !is_dir;
 	const uint8_t *client_guid = call->req->conn->client_guid;
 	const struct smbd_lease *mine = lease ? smbd_lease_find(srv, client_guid, in->lease.key) : NULL;
-	NTSTATUS status;
 	/* Share modes first (MS-FSA 2.1.5.1.2): a conflict breaks only what
 	 * caches a handle (batch oplocks, H leases), whose holder may close
 	 * it, and is checked again once they answer; an exclusive oplock is
@@ -513,6 +521,7 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 		}
 	}
 	smbd_durable_grant(o, &in->durable, call->session);
+	smbd_app_instance_set(o, &in->app, client_guid);
 	if (!fs->overwrite)
 		return reply_with(call, cs, o);
 	/* Registered first, so other opens see it while the file is cut. */

@@ -2,7 +2,9 @@
 # Durable handles from raw sockets (durable_client.py): taken back after a
 # dropped connection with data, lock and oplock; refused to another user;
 # closed for another client that needs what they cache, and after their
-# time-out; not granted where the share says no; bounded in number. The
+# time-out; not granted where the share says no; bounded in number; and
+# AppInstanceId/AppInstanceVersion taking a file over from an earlier
+# instance of the same application on another client. The
 # smbtorture suites smb2.durable-open, smb2.durable-v2-open and
 # smb2.durable-v2-delay run in smbtorture.sh.
 set -uo pipefail

@@ -14,7 +14,11 @@ what smbtorture's durable suites of Samba 4.17 do not look at.
   - one left alone past its time-out is closed (and then unlocked);
   - a share with "durable handles = no" grants none;
   - at most "max open files" wait at once: the rest are closed at the
-    disconnect, and the log says so.
+    disconnect, and the log says so;
+  - AppInstanceId: an instance's open from another client closes the one
+    its earlier instance left, open or disconnected, without a break; from
+    the same client it does not; on 3.1.1 an older AppInstanceVersion gets
+    FILE_FORCED_CLOSED and a newer one takes over.
 
 Usage: durable_client.py HOST PORT USER PASSWORD USER2 PASSWORD2 SHARE_DIR SERVER_LOG
 """
@@ -33,8 +37,13 @@ SHARE_DIR, LOG = sys.argv[7], sys.argv[8]
 ACCESS_DENIED = 0xC0000022
 NAME_NOT_FOUND = 0xC0000034
 LOCK_NOT_GRANTED = 0xC0000055
+FORCED_CLOSED = 0xC00000B6
+FILE_CLOSED = 0xC0000128
 NAMES = {SUCCESS: "SUCCESS", ACCESS_DENIED: "ACCESS_DENIED", NAME_NOT_FOUND: "OBJECT_NAME_NOT_FOUND",
-         LOCK_NOT_GRANTED: "LOCK_NOT_GRANTED"}
+         LOCK_NOT_GRANTED: "LOCK_NOT_GRANTED", FORCED_CLOSED: "FILE_FORCED_CLOSED", FILE_CLOSED: "FILE_CLOSED"}
+# MS-SMB2 2.2.13.2: the names of these two contexts are GUIDs.
+APP_INSTANCE_ID = uuid.UUID("6aa6bc45-a7ef-4af7-9008-fa462e144d74").bytes_le
+APP_INSTANCE_VERSION = uuid.UUID("b7d082b9-563b-4f07-a07b-524a8116a010").bytes_le
 BATCH = 0x09
 READ_ATTRIBUTES = 0x00000080
 
@@ -51,10 +60,12 @@ def logged(what):
 
 
 def contexts(items):
-    """Create contexts (MS-SMB2 2.2.13.2): (tag, data) pairs, each 8-aligned."""
+    """Create contexts (MS-SMB2 2.2.13.2): (name, data) pairs, each 8-aligned."""
     out = b""
     for i, (tag, data) in enumerate(items):
-        ctx = struct.pack("<IHHHHI", 0, 16, 4, 0, 24, len(data)) + tag + b"\0" * 4 + data
+        data_off = 16 + (len(tag) + 7) // 8 * 8
+        ctx = struct.pack("<IHHHHI", 0, 16, len(tag), 0, data_off, len(data)) + tag + \
+            b"\0" * (data_off - 16 - len(tag)) + data
         if i + 1 < len(items):
             ctx += b"\0" * ((8 - len(ctx) % 8) % 8)
             ctx = struct.pack("<I", len(ctx)) + ctx[4:]
@@ -81,6 +92,14 @@ def dh2c(fid, guid):
     return (b"DH2C", fid + guid + struct.pack("<I", 0))
 
 
+def app_id(instance):
+    return (APP_INSTANCE_ID, struct.pack("<HH16s", 20, 0, instance))
+
+
+def app_version(high, low):
+    return (APP_INSTANCE_VERSION, struct.pack("<HHIQQ", 24, 0, 0, high, low))
+
+
 def reply_contexts(r):
     """{tag: data} of a CREATE reply."""
     off, ln = struct.unpack_from("<II", r.body, 80)
@@ -94,11 +113,10 @@ def reply_contexts(r):
     return out
 
 
-def session(user=USER, password=PASSWORD, guid=None, share="test"):
+def session(user=USER, password=PASSWORD, guid=None, share="test", smb311=False):
     c = smb2raw.Conn(HOST, PORT, timeout=20.0)
-    if guid is not None:
-        c.client_guid = guid
-    st = smb2raw.negotiate(c, (0x0300,))
+    c.client_guid = guid if guid is not None else uuid.uuid4().bytes
+    st = smb2raw.negotiate_311(c) if smb311 else smb2raw.negotiate(c, (0x0300,))
     if st == SUCCESS:
         st = smb2raw.ntlm_login(c, user, password)
     if st == SUCCESS:
@@ -253,8 +271,88 @@ def test_bounded():
     check(logged("disconnected ones kept already") - n0 == 2, "two closed at the disconnect, and logged")
 
 
+def app_open(c, name, instance, version=None, share=0):
+    """(status, fid) of a batch-oplock v2 durable open naming an application instance."""
+    items = [dh2q(uuid.uuid4().bytes), app_id(instance)] + ([app_version(*version)] if version else [])
+    r = c.call(CREATE, create_body(name, contexts(items), oplock=BATCH, share=share))
+    return r.status, (r.body[64:80] if r.status == SUCCESS else None), r
+
+
+def no_break_within(c, seconds):
+    """True if nothing (an oplock break) comes to c within 'seconds'."""
+    try:
+        c.recv_replies(timeout=seconds)
+        return False
+    except smb2raw.Timeout:
+        return True
+
+
+def test_app_instance():
+    print("== AppInstanceId: an instance starting again elsewhere takes its file", flush=True)
+    inst = uuid.uuid4().bytes
+    a = session()
+    st, afid, _ = app_open(a, "vm1.vhdx", inst)
+    check(st == SUCCESS, "host A opens with the instance id: %s" % sname(st))
+    b = session()
+    st, bfid, r = app_open(b, "vm1.vhdx", inst)
+    check(st == SUCCESS and r.body[2] == BATCH, "host B, same instance, no sharing: %s, oplock 0x%x" %
+          (sname(st), r.body[2] if st == SUCCESS else 0))
+    check(no_break_within(a, 1.0), "host A got no break")
+    check(a.call(CLOSE, close_body(afid)).status == FILE_CLOSED, "host A's handle was closed")
+    b.call(CLOSE, close_body(bfid))
+    a.close()
+    b.close()
+
+    print("== ... also a durable handle left by a host that went away", flush=True)
+    inst = uuid.uuid4().bytes
+    guid = uuid.uuid4().bytes
+    a = session(guid=guid)
+    st, afid, r = app_open(a, "vm2.vhdx", inst)
+    check(st == SUCCESS and b"DH2Q" in reply_contexts(r), "host A opens, durable: %s" % sname(st))
+    drop(a)
+    b = session()
+    n0 = logged("its application instance opened it again")
+    t0 = time.monotonic()
+    st, bfid, _ = app_open(b, "vm2.vhdx", inst)
+    check(st == SUCCESS and time.monotonic() - t0 < 5, "host B gets it at once: %s" % sname(st))
+    check(logged("its application instance opened it again") == n0 + 1, "the left handle was closed (log)")
+    b.call(CLOSE, close_body(bfid))
+    b.close()
+
+    print("== ... but not from the same client", flush=True)
+    inst = uuid.uuid4().bytes
+    guid = uuid.uuid4().bytes
+    a = session(guid=guid)
+    st, afid, _ = app_open(a, "vm3.vhdx", inst, share=7)
+    check(st == SUCCESS, "host A opens, sharing all: %s" % sname(st))
+    a2 = session(guid=guid)
+    r = a2.call(CREATE, create_body("vm3.vhdx", contexts([app_id(inst)]), access=READ_ATTRIBUTES))
+    check(r.status == SUCCESS, "a second open with the same instance from the same client: %s" % sname(r.status))
+    check(write(a, afid, b"x") == SUCCESS, "the first is still open (a WRITE through it)")
+    a.call(CLOSE, close_body(afid))
+    a.close()
+    a2.close()
+
+    print("== AppInstanceVersion (3.1.1): an older one cannot take over", flush=True)
+    inst = uuid.uuid4().bytes
+    a = session(smb311=True)
+    st, afid, _ = app_open(a, "vm4.vhdx", inst, version=(2, 0))
+    check(st == SUCCESS, "version 2.0 opens: %s" % sname(st))
+    b = session(smb311=True)
+    st, _, _ = app_open(b, "vm4.vhdx", inst, version=(1, 5))
+    check(st == FORCED_CLOSED, "version 1.5 from another client: %s" % sname(st))
+    check(write(a, afid, b"x") == SUCCESS, "version 2.0's handle stays (a WRITE through it)")
+    st, bfid, _ = app_open(b, "vm4.vhdx", inst, version=(2, 1))
+    check(st == SUCCESS, "version 2.1 takes over: %s" % sname(st))
+    check(a.call(CLOSE, close_body(afid)).status == FILE_CLOSED, "version 2.0's handle was closed")
+    b.call(CLOSE, close_body(bfid))
+    a.close()
+    b.close()
+
+
 def main():
-    for t in (test_reconnect, test_purge, test_timeout, test_not_on_share, test_bounded):
+    # test_bounded last: the handles it leaves fill the server's room for them.
+    for t in (test_reconnect, test_purge, test_timeout, test_not_on_share, test_app_instance, test_bounded):
         try:
             t()
         except (smb2raw.Dropped, smb2raw.Timeout, OSError, RuntimeError) as e:

@@ -15,6 +15,7 @@ frames and bodies, for one.
 """
 import hashlib
 import hmac
+import os
 import socket
 import struct
 import time
@@ -317,6 +318,19 @@ def negotiate(c, dialects=(0x0202, 0x0210, 0x0300), sec_mode=1, credit_req=256, 
     if r.status == SUCCESS:
         c.dialect = struct.unpack_from("<H", r.body, 4)[0]
     return r.status
+
+
+def negotiate_311(c, sec_mode=1):
+    """NEGOTIATE offering 3.1.1 alone, with a pre-auth integrity context
+    (SHA-512); the status, and on success c.dialect. No pre-auth hash is
+    kept: such sessions never sign."""
+    start = 64 + 36 + 2
+    pad = (-start) % 8
+    salt = os.urandom(32)
+    ctx = struct.pack("<HHI", 1, 6 + len(salt), 0) + struct.pack("<HHH", 1, len(salt), 1) + salt
+    body = struct.pack("<HHHHI16sIHH", 36, 1, sec_mode, 0, 0x7F, c.client_guid, start + pad, 1, 0) + \
+        struct.pack("<H", 0x0311) + b"\0" * pad + ctx
+    return negotiate(c, (0x0311,), sec_mode, body=body)
 
 
 def session_setup_body(token, sec_mode=1):
