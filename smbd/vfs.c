@@ -911,6 +911,10 @@ static NTSTATUS vfs_list_dir_common(TALLOC_CTX *mem, struct vfs_share *s, int di
 {
 	struct vfs_dirent *ents = NULL;
 	size_t n = 0, cap = 0;
+	/* The names, one after the other in one buffer: one allocation for
+	 * a listing, not one per entry (100,000 in a large directory). */
+	char *names = NULL;
+	size_t names_len = 0, names_cap = 0;
 	NTSTATUS status = NT_STATUS_OK;
 	struct dirent *de;
 	DIR *d;
@@ -973,11 +977,23 @@ static NTSTATUS vfs_list_dir_common(TALLOC_CTX *mem, struct vfs_share *s, int di
 			}
 			ents = tmp;
 		}
-		ents[n].name = talloc_strdup(ents, de->d_name);
-		if (ents[n].name == NULL) {
-			status = NT_STATUS_NO_MEMORY;
-			break;
+		size_t len = strlen(de->d_name) + 1;
+		if (names_cap - names_len < len) {
+			size_t ncap = names_cap ? names_cap * 2 : 4096;
+			while (ncap - names_len < len)
+				ncap *= 2;
+			char *tmp = talloc_realloc(mem, names, char, ncap);
+			if (tmp == NULL) {
+				status = NT_STATUS_NO_MEMORY;
+				break;
+			}
+			names = tmp;
+			names_cap = ncap;
 		}
+		memcpy(names + names_len, de->d_name, len);
+		/* Its offset for now: the buffer may still move. */
+		ents[n].name = (char *)(uintptr_t)names_len;
+		names_len += len;
 		ents[n].st = st;
 		n++;
 	}
@@ -985,8 +1001,13 @@ static NTSTATUS vfs_list_dir_common(TALLOC_CTX *mem, struct vfs_share *s, int di
 
 	if (!NT_STATUS_IS_OK(status)) {
 		talloc_free(ents);
+		talloc_free(names);
 		return status;
 	}
+	for (size_t i = 0; i < n; i++)
+		ents[i].name = names + (uintptr_t)ents[i].name;
+	if (names != NULL)
+		talloc_steal(ents, names);
 	*out = ents;
 	*n_out = n;
 	return NT_STATUS_OK;
