@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <talloc.h>
 
+#include "lib/dlist.h"
 #include "lib/log.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
@@ -237,13 +238,7 @@ static void waiter_unlink(struct brlock_waiter *w)
 	struct smbd_brlocks *bl = w->owner;
 	if (bl == NULL)
 		return;
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		bl->waiters = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	w->prev = w->next = NULL;
+	DLIST_REMOVE(bl->waiters, w, prev, next);
 	w->owner = NULL;
 }
 
@@ -310,10 +305,7 @@ NTSTATUS smbd_brlock_wait(struct smb2_call *call, struct smbd_open *o, uint64_t 
 	w->exclusive = exclusive;
 	w->finish = finish;
 	w->owner = bl;
-	w->next = bl->waiters;
-	if (w->next)
-		w->next->prev = w;
-	bl->waiters = w;
+	DLIST_PUSH_FRONT(bl->waiters, w, prev, next);
 	talloc_set_destructor(w, waiter_destructor);
 	call->async_state = w;
 	LOG_DBG("file id %llu waits for %s lock %llu/%llu", (unsigned long long)o->volatile_id,

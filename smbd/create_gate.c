@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <talloc.h>
 
+#include "lib/dlist.h"
 #include "smbd/conn.h"
 #include "smbd/create_park.h"
 #include "smbd/req.h"
@@ -30,12 +31,7 @@ static bool same_name(const struct smbd_create_gate *g, const struct vfs_share *
 /* The holder is done: every waiter runs again (one of them takes the gate). */
 static int gate_destructor(struct smbd_create_gate *g)
 {
-	if (g->prev)
-		g->prev->next = g->next;
-	else
-		g->srv->create_gates = g->next;
-	if (g->next)
-		g->next->prev = g->prev;
+	DLIST_REMOVE(g->srv->create_gates, g, prev, next);
 	smbd_park_wake_all(&g->waiters);
 	return 0;
 }
@@ -57,10 +53,7 @@ NTSTATUS smbd_create_gate_enter(struct smb2_call *call, TALLOC_CTX *mem, struct 
 	}
 	g->srv = srv;
 	g->vfs = vfs;
-	g->next = srv->create_gates;
-	if (g->next)
-		g->next->prev = g;
-	srv->create_gates = g;
+	DLIST_PUSH_FRONT(srv->create_gates, g, prev, next);
 	talloc_set_destructor(g, gate_destructor);
 	*gate = g;
 	return NT_STATUS_OK;

@@ -4,13 +4,14 @@
 #include <event2/event.h>
 #include <talloc.h>
 
+#include "lib/dlist.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/server.h"
 #include "smbd/smb2_handlers.h"
 
 struct smbd_park {
-	struct smbd_park *older, *newer;
+	struct smbd_park *older, *newer; /* list->newest first */
 	struct smbd_park_list *list; /* NULL once woken */
 	struct smb2_call *call;
 	struct event *wake;
@@ -21,12 +22,7 @@ static void unlink_park(struct smbd_park *p)
 	struct smbd_park_list *list = p->list;
 	if (list == NULL)
 		return;
-	if (p->newer)
-		p->newer->older = p->older;
-	else
-		list->newest = p->older;
-	if (p->older)
-		p->older->newer = p->newer;
+	DLIST_REMOVE(list->newest, p, newer, older);
 	p->list = NULL;
 	if (list->left)
 		list->left(list);
@@ -69,10 +65,7 @@ NTSTATUS smbd_park(struct smb2_call *call, struct smbd_park_list *list, bool qui
 	}
 	p->call = call;
 	p->list = list;
-	p->older = list->newest;
-	if (p->older)
-		p->older->newer = p;
-	list->newest = p;
+	DLIST_PUSH_FRONT(list->newest, p, newer, older);
 	talloc_set_destructor(p, park_destructor);
 	call->async_state = p;
 	NTSTATUS status = smbd_call_go_async(call, park_cancel);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <talloc.h>
 
+#include "lib/dlist.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/conn.h"
@@ -60,12 +61,7 @@ static int file_destructor(struct smbd_file *f)
 {
 	struct file_table *t = f->srv->files;
 	unsigned b = bucket_of(f->dev, f->ino);
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		t->buckets[b] = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
+	DLIST_REMOVE(t->buckets[b], f, prev, next);
 	return 0;
 }
 
@@ -96,10 +92,7 @@ static struct smbd_file *file_get(struct smbd_server *srv, dev_t dev, ino_t ino)
 	f->ino = ino;
 	f->waiters.left = waiter_left;
 	unsigned b = bucket_of(dev, ino);
-	f->next = t->buckets[b];
-	if (f->next)
-		f->next->prev = f;
-	t->buckets[b] = f;
+	DLIST_PUSH_FRONT(t->buckets[b], f, prev, next);
 	talloc_set_destructor(f, file_destructor);
 	return f;
 }

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <talloc.h>
 
+#include "lib/dlist.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "lib/wire.h"
@@ -70,12 +71,7 @@ struct smbd_lease *smbd_lease_find(struct smbd_server *srv, const uint8_t client
 static int lease_destructor(struct smbd_lease *l)
 {
 	unsigned b = bucket_of(l->client_guid, l->key);
-	if (l->prev)
-		l->prev->next = l->next;
-	else
-		l->srv->leases->buckets[b] = l->next;
-	if (l->next)
-		l->next->prev = l->prev;
+	DLIST_REMOVE(l->srv->leases->buckets[b], l, prev, next);
 	if (l->break_timer)
 		event_free(l->break_timer);
 	return 0;
@@ -333,10 +329,7 @@ static struct smbd_lease *lease_new(struct smbd_server *srv, const uint8_t clien
 	l->ino = o->ino;
 	l->share = share;
 	unsigned b = bucket_of(client_guid, lr->key);
-	l->next = srv->leases->buckets[b];
-	if (l->next)
-		l->next->prev = l;
-	srv->leases->buckets[b] = l;
+	DLIST_PUSH_FRONT(srv->leases->buckets[b], l, prev, next);
 	talloc_set_destructor(l, lease_destructor);
 	return l;
 }

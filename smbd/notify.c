@@ -37,6 +37,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "lib/dlist.h"
 #include "lib/log.h"
 #include "lib/unicode.h"
 #include "smbd/conn.h"
@@ -116,7 +117,7 @@ struct smbd_notify {
 	bool root_gone;      /* the watched directory was deleted */
 	struct notify_sub *subs;
 	size_t n_subs;
-	struct notify_waiter *waiters;
+	struct notify_waiter *waiters, *waiters_tail; /* oldest first */
 	struct smbd_notify_change *queue;
 	size_t n_queued;
 	size_t queued_bytes;
@@ -151,12 +152,8 @@ static struct notify_watch *watch_find(struct smbd_notify_ctx *ctx, int wd)
 
 static void watch_free(struct smbd_notify_ctx *ctx, struct notify_watch *w)
 {
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		ctx->buckets[bucket_of(w->wd)] = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
+	unsigned b = bucket_of(w->wd);
+	DLIST_REMOVE(ctx->buckets[b], w, prev, next);
 	talloc_free(w);
 }
 
@@ -166,18 +163,8 @@ static void sub_free(struct notify_sub *s, bool rm_watch)
 {
 	struct smbd_notify *n = s->n;
 	struct notify_watch *w = s->watch;
-	if (s->w_prev)
-		s->w_prev->w_next = s->w_next;
-	else
-		w->subs = s->w_next;
-	if (s->w_next)
-		s->w_next->w_prev = s->w_prev;
-	if (s->n_prev)
-		s->n_prev->n_next = s->n_next;
-	else
-		n->subs = s->n_next;
-	if (s->n_next)
-		s->n_next->n_prev = s->n_prev;
+	DLIST_REMOVE(w->subs, s, w_prev, w_next);
+	DLIST_REMOVE(n->subs, s, n_prev, n_next);
 	n->n_subs--;
 	if (w->subs == NULL && n->ctx != NULL) {
 		if (rm_watch)
@@ -224,10 +211,7 @@ static NTSTATUS sub_add(struct smbd_notify *n, int dir_fd, const char *prefix)
 		}
 		w->wd = wd;
 		unsigned b = bucket_of(wd);
-		w->next = ctx->buckets[b];
-		if (w->next)
-			w->next->prev = w;
-		ctx->buckets[b] = w;
+		DLIST_PUSH_FRONT(ctx->buckets[b], w, prev, next);
 	}
 	/* The same directory reached again (it moved within the tree): one
 	 * subscription, under its newest name. */
@@ -252,14 +236,8 @@ static NTSTATUS sub_add(struct smbd_notify *n, int dir_fd, const char *prefix)
 	}
 	s->watch = w;
 	s->n = n;
-	s->w_next = w->subs;
-	if (s->w_next)
-		s->w_next->w_prev = s;
-	w->subs = s;
-	s->n_next = n->subs;
-	if (s->n_next)
-		s->n_next->n_prev = s;
-	n->subs = s;
+	DLIST_PUSH_FRONT(w->subs, s, w_prev, w_next);
+	DLIST_PUSH_FRONT(n->subs, s, n_prev, n_next);
 	n->n_subs++;
 	return NT_STATUS_OK;
 }
@@ -395,13 +373,7 @@ static void waiter_unlink(struct notify_waiter *w)
 	struct smbd_notify *n = w->n;
 	if (n == NULL)
 		return;
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		n->waiters = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	w->prev = w->next = NULL;
+	DLIST_REMOVE_TAIL(n->waiters, n->waiters_tail, w, prev, next);
 	w->n = NULL;
 }
 
@@ -747,14 +719,8 @@ static int notify_destructor(struct smbd_notify *n)
 		waiter_ready(n->waiters, NT_STATUS_NOTIFY_CLEANUP, NULL, 0);
 	while (n->subs != NULL)
 		sub_free(n->subs, true);
-	if (n->ctx != NULL) {
-		if (n->prev)
-			n->prev->next = n->next;
-		else
-			n->ctx->notifies = n->next;
-		if (n->next)
-			n->next->prev = n->prev;
-	}
+	if (n->ctx != NULL)
+		DLIST_REMOVE(n->ctx->notifies, n, prev, next);
 	if (n->o->notify == n)
 		n->o->notify = NULL;
 	return 0;
@@ -811,10 +777,7 @@ static NTSTATUS notify_start(struct smbd_notify_ctx *ctx, struct smbd_open *o, u
 	n->filter = filter;
 	n->recursive = recursive;
 	n->max_buffer = out_len;
-	n->next = ctx->notifies;
-	if (n->next)
-		n->next->prev = n;
-	ctx->notifies = n;
+	DLIST_PUSH_FRONT(ctx->notifies, n, prev, next);
 	talloc_set_destructor(n, notify_destructor);
 	NTSTATUS status = sub_add(n, o->fd, "");
 	if (!NT_STATUS_IS_OK(status)) {
@@ -871,14 +834,7 @@ NTSTATUS smbd_notify_request(struct smb2_call *call, struct smbd_open *o, uint32
 	w->limit = limit;
 	w->n = n;
 	/* Oldest first: the first change goes to the oldest request. */
-	struct notify_waiter **tail = &n->waiters;
-	struct notify_waiter *prev = NULL;
-	while (*tail != NULL) {
-		prev = *tail;
-		tail = &(*tail)->next;
-	}
-	w->prev = prev;
-	*tail = w;
+	DLIST_PUSH_BACK(n->waiters, n->waiters_tail, w, prev, next);
 	talloc_set_destructor(w, waiter_destructor);
 	call->async_state = w;
 	return smbd_call_go_async(call, waiter_cancel);

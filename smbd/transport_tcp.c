@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "lib/dlist.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "lib/wire.h"
@@ -261,15 +262,7 @@ static void waiter_unlink(struct tcp_transport *tt)
 	tt->budget_wait = false;
 	if (st == NULL)
 		return;
-	if (tt->wprev)
-		tt->wprev->wnext = tt->wnext;
-	else
-		st->wait_head = tt->wnext;
-	if (tt->wnext)
-		tt->wnext->wprev = tt->wprev;
-	else
-		st->wait_tail = tt->wprev;
-	tt->wprev = tt->wnext = NULL;
+	DLIST_REMOVE_TAIL(st->wait_head, st->wait_tail, tt, wprev, wnext);
 }
 
 /* Hands freed budget to the waiters, oldest first; one that does not fit
@@ -342,13 +335,7 @@ static bool budget_reserve(struct tcp_transport *tt, size_t len)
 	}
 	tt->want = len;
 	tt->budget_wait = true;
-	tt->wprev = st->wait_tail;
-	tt->wnext = NULL;
-	if (st->wait_tail)
-		st->wait_tail->wnext = tt;
-	else
-		st->wait_head = tt;
-	st->wait_tail = tt;
+	DLIST_PUSH_BACK(st->wait_head, st->wait_tail, tt, wprev, wnext);
 	tcp_update_reading(tt);
 	LOG_DBG("%s: a %zu-byte frame waits: %zu of %zu bytes of receive budget in use", tt->base.peer, len,
 		st->rx_reserved, st->rx_budget);
@@ -804,14 +791,8 @@ static int tcp_transport_destructor(struct tcp_transport *tt)
 	struct smbd_tcp_state *st = tt->st;
 	waiter_unlink(tt);
 	budget_release(tt);
-	if (st != NULL) {
-		if (tt->prev)
-			tt->prev->next = tt->next;
-		else
-			st->all = tt->next;
-		if (tt->next)
-			tt->next->prev = tt->prev;
-	}
+	if (st != NULL)
+		DLIST_REMOVE(st->all, tt, prev, next);
 	if (tt->direct_ev)
 		event_free(tt->direct_ev);
 	/* Its events go before the socket they watch. */
@@ -906,10 +887,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	tt->st = st;
-	tt->next = st->all;
-	if (st->all)
-		st->all->prev = tt;
-	st->all = tt;
+	DLIST_PUSH_FRONT(st->all, tt, prev, next);
 	tt->out_high = srv->cfg->max_pdu > OUT_HIGH_MIN ? srv->cfg->max_pdu : OUT_HIGH_MIN;
 	tt->out_low = tt->out_high / 2;
 	uint32_t stall_s = smbd_conn_frame_timeout(srv);
