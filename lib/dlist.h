@@ -48,15 +48,9 @@
 /* The same for a list that keeps its last element too. */
 #define DLIST_REMOVE_TAIL(head, tail, elem, prev, next)        \
 	do {                                                    \
-		if ((elem)->prev != NULL)                       \
-			(elem)->prev->next = (elem)->next;      \
-		else                                            \
-			(head) = (elem)->next;                  \
-		if ((elem)->next != NULL)                       \
-			(elem)->next->prev = (elem)->prev;      \
-		else                                            \
+		if ((elem)->next == NULL)                       \
 			(tail) = (elem)->prev;                  \
-		(elem)->prev = (elem)->next = NULL;             \
+		DLIST_REMOVE(head, elem, prev, next);           \
 	} while (0)
 
 #endif

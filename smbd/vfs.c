@@ -731,7 +731,12 @@ NTSTATUS vfs_pread_nowait(int fd, void *buf, size_t len, uint64_t off, size_t *g
 	return NT_STATUS_OK;
 }
 
-NTSTATUS vfs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got)
+/* One step of a read into 'to' (a buffer, or a pipe's write end) at off. */
+typedef ssize_t (*read_step_fn)(int fd, void *to, size_t done, size_t len, uint64_t off);
+
+/* len bytes at off, step after step: up to the end of the file, and what
+ * came before an error is the answer (as one pread would). */
+static NTSTATUS read_all(int fd, void *to, size_t len, uint64_t off, size_t *got, read_step_fn step)
 {
 	size_t done = 0;
 
@@ -743,7 +748,7 @@ NTSTATUS vfs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got)
 		len = (size_t)(INT64_MAX - off);
 
 	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		ssize_t n = step(fd, to, done, len - done, off + done);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -760,31 +765,25 @@ NTSTATUS vfs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got)
 	return NT_STATUS_OK;
 }
 
+static ssize_t pread_step(int fd, void *to, size_t done, size_t len, uint64_t off)
+{
+	return pread(fd, (char *)to + done, len, (off_t)off);
+}
+
+static ssize_t splice_step(int fd, void *to, size_t done, size_t len, uint64_t off)
+{
+	loff_t pos = (loff_t)off;
+	return splice(fd, &pos, *(const int *)to, NULL, len, SPLICE_F_MOVE);
+}
+
+NTSTATUS vfs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	return read_all(fd, buf, len, off, got, pread_step);
+}
+
 NTSTATUS vfs_splice_from(int fd, int pipe_wr, size_t len, uint64_t off, size_t *got)
 {
-	size_t done = 0;
-
-	*got = 0;
-	if (off > INT64_MAX || len > SSIZE_MAX)
-		return NT_STATUS_INVALID_PARAMETER;
-	if (len > INT64_MAX - off)
-		len = (size_t)(INT64_MAX - off);
-	while (done < len) {
-		loff_t pos = (loff_t)(off + done);
-		ssize_t n = splice(fd, &pos, pipe_wr, NULL, len - done, SPLICE_F_MOVE);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (done > 0)
-				break;
-			return ntstatus_from_errno(errno);
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	*got = done;
-	return NT_STATUS_OK;
+	return read_all(fd, &pipe_wr, len, off, got, splice_step);
 }
 
 NTSTATUS vfs_pwrite(int fd, const void *buf, size_t len, uint64_t off, size_t *done)

@@ -206,14 +206,21 @@ def test_reconnect():
     c.close()
 
 
-def test_purge():
-    print("== another client that needs what it caches closes it", flush=True)
+def left_locked(name, timeout_ms=10000):
+    """A durable open that locked byte 0, left behind by a dropped
+    connection: (ClientGuid, CreateGuid, file id)."""
     guid, create_guid = uuid.uuid4().bytes, uuid.uuid4().bytes
     c = session(guid=guid)
-    st, fid, _ = durable_open(c, "purged.dat", create_guid)
-    check(st == SUCCESS, "durable open: %s" % sname(st))
+    st, fid, _ = durable_open(c, name, create_guid, timeout_ms)
+    check(st == SUCCESS, "durable open for %d ms: %s" % (timeout_ms, sname(st)))
     check(lock(c, fid, 0, 1, EXCLUSIVE | FAIL_IMMEDIATELY) == SUCCESS, "LOCK 0")
     drop(c)
+    return guid, create_guid, fid
+
+
+def test_purge():
+    print("== another client that needs what it caches closes it", flush=True)
+    guid, create_guid, fid = left_locked("purged.dat")
     n0 = logged("another open needs what it caches")
     other = session(user=USER2, password=PASSWORD2)
     t0 = time.monotonic()
@@ -230,12 +237,7 @@ def test_purge():
 
 def test_timeout():
     print("== one left alone past its time-out is closed", flush=True)
-    guid, create_guid = uuid.uuid4().bytes, uuid.uuid4().bytes
-    c = session(guid=guid)
-    st, fid, _ = durable_open(c, "expired.dat", create_guid, timeout_ms=1000)
-    check(st == SUCCESS, "durable open for 1 s: %s" % sname(st))
-    check(lock(c, fid, 0, 1, EXCLUSIVE | FAIL_IMMEDIATELY) == SUCCESS, "LOCK 0")
-    drop(c)
+    guid, create_guid, fid = left_locked("expired.dat", timeout_ms=1000)
     time.sleep(2.0)
     check(logged("not reconnected within 1000 ms") == 1, "closed after 1 s (log)")
     c = session(guid=guid)
@@ -352,17 +354,8 @@ def test_app_instance():
 
 def main():
     # test_bounded last: the handles it leaves fill the server's room for them.
-    for t in (test_reconnect, test_purge, test_timeout, test_not_on_share, test_app_instance, test_bounded):
-        try:
-            t()
-        except (smb2raw.Dropped, smb2raw.Timeout, OSError, RuntimeError) as e:
-            check(False, "%s: %r" % (t.__name__, e))
-    if check.failures:
-        print("%d failed:" % len(check.failures))
-        for f in check.failures:
-            print("  " + f)
-        sys.exit(1)
-    print("all passed")
+    check.run((test_reconnect, test_purge, test_timeout, test_not_on_share, test_app_instance, test_bounded),
+              (smb2raw.Dropped, smb2raw.Timeout, OSError, RuntimeError))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import hmac
 import os
 import socket
 import struct
+import sys
 import time
 
 from Cryptodome.Cipher import AES
@@ -69,6 +70,22 @@ class Checks:
         elif self.ok is not None:
             print(self.ok + what, flush=True)
         return cond
+
+    def run(self, tests, errors):
+        """Runs the test functions in turn (one that raises one of errors
+        fails, and the next runs), then the summary: exits 1 if any check
+        failed."""
+        for t in tests:
+            try:
+                t()
+            except errors as e:
+                self(False, "%s: %r" % (t.__name__, e))
+        if self.failures:
+            print("%d failed:" % len(self.failures))
+            for f in self.failures:
+                print("  " + f)
+            sys.exit(1)
+        print("all passed")
 
 
 # ------------------------------------------------------------- the wire

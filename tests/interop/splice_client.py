@@ -299,19 +299,7 @@ def main():
     unknown = set(only) - {t.__name__ for t in tests}
     if unknown:
         sys.exit("no such test: %s" % " ".join(sorted(unknown)))
-    for t in tests:
-        if only and t.__name__ not in only:
-            continue
-        try:
-            t()
-        except (Dropped, Timeout, OSError, RuntimeError) as e:
-            check(False, "%s: %r" % (t.__name__, e))
-    if check.failures:
-        print("%d failed:" % len(check.failures))
-        for f in check.failures:
-            print("  " + f)
-        sys.exit(1)
-    print("all passed")
+    check.run([t for t in tests if not only or t.__name__ in only], (Dropped, Timeout, OSError, RuntimeError))
 
 
 if __name__ == "__main__":
