@@ -4,8 +4,8 @@
 #include <talloc.h>
 
 #include "lib/idtable.h"
-#include "smbd/durable.h"
 #include "smbd/dispatch.h"
+#include "smbd/durable.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
