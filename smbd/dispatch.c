@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "smbd/dispatch.h"
+#include "smbd/durable.h"
 
 #include <string.h>
 #include <talloc.h>
@@ -95,6 +96,8 @@ NTSTATUS smbd_call_open(struct smb2_call *call, uint64_t fid_persistent, uint64_
 					     call->tree_id);
 	if (o == NULL)
 		return NT_STATUS_FILE_CLOSED;
+	/* Once the client has used the open, a replay of its CREATE is a new CREATE. */
+	smbd_durable_used(o);
 	*out = o;
 	return NT_STATUS_OK;
 }

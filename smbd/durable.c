@@ -39,6 +39,10 @@ struct smbd_durable {
 	uint8_t version;
 	uint32_t timeout_ms;
 	uint8_t create_guid[16];
+	uint8_t client_guid[16];       /* of the connection that opened it */
+	uint32_t action;               /* its first reply's CreateAction, for a replay */
+	bool action_noted;
+	bool used;                     /* a request used it: no longer replay-eligible */
 	char *user;                    /* who may take it back */
 	struct smbd_identity *owner;   /* ... and whom a delete on close acts as while it is away */
 	struct event *timer;           /* while disconnected: the time-out, or a purge */
@@ -131,7 +135,8 @@ static bool caches_handle(const struct smbd_open *o)
 	return o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH && o->oplock_state == SMBD_OPLOCK_HELD;
 }
 
-void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *r, struct smbd_session *s)
+void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *r, struct smbd_session *s,
+			const uint8_t client_guid[16])
 {
 	/* Files only (a directory's lease is not offered), for a named user;
 	 * persistence is not offered, so a v2 request for it gets a durable
@@ -155,6 +160,7 @@ void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *
 	else
 		d->timeout_ms = r->timeout_ms < DURABLE_V2_MAX_MS ? r->timeout_ms : DURABLE_V2_MAX_MS;
 	memcpy(d->create_guid, r->create_guid, 16);
+	memcpy(d->client_guid, client_guid, 16);
 	talloc_set_destructor(d, durable_destructor);
 	o->durable = d;
 	return;
@@ -309,6 +315,55 @@ NTSTATUS smbd_durable_reconnect(struct smb2_call *call, const struct smbd_durabl
 	LOG_INFO("durable handle of '%s' (user '%s') reconnected", o->rel_path, d->user);
 	*out = o;
 	return NT_STATUS_OK;
+}
+
+struct replay_find {
+	const struct smb2_call *call;
+	const struct smbd_durable_request *r;
+	struct smbd_open *found;
+};
+
+static void replay_cb(uint64_t id, void *obj, void *arg)
+{
+	struct smbd_open *o = obj;
+	struct replay_find *f = arg;
+	const struct smbd_durable *d = o->durable;
+	if (f->found == NULL && d != NULL && d->version == 2 && !d->disconnected && !d->used &&
+	    o->session_id == f->call->session_id && memcmp(d->create_guid, f->r->create_guid, 16) == 0 &&
+	    memcmp(d->client_guid, f->call->req->conn->client_guid, 16) == 0)
+		f->found = o;
+}
+
+NTSTATUS smbd_durable_replayed(struct smb2_call *call, const struct smbd_durable_request *r, struct smbd_open **out,
+			       uint32_t *action)
+{
+	*out = NULL;
+	if (r->version != 2)
+		return NT_STATUS_OK;
+	struct replay_find f = { call, r, NULL };
+	idtable_foreach(call->req->conn->srv->opens, replay_cb, &f);
+	if (f.found == NULL)
+		return NT_STATUS_OK;
+	if (!(call->flags & SMB2_FLAGS_REPLAY_OPERATION))
+		return NT_STATUS_DUPLICATE_OBJECTID;
+	LOG_INFO("%s: CREATE of '%s' replayed: its open answers again", call->req->conn->peer, f.found->rel_path);
+	*action = f.found->durable->action;
+	*out = f.found;
+	return NT_STATUS_OK;
+}
+
+void smbd_durable_used(struct smbd_open *o)
+{
+	if (o->durable != NULL)
+		o->durable->used = true;
+}
+
+void smbd_durable_note_action(struct smbd_open *o, uint32_t action)
+{
+	if (o->durable != NULL && !o->durable->action_noted) {
+		o->durable->action = action;
+		o->durable->action_noted = true;
+	}
 }
 
 const struct smbd_identity *smbd_durable_owner(const struct smbd_open *o)

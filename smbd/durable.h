@@ -59,7 +59,8 @@ NTSTATUS smbd_durable_check(struct smbd_durable_request *r);
  * it and the open caches its handle. s is the session it belongs to.
  */
 struct smbd_session;
-void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *r, struct smbd_session *s);
+void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *r, struct smbd_session *s,
+			const uint8_t client_guid[16]);
 
 /* The response context of a grant ("DHnQ" or "DH2Q"): its size, 0 if none. */
 uint32_t smbd_durable_response_size(const struct smbd_open *o, const char **tag);
@@ -91,6 +92,21 @@ bool smbd_durable_purge(struct smbd_open *o);
  */
 NTSTATUS smbd_durable_reconnect(struct smb2_call *call, const struct smbd_durable_request *r,
 				const struct smbd_lease_request *lease, const char *name, struct smbd_open **out);
+
+/*
+ * A CREATE with a DH2Q (MS-SMB2 3.3.5.9.10) whose CreateGuid names an open
+ * the same client made in the same session, not used since: a replay
+ * (SMB2_FLAGS_REPLAY_OPERATION) gets that open (*out, and in *action the
+ * CreateAction its first reply carried); any other such CREATE gets
+ * DUPLICATE_OBJECTID (smbtorture smb2.replay.replay6). *out is NULL when
+ * the CREATE runs as a new one.
+ */
+NTSTATUS smbd_durable_replayed(struct smb2_call *call, const struct smbd_durable_request *r, struct smbd_open **out,
+			       uint32_t *action);
+/* Notes the CreateAction of a durable open's first reply, for a replay. */
+void smbd_durable_note_action(struct smbd_open *o, uint32_t action);
+/* A request used o: its CREATE may no longer be replayed (Open.IsReplayEligible). */
+void smbd_durable_used(struct smbd_open *o);
 
 /* Whom a disconnected open's delete on close acts as (its session is gone). */
 struct smbd_identity;

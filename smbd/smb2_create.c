@@ -258,11 +258,11 @@ static void encode_contexts(struct smb2_call *call, const struct create_in *in, 
 }
 
 static NTSTATUS encode(struct smb2_call *call, const struct create_in *in, struct smbd_open *o,
-		       const struct fscc_file_info *fi, uint32_t action, uint32_t maximal_access)
+		       const struct fscc_file_info *fi, uint32_t action, uint32_t maximal_access, uint8_t oplock)
 {
 	struct wire_wr *w = &call->out;
 	wire_put_u16(w, 89);
-	wire_put_u8(w, o->oplock_level);
+	wire_put_u8(w, oplock);
 	wire_put_u8(w, 0);
 	wire_put_u32(w, action);
 	wire_put_u64(w, fi->creation_time);
@@ -310,7 +310,7 @@ static NTSTATUS create_pipe(struct smb2_call *call, struct create_in *in)
 	o->smb_name = talloc_strdup(o, in->name);
 	struct fscc_file_info fi = { .attributes = FILE_ATTRIBUTE_NORMAL };
 	smbd_call_set_related_open(call, o->persistent_id, o->volatile_id);
-	return encode(call, in, o, &fi, FILE_OPENED, 0);
+	return encode(call, in, o, &fi, FILE_OPENED, 0, o->oplock_level);
 }
 
 static size_t list_shares_cb(void *private_data, TALLOC_CTX *mem, struct rpc_share_info **out)
@@ -347,6 +347,7 @@ struct create_state {
 	struct smbd_fd *held;          /* the open's fd during the overwrite */
 	uint64_t fid_p, fid_v;         /* the open, registered before the overwrite */
 	uint32_t action;
+	bool replay_oplock;            /* a replay answered with the lower oplock it asked for */
 };
 
 /* An fd the worker opened that no open took over. */
@@ -375,11 +376,13 @@ static bool still_wanted(const struct smb2_call *call)
 
 static NTSTATUS reply_with(struct smb2_call *call, struct create_state *cs, struct smbd_open *o)
 {
+	smbd_durable_note_action(o, cs->action);
 	struct fscc_file_info fi = cs->fs.fi;
 	smbd_fileinfo_set_delete_pending(&fi, o->delete_on_close);
 	smbd_call_set_related_open(call, o->persistent_id, o->volatile_id);
 	LOG_DBG("create '%s' -> %s action %u", cs->in->name, o->rel_path, cs->action);
-	return create_result(call, cs, encode(call, cs->in, o, &fi, cs->action, cs->fs.maximal_access));
+	uint8_t oplock = cs->replay_oplock ? cs->in->oplock_level : o->oplock_level;
+	return create_result(call, cs, encode(call, cs->in, o, &fi, cs->action, cs->fs.maximal_access, oplock));
 }
 
 /* Back from the overwrite: the open, registered before it, answers. */
@@ -520,7 +523,7 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 			return create_result(call, cs, status);
 		}
 	}
-	smbd_durable_grant(o, &in->durable, call->session);
+	smbd_durable_grant(o, &in->durable, call->session, client_guid);
 	smbd_app_instance_set(o, &in->app, client_guid);
 	if (!fs->overwrite)
 		return reply_with(call, cs, o);
@@ -530,6 +533,37 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	cs->held = smbd_open_hold_fd(o);
 	status = smbd_call_offload(call, cs, overwrite_work, overwritten);
 	return NT_STATUS_EQUAL(status, NT_STATUS_PENDING) ? status : create_result(call, cs, status);
+}
+
+/* A replayed CREATE whose open is still there (MS-SMB2 3.3.5.9.10): that
+ * open answers again, as it first did, instead of a second open of the
+ * file (which its share mode could refuse). */
+static NTSTATUS create_replayed(struct smb2_call *call, struct create_state *cs, struct smbd_open *o,
+				uint32_t action)
+{
+	struct create_in *in = cs->in;
+	/* As Windows (smbtorture smb2.replay.replay-dhv2-oplock-lease,
+	 * -oplock2): a replay asking for a lease where the open holds an
+	 * oplock is refused; one asking for a lower oplock is answered with
+	 * that level, and without the durable context such a request would
+	 * not have got; the open keeps what it holds. */
+	if (o->lease == NULL && in->want_lease)
+		return create_result(call, cs, NT_STATUS_ACCESS_DENIED);
+	/* ... and so is one naming another lease (replay-dhv2-lease3). */
+	if (o->lease != NULL && in->want_lease &&
+	    smbd_lease_find(o->srv, call->req->conn->client_guid, in->lease.key) != o->lease)
+		return create_result(call, cs, NT_STATUS_ACCESS_DENIED);
+	if (o->lease == NULL && in->oplock_level < o->oplock_level) {
+		cs->replay_oplock = true;
+		if (in->oplock_level != SMB2_OPLOCK_LEVEL_BATCH)
+			in->durable.version = 0; /* no DH2Q context in the reply */
+	}
+	NTSTATUS status = smbd_open_fileinfo(o, &cs->fs.fi);
+	if (!NT_STATUS_IS_OK(status))
+		return create_result(call, cs, status);
+	cs->action = action;
+	cs->fs.maximal_access = o->access;
+	return reply_with(call, cs, o);
 }
 
 /* DHnC / DH2C (MS-SMB2 3.3.5.9.7, 3.3.5.9.12): a durable open taken back
@@ -630,6 +664,13 @@ NTSTATUS smb2_create(struct smb2_call *call)
 		return status;
 	if (cs->in->durable.reconnect)
 		return create_reconnect(call, cs);
+	uint32_t action;
+	struct smbd_open *replayed;
+	status = smbd_durable_replayed(call, &cs->in->durable, &replayed, &action);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (replayed != NULL)
+		return create_replayed(call, cs, replayed, action);
 	if (call->tcon->share->is_ipc)
 		return create_pipe(call, cs->in);
 	return create_file(call, cs);
