@@ -7,6 +7,7 @@
 #include <talloc.h>
 
 #include "conf/conf.h"
+#include "lib/dlist.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "lib/wire.h"
@@ -35,6 +36,7 @@
 enum { SEEN_DHNQ = 1, SEEN_DHNC = 2, SEEN_DH2Q = 4, SEEN_DH2C = 8 };
 
 struct smbd_durable {
+	struct smbd_durable *gprev, *gnext; /* srv->create_guids, v2 only */
 	struct smbd_open *open;
 	uint8_t version;
 	uint32_t timeout_ms;
@@ -50,10 +52,22 @@ struct smbd_durable {
 	bool purging;
 };
 
+/* The bucket of srv->create_guids a CreateGuid falls in. */
+static struct smbd_durable **guid_bucket(struct smbd_server *srv, const uint8_t guid[16])
+{
+	unsigned h = 0;
+	for (int i = 0; i < 16; i++)
+		h = h * 31 + guid[i];
+	return &srv->create_guids[h % (sizeof(srv->create_guids) / sizeof(srv->create_guids[0]))];
+}
+
 static int durable_destructor(struct smbd_durable *d)
 {
+	struct smbd_server *srv = d->open->srv;
+	if (d->version == 2)
+		DLIST_REMOVE(*guid_bucket(srv, d->create_guid), d, gprev, gnext);
 	if (d->disconnected)
-		d->open->srv->n_disconnected--;
+		srv->n_disconnected--;
 	if (d->timer != NULL)
 		event_free(d->timer);
 	return 0;
@@ -161,6 +175,8 @@ void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *
 		d->timeout_ms = r->timeout_ms < DURABLE_V2_MAX_MS ? r->timeout_ms : DURABLE_V2_MAX_MS;
 	memcpy(d->create_guid, r->create_guid, 16);
 	memcpy(d->client_guid, client_guid, 16);
+	if (d->version == 2)
+		DLIST_PUSH_FRONT(*guid_bucket(o->srv, d->create_guid), d, gprev, gnext);
 	talloc_set_destructor(d, durable_destructor);
 	o->durable = d;
 	return;
@@ -317,38 +333,25 @@ NTSTATUS smbd_durable_reconnect(struct smb2_call *call, const struct smbd_durabl
 	return NT_STATUS_OK;
 }
 
-struct replay_find {
-	const struct smb2_call *call;
-	const struct smbd_durable_request *r;
-	struct smbd_open *found;
-};
-
-static void replay_cb(uint64_t id, void *obj, void *arg)
-{
-	struct smbd_open *o = obj;
-	struct replay_find *f = arg;
-	const struct smbd_durable *d = o->durable;
-	if (f->found == NULL && d != NULL && d->version == 2 && !d->disconnected && !d->used &&
-	    o->session_id == f->call->session_id && memcmp(d->create_guid, f->r->create_guid, 16) == 0 &&
-	    memcmp(d->client_guid, f->call->req->conn->client_guid, 16) == 0)
-		f->found = o;
-}
-
 NTSTATUS smbd_durable_replayed(struct smb2_call *call, const struct smbd_durable_request *r, struct smbd_open **out,
 			       uint32_t *action)
 {
 	*out = NULL;
 	if (r->version != 2)
 		return NT_STATUS_OK;
-	struct replay_find f = { call, r, NULL };
-	idtable_foreach(call->req->conn->srv->opens, replay_cb, &f);
-	if (f.found == NULL)
+	const struct smbd_durable *d = *guid_bucket(call->req->conn->srv, r->create_guid);
+	for (; d != NULL; d = d->gnext)
+		if (!d->disconnected && !d->used && d->open->session_id == call->session_id &&
+		    memcmp(d->create_guid, r->create_guid, 16) == 0 &&
+		    memcmp(d->client_guid, call->req->conn->client_guid, 16) == 0)
+			break;
+	if (d == NULL)
 		return NT_STATUS_OK;
 	if (!(call->flags & SMB2_FLAGS_REPLAY_OPERATION))
 		return NT_STATUS_DUPLICATE_OBJECTID;
-	LOG_INFO("%s: CREATE of '%s' replayed: its open answers again", call->req->conn->peer, f.found->rel_path);
-	*action = f.found->durable->action;
-	*out = f.found;
+	LOG_INFO("%s: CREATE of '%s' replayed: its open answers again", call->req->conn->peer, d->open->rel_path);
+	*action = d->action;
+	*out = d->open;
 	return NT_STATUS_OK;
 }
 

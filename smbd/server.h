@@ -24,6 +24,7 @@ struct smbd_notify_ctx;
 struct smbd_tcp_state;
 struct smbd_bigbufs;
 struct smbd_pipes;
+struct smbd_durable;
 struct vfs_uring;
 
 struct smbd_server {
@@ -51,6 +52,7 @@ struct smbd_server {
 
 	bool stopping;              /* being freed: nothing is kept for later (durable opens) */
 	unsigned n_disconnected;    /* durable opens waiting for their clients (durable.c) */
+	struct smbd_durable *create_guids[256]; /* v2 durable opens by CreateGuid, for replays (durable.c) */
 
 	struct smbd_share **shares; /* runtime shares, IPC$ included */
 	size_t n_shares;

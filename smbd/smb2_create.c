@@ -535,6 +535,19 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	return NT_STATUS_EQUAL(status, NT_STATUS_PENDING) ? status : create_result(call, cs, status);
 }
 
+/* An open that was there before this CREATE answers it (a replay, a
+ * durable reconnect): its state now, nothing looked up on disk again. */
+static NTSTATUS reply_existing(struct smb2_call *call, struct create_state *cs, struct smbd_open *o,
+			       uint32_t action)
+{
+	NTSTATUS status = smbd_open_fileinfo(o, &cs->fs.fi);
+	if (!NT_STATUS_IS_OK(status))
+		return create_result(call, cs, status);
+	cs->action = action;
+	cs->fs.maximal_access = o->access;
+	return reply_with(call, cs, o);
+}
+
 /* A replayed CREATE whose open is still there (MS-SMB2 3.3.5.9.10): that
  * open answers again, as it first did, instead of a second open of the
  * file (which its share mode could refuse). */
@@ -558,12 +571,7 @@ static NTSTATUS create_replayed(struct smb2_call *call, struct create_state *cs,
 		if (in->oplock_level != SMB2_OPLOCK_LEVEL_BATCH)
 			in->durable.version = 0; /* no DH2Q context in the reply */
 	}
-	NTSTATUS status = smbd_open_fileinfo(o, &cs->fs.fi);
-	if (!NT_STATUS_IS_OK(status))
-		return create_result(call, cs, status);
-	cs->action = action;
-	cs->fs.maximal_access = o->access;
-	return reply_with(call, cs, o);
+	return reply_existing(call, cs, o, action);
 }
 
 /* DHnC / DH2C (MS-SMB2 3.3.5.9.7, 3.3.5.9.12): a durable open taken back
@@ -574,13 +582,9 @@ static NTSTATUS create_reconnect(struct smb2_call *call, struct create_state *cs
 	struct smbd_open *o;
 	NTSTATUS status =
 		smbd_durable_reconnect(call, &in->durable, in->want_lease ? &in->lease : NULL, in->name, &o);
-	if (NT_STATUS_IS_OK(status))
-		status = smbd_open_fileinfo(o, &cs->fs.fi);
 	if (!NT_STATUS_IS_OK(status))
 		return create_result(call, cs, status);
-	cs->action = FILE_OPENED;
-	cs->fs.maximal_access = o->access;
-	return reply_with(call, cs, o);
+	return reply_existing(call, cs, o, FILE_OPENED);
 }
 
 static void open_work(void *arg)

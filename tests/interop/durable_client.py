@@ -29,7 +29,7 @@ import time
 import uuid
 
 import smb2raw
-from smb2raw import CLOSE, CREATE, LOCK, READ, SUCCESS, WRITE, Checks, close_body
+from smb2raw import CLOSE, CREATE, LOCK, READ, SUCCESS, WRITE, Checks, close_body, read_body, write_body
 
 HOST, PORT, USER, PASSWORD, USER2, PASSWORD2 = sys.argv[1], int(sys.argv[2]), *sys.argv[3:7]
 SHARE_DIR, LOG = sys.argv[7], sys.argv[8]
@@ -146,13 +146,11 @@ def lock(c, fid, offset, length, flags):
 
 
 def write(c, fid, data, offset=0):
-    body = struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), offset, fid, 0, 0, 0, 0, 0) + data
-    return c.call(WRITE, body).status
+    return c.call(WRITE, write_body(fid, data, offset)).status
 
 
 def read(c, fid, length, offset=0):
-    body = struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, length, offset, fid, 0, 0, 0, 0, 0) + b"\0"
-    r = c.call(READ, body)
+    r = c.call(READ, read_body(fid, length, offset))
     if r.status != SUCCESS:
         return None
     off, n = r.body[2], struct.unpack_from("<I", r.body, 4)[0]

@@ -37,7 +37,7 @@ import time
 import smb2raw
 from smb2raw import (CHANGE_NOTIFY, CLOSE, ECHO, LOCK, NEGOTIATE, PENDING, READ, SUCCESS, WRITE, DIR_ACCESS,
                      FILE_CREATE, FILE_OPEN, FILE_OPEN_IF, Checks, Dropped, Timeout, close_body, closed_within,
-                     header)
+                     header, read_body, write_body)
 
 PHASE, HOST, PORT, SHARE, USER, PASSWORD = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], \
     sys.argv[6]
@@ -141,14 +141,6 @@ GUID = b"limits-client!!!"
 
 def negotiate_body():
     return smb2raw.negotiate_body(guid=GUID)
-
-
-def read_body(fid, length, offset=0):
-    return struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, length, offset, fid, 0, 0, 0, 0, 0) + b"\0"
-
-
-def write_body(fid, data, offset=0):
-    return struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), offset, fid, 0, 0, 0, 0, 0) + data
 
 
 def lock_body(fid, offset, length, flags):

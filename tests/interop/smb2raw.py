@@ -398,6 +398,16 @@ def create(c, name, **kw):
     return r.status, (r.body[64:80] if r.status == SUCCESS else None)
 
 
+def read_body(fid, length, offset=0, minimum=0):
+    """READ (MS-SMB2 2.2.19) with the data padded in after the header (0x50)."""
+    return struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, length, offset, fid, minimum, 0, 0, 0, 0) + b"\0"
+
+
+def write_body(fid, data, offset=0):
+    """WRITE (MS-SMB2 2.2.21) with the data right after the body."""
+    return struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), offset, fid, 0, 0, 0, 0, 0) + data
+
+
 def close_body(fid):
     return struct.pack("<HHI", 24, 0, 0) + fid
 

@@ -35,7 +35,7 @@ import time
 
 import smb2raw
 from smb2raw import (CLOSE, ECHO, READ, SUCCESS, WRITE, Checks, Dropped, Timeout, close_body, closed_within,
-                     header)
+                     header, read_body, write_body)
 
 HOST, PORT, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 SHARE_DIR, SMALL_DIR, LOG = sys.argv[5], sys.argv[6], sys.argv[7]
@@ -53,14 +53,6 @@ check = Checks()
 
 def sname(st):
     return smb2raw.sname(st, NAMES)
-
-
-def write_body(fid, data, offset=0):
-    return struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), offset, fid, 0, 0, 0, 0, 0) + data
-
-
-def read_body(fid, length, offset=0, minimum=0):
-    return struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, length, offset, fid, minimum, 0, 0, 0, 0) + b"\0"
 
 
 def charge(n):
