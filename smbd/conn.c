@@ -31,6 +31,11 @@ static void arm_timer(struct smbd_conn *conn, uint32_t seconds)
 static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct smbd_conn *conn = arg;
+	/* Its sessions end now, data in flight or not (as on a LOGOFF racing
+	 * with a transfer): a client that reconnects at once must find its
+	 * durable opens disconnected (smbd/durable.h), not still held here
+	 * until a slow write is over. */
+	smbd_sessions_drop_conn(conn->srv, conn->id);
 	/* Workers still move data for its requests: the last one to finish
 	 * fires this event again (smbd/io_async.c). */
 	if (conn->n_io > 0)

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The Linux kernel client (cifs.ko in a qemu guest, tests/vm/run-guest.sh)
-# writes a file while the host breaks its TCP connection: the client
-# reconnects, takes its durable handle back (the server's log says so)
-# and finishes the write, and the file reads back whole after a fresh
+# writes half a file through one open, the host breaks its TCP connection,
+# and the rest goes through the same open: the client reconnects, takes
+# its durable handle back (the server's log says so) and finishes the
+# write, and the file reads back whole after a fresh
 # mount (tests/vm/guest-cifs-durable.sh). The connection is reset from the
 # server's side with ss -K (the kernel's SOCK_DESTROY), as a failing
 # network would.
@@ -46,6 +47,13 @@ rc=${PIPESTATUS[0]}
 wait "$BREAKER"
 BREAKER=
 
+# What the server saw, for a failure's diagnosis.
+server_log() {
+	echo "---- smbd.log: connections, durable handles, failed calls ----"
+	grep -E 'closed:|durable handle|-> NT_STATUS_' "$SRV_DIR/smbd.log" |
+		grep -vE -- '-> NT_STATUS_(OK|MORE_PROCESSING_REQUIRED|PENDING)$' | tail -n 40
+}
+[ "$rc" = 0 ] || server_log
 case $rc in
 0) ;;
 124) fail "the guest timed out" ;;
