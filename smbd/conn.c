@@ -10,6 +10,7 @@
 #include "smbd/dispatch.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
+#include "smbd/transform_stream.h"
 #include "smbd/transport.h"
 
 static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -95,6 +96,12 @@ void smbd_conn_recv_tail(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_
 	conn->pdus_in++;
 	conn->bytes_in += len + tail_len;
 	smbd_dispatch_pdu(conn, pdu, len, tail_len);
+}
+
+void smbd_conn_recv_partial(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len)
+{
+	if (!conn->terminating)
+		smbd_transform_stream_progress(conn, pdu, got, len);
 }
 
 void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len)

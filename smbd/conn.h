@@ -19,6 +19,7 @@ struct smbd_server;
 struct smbd_transport;
 struct smbd_pipe;
 struct smbd_req;
+struct smbd_transform_stream;
 
 struct smbd_conn {
 	struct smbd_server *srv;
@@ -47,6 +48,7 @@ struct smbd_conn {
 	unsigned n_io;             /* transfers on the I/O pool: the conn outlives them */
 	unsigned n_opening;        /* of those, large messages being decrypted or verified (dispatch.c) */
 	unsigned n_sealing;        /* ... and replies being encrypted */
+	struct smbd_transform_stream *opening_stream; /* a sealed frame opened as it arrives */
 	uint64_t next_async_id;
 	unsigned n_async;         /* calls waiting asynchronously, at most "max async requests" */
 
@@ -63,6 +65,11 @@ struct smbd_conn *smbd_conn_new(struct smbd_server *srv, struct smbd_transport *
 uint8_t *smbd_conn_alloc_pdu(struct smbd_conn *conn, size_t len);
 /* A whole PDU arrived (framing removed). Takes ownership of pdu. */
 void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len);
+/*
+ * The first got of len bytes of a large frame are in, at pdu, which stays
+ * put until smbd_conn_recv() delivers it: the engine may begin on them.
+ */
+void smbd_conn_recv_partial(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len);
 /* A WRITE whose last tail_len bytes (its data) are still in the transport
  * (smbd/transport.h): pdu holds the rest. */
 void smbd_conn_recv_tail(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t tail_len);

@@ -26,6 +26,7 @@
 #include "smbd/smb2_proto.h"
 #include "smbd/tcon.h"
 #include "smbd/transform.h"
+#include "smbd/transform_stream.h"
 
 /* What the framework checks before a handler runs. */
 struct smb2_cmd_desc {
@@ -724,10 +725,6 @@ static void dispatch_opened(struct smbd_conn *conn, uint8_t *pdu, size_t len, NT
 			 &(struct msg_origin){ .encrypted = true, .enc_session_id = session_id });
 }
 
-/* Large messages a connection may have on workers at once; past that they
- * are opened inline, which slows its reading as it should. */
-#define SMBD_MAX_OPENING 4
-
 /* A large signed request whose signature is checked on an I/O worker. */
 struct verify_job {
 	struct smbd_iojob base; /* first: the pool hands this back */
@@ -808,6 +805,13 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t 
 		return;
 	}
 	bool sealed = len >= 4 && pdu[0] == 0xFD && memcmp(pdu + 1, "SMB", 3) == 0;
+	if (sealed) {
+		/* Counted first: the message may be opened, and dispatched, at once. */
+		conn->n_opening++;
+		if (smbd_transform_stream_finish(conn, pdu, len, dispatch_opened))
+			return;
+		conn->n_opening--;
+	}
 	if (conn->n_opening < SMBD_MAX_OPENING) {
 		/* Large ones go to a worker; anything it would not take (a
 		 * header it refuses included) is handled inline below. */

@@ -24,8 +24,8 @@ bool smbd_session_can_encrypt(const struct smbd_session *s)
 	return s != NULL && s->has_keys && s->cipher != 0;
 }
 
-/* The header's checks, and the session whose key opens the message. */
-static NTSTATUS parse_transform(struct smbd_conn *conn, const uint8_t *pdu, size_t len, struct smbd_session **out)
+NTSTATUS smbd_transform_check_header(struct smbd_conn *conn, const uint8_t *pdu, size_t len,
+				     struct smbd_session **out)
 {
 	struct wire_rd r;
 	wire_rd_init(&r, pdu, len);
@@ -58,7 +58,7 @@ NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len
 				size_t *plain_len, uint64_t *session_id)
 {
 	struct smbd_session *s;
-	NTSTATUS status = parse_transform(conn, pdu, len, &s);
+	NTSTATUS status = smbd_transform_check_header(conn, pdu, len, &s);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	if (!open_sealed((enum smb2_cipher)s->cipher, s->keys.decryption, pdu, len))
@@ -129,7 +129,7 @@ NTSTATUS smbd_transform_decrypt_offload(struct smbd_conn *conn, uint8_t *pdu, si
 	if (!smbd_crypto_offload_wanted(conn, len))
 		return NT_STATUS_NOT_SUPPORTED;
 	struct smbd_session *s;
-	NTSTATUS status = parse_transform(conn, pdu, len, &s);
+	NTSTATUS status = smbd_transform_check_header(conn, pdu, len, &s);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	struct open_job *job = talloc_zero(conn, struct open_job);

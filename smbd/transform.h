@@ -17,6 +17,13 @@ struct smbd_conn;
 struct smbd_session;
 
 /*
+ * The transform header's checks (it needs only the header's bytes at pdu;
+ * len is the whole frame's), and the session whose key opens the message.
+ */
+NTSTATUS smbd_transform_check_header(struct smbd_conn *conn, const uint8_t *pdu, size_t len,
+				     struct smbd_session **out);
+
+/*
  * Decrypts a transform PDU in place. On success *plain points into pdu
  * and *session_id names the session whose key decrypted it. Any failure
  * (unknown session, bad tag, lying sizes) ends the connection: the caller
@@ -46,6 +53,9 @@ bool smbd_transform_encrypt(struct smbd_session *s, TALLOC_CTX *mem, const struc
  */
 #define SMBD_CRYPTO_OFFLOAD_BUDGET (256u * 1024 * 1024)
 bool smbd_crypto_offload_wanted(const struct smbd_conn *conn, size_t len);
+/* Large messages a connection may have on workers at once; past that they
+ * are opened inline, which slows its reading as it should. */
+#define SMBD_MAX_OPENING 4
 /* Counts len bytes on (start) or off a worker against that budget. */
 void smbd_crypto_offload_account(struct smbd_conn *conn, size_t len, bool start);
 

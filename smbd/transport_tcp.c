@@ -38,7 +38,10 @@
  *   most that much per connection. A larger one is read into a buffer of
  *   its own that grows as its bytes arrive (DIRECT_INITIAL, then 4 times
  *   bigger each time it fills): a header that claims 8 MiB costs no more
- *   than DIRECT_INITIAL until the bytes come. Before
+ *   than DIRECT_INITIAL until the bytes come. A sealed frame's buffer has
+ *   its full size at once, so the engine can open it in place as it
+ *   arrives (smbd/transform_stream.h); malloc maps a buffer that large,
+ *   and its pages cost memory only as the bytes land. Before
  *   such a frame is read, its declared length is reserved from a
  *   server-wide budget (rx_budget), so all partly received large frames
  *   together never pass it, however many connections send them; a frame
@@ -74,6 +77,12 @@
  */
 #define DIRECT_INITIAL (256u * 1024)
 #define DIRECT_GROWTH 4
+/*
+ * A sealed frame is read in pieces of at most this much, each offered to
+ * the engine as it lands, so its decryption on a worker runs beside the
+ * reading of the rest even when the whole frame is already queued.
+ */
+#define DIRECT_OFFER_STEP (64u * 1024)
 /* Partly received large frames, all connections together: at least this,
  * and at least RX_BUDGET_FRAMES frames of "max pdu size". */
 #define RX_BUDGET_MIN (256u * 1024 * 1024)
@@ -547,15 +556,24 @@ static void direct_read_cb(evutil_socket_t fd, short what, void *arg)
 		smbd_conn_terminate(tt->base.conn, "frame stalled");
 		return;
 	}
+	/* A buffer made whole at once is offered to the engine piece by piece. */
+	bool offer = tt->direct_cap == tt->direct_len;
 	while (tt->direct_got < tt->direct_len) {
 		if (tt->direct_got == tt->direct_cap && !direct_grow(tt)) {
 			event_del(tt->direct_ev);
 			smbd_conn_terminate(tt->base.conn, "out of memory");
 			return;
 		}
-		ssize_t n = recv(fd, tt->direct_pdu + tt->direct_got, tt->direct_cap - tt->direct_got, 0);
+		size_t room = tt->direct_cap - tt->direct_got;
+		if (offer && room > DIRECT_OFFER_STEP)
+			room = DIRECT_OFFER_STEP;
+		ssize_t n = recv(fd, tt->direct_pdu + tt->direct_got, room, 0);
 		if (n > 0) {
 			tt->direct_got += (size_t)n;
+			if (offer && tt->direct_got < tt->direct_len)
+				smbd_conn_recv_partial(tt->base.conn, tt->direct_pdu, tt->direct_got, tt->direct_len);
+			if (tt->closing)
+				return;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -594,6 +612,11 @@ static bool start_direct_read(struct tcp_transport *tt, struct evbuffer *in, uin
 {
 	size_t have = evbuffer_get_length(in) - 4;
 	size_t cap = have > DIRECT_INITIAL ? have : DIRECT_INITIAL;
+	/* A sealed frame's buffer is whole from the start, so the engine can
+	 * open what arrived in place while the rest comes (budget reserved). */
+	uint8_t start[5]; /* the NBSS header, then the frame's first byte */
+	if (evbuffer_copyout(in, start, sizeof(start)) == (ev_ssize_t)sizeof(start) && start[4] == 0xFD)
+		cap = len;
 	if (cap > len)
 		cap = len;
 	uint8_t *pdu = smbd_conn_alloc_pdu(tt->base.conn, cap);

@@ -276,3 +276,65 @@ bool smb2_aead_decrypt(enum smb2_cipher c, const uint8_t *key, const uint8_t *no
 {
 	return aead_run(false, c, key, nonce, aad, aad_len, iov, iovcnt, (uint8_t *)tag);
 }
+
+/* ---- GCM decryption in steps ---- */
+
+struct smb2_aead_opener {
+	EVP_CIPHER_CTX *ctx;
+};
+
+struct smb2_aead_opener *smb2_aead_open_begin(enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce,
+					      const uint8_t *aad, size_t aad_len)
+{
+	bool is_ccm = false;
+	const EVP_CIPHER *cipher = aead_cipher(c, &is_ccm);
+	int outl = 0;
+	if (cipher == NULL || is_ccm || key == NULL || nonce == NULL || (aad == NULL && aad_len > 0) ||
+	    aad_len > INT_MAX)
+		return NULL;
+	struct smb2_aead_opener *o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return NULL;
+	o->ctx = EVP_CIPHER_CTX_new();
+	if (o->ctx == NULL || EVP_DecryptInit_ex2(o->ctx, cipher, NULL, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(o->ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)smb2_cipher_nonce_len(c), NULL) != 1 ||
+	    EVP_DecryptInit_ex2(o->ctx, NULL, key, nonce, NULL) != 1 ||
+	    (aad_len > 0 && EVP_DecryptUpdate(o->ctx, NULL, &outl, aad, (int)aad_len) != 1)) {
+		smb2_aead_open_abandon(o);
+		return NULL;
+	}
+	return o;
+}
+
+bool smb2_aead_open_update(struct smb2_aead_opener *o, uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		/* GCM is a stream cipher: any split gives the same result. */
+		int n = len > INT_MAX / 2 ? INT_MAX / 2 : (int)len;
+		int outl = 0;
+		if (EVP_DecryptUpdate(o->ctx, buf, &outl, buf, n) != 1 || outl != n)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+bool smb2_aead_open_end(struct smb2_aead_opener *o, const uint8_t tag[16])
+{
+	uint8_t final_buf[32];
+	int outl = 0;
+	bool ok = EVP_CIPHER_CTX_ctrl(o->ctx, EVP_CTRL_AEAD_SET_TAG, SMB2_AEAD_TAG_LEN, (void *)tag) == 1 &&
+		  EVP_DecryptFinal_ex(o->ctx, final_buf, &outl) == 1;
+	smb2_aead_open_abandon(o);
+	return ok;
+}
+
+void smb2_aead_open_abandon(struct smb2_aead_opener *o)
+{
+	if (o == NULL)
+		return;
+	/* Frees the key schedule cleansed. */
+	EVP_CIPHER_CTX_free(o->ctx);
+	free(o);
+}

@@ -59,4 +59,21 @@ bool smb2_aead_decrypt(enum smb2_cipher c, const uint8_t *key, const uint8_t *no
 		       const uint8_t *aad, size_t aad_len, struct iovec *iov, int iovcnt,
 		       const uint8_t tag[16]);
 
+/*
+ * GCM decryption in steps, for a message opened as it arrives: begin()
+ * with the key, nonce and AAD; update() decrypts the next bytes of the
+ * payload in place, in order, in pieces of any size; end() checks the tag
+ * and frees the opener (abandon() frees it unchecked). The plaintext
+ * update() leaves is not authenticated until end() says so: the caller
+ * keeps it from any use before then, and zeroes it if end() fails. Only
+ * GCM can do this (CCM needs its payload whole): NULL for CCM. One step
+ * at a time, on any thread.
+ */
+struct smb2_aead_opener;
+struct smb2_aead_opener *smb2_aead_open_begin(enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce,
+					      const uint8_t *aad, size_t aad_len);
+bool smb2_aead_open_update(struct smb2_aead_opener *o, uint8_t *buf, size_t len);
+bool smb2_aead_open_end(struct smb2_aead_opener *o, const uint8_t tag[16]);
+void smb2_aead_open_abandon(struct smb2_aead_opener *o);
+
 #endif

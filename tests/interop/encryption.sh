@@ -1,7 +1,8 @@
 #!/bin/bash
 # SMB 3 encryption: smbclient with each SMB3 dialect (the cipher is
-# negotiated by the client's preference), impacket with AES-128-CCM, and a
-# share with "smb encrypt = required" refusing what is not encrypted.
+# negotiated by the client's preference), impacket with AES-128-CCM, a
+# share with "smb encrypt = required" refusing what is not encrypted, and
+# large AES-128-GCM WRITEs opened as they arrive (sealed_client.py).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 trap porthos_stop EXIT
@@ -27,4 +28,8 @@ out=$(smbclient //127.0.0.1/enc -p "$SRV_PORT" -s "$(smbclient_conf)" -m SMB2_10
 grep -q NT_STATUS_ACCESS_DENIED <<<"$out" || fail "SMB 2.1 on [enc]: $out"
 
 /usr/bin/python3 "$(dirname "$0")/encryption_client.py" 127.0.0.1 "$SRV_PORT" enc "$TEST_USER" "$TEST_PASS"
+# Large sealed WRITEs on 3.1.1 with AES-128-GCM, opened as they arrive.
+/usr/bin/python3 "$(dirname "$0")/sealed_client.py" 127.0.0.1 "$SRV_PORT" enc "$TEST_USER" "$TEST_PASS" ||
+	fail "sealed_client.py"
+kill -0 "$SRV_PID" 2>/dev/null || fail "the server died"
 echo "encryption: all checks passed"
