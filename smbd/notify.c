@@ -288,13 +288,13 @@ static void scan_tree(struct smbd_notify *n, int dir_fd, const char *prefix, uns
 	if (depth >= NOTIFY_MAX_DEPTH)
 		return;
 	TALLOC_CTX *tmp = talloc_new(n);
-	struct vfs_dirent *ents = NULL;
-	size_t cnt = 0;
-	if (tmp == NULL || !NT_STATUS_IS_OK(vfs_list_dir(tmp, dir_fd, NOTIFY_MAX_DIR_ENTRIES, &ents, &cnt))) {
+	struct vfs_listing *l = NULL;
+	if (tmp == NULL || !NT_STATUS_IS_OK(vfs_list_dir(tmp, dir_fd, NOTIFY_MAX_DIR_ENTRIES, &l))) {
 		talloc_free(tmp);
 		return;
 	}
-	for (size_t i = 0; i < cnt; i++) {
+	const struct vfs_dirent *ents = l->ents;
+	for (size_t i = 0; i < l->n; i++) {
 		if (!S_ISDIR(ents[i].st.st_mode))
 			continue;
 		if (n->n_subs >= NOTIFY_MAX_WATCHES) {

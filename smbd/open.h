@@ -18,7 +18,7 @@
 struct smbd_tcon;
 struct smbd_server;
 struct rpc_pipe;
-struct vfs_dirent;
+struct vfs_listing;
 struct smbd_file;
 struct event;
 struct smbd_notify;
@@ -64,8 +64,7 @@ struct smbd_open {
 	struct event *break_timer;
 
 	/* QUERY_DIRECTORY state: a snapshot of the listing, and a cursor. */
-	struct vfs_dirent *dir_entries;
-	size_t dir_count;
+	struct vfs_listing *dir_listing;
 	size_t dir_pos;          /* 0 and 1 are "." and ".." */
 	char *dir_pattern;
 	bool dir_busy;           /* a query has the listing on an I/O worker */

@@ -43,8 +43,8 @@ struct dir_query {
 	uint32_t out_len;
 	bool rescan;                /* take a fresh snapshot first */
 	uint64_t fid_p, fid_v;
-	struct vfs_dirent *entries; /* the open's listing, lent */
-	size_t count, pos;
+	struct vfs_listing *listing; /* the open's, lent */
+	size_t pos;
 	struct wire_wr out;         /* the reply body */
 	NTSTATUS status;
 };
@@ -52,26 +52,25 @@ struct dir_query {
 /* Takes a fresh snapshot of the directory: "." and ".." first, as Windows lists them. */
 static NTSTATUS snapshot(struct dir_query *q)
 {
-	struct vfs_dirent *ents;
-	size_t n;
-	TALLOC_FREE(q->entries);
-	q->count = q->pos = 0;
-	NTSTATUS status = vfs_list_dir_share(q, q->vfs, q->fd, q->rel_path, MAX_DIR_ENTRIES, &ents, &n);
+	struct vfs_listing *l;
+	TALLOC_FREE(q->listing);
+	q->pos = 0;
+	NTSTATUS status = vfs_list_dir_share(q, q->vfs, q->fd, q->rel_path, 2, MAX_DIR_ENTRIES, &l);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	struct vfs_dirent *all = talloc_realloc(q, ents, struct vfs_dirent, n + 2);
-	if (all == NULL)
+	struct vfs_dirent *all = l->ents;
+	all[0].name = talloc_strdup(l, ".");
+	all[1].name = talloc_strdup(l, "..");
+	if (all[0].name == NULL || all[1].name == NULL) {
+		talloc_free(l);
 		return NT_STATUS_NO_MEMORY;
-	memmove(all + 2, all, n * sizeof(*all));
-	all[0].name = talloc_strdup(all, ".");
-	all[1].name = talloc_strdup(all, "..");
+	}
 	vfs_fstat(q->fd, &all[0].st);
 	all[1].st = all[0].st;
 	char *parent, *leaf;
-	if (strcmp(q->rel_path, ".") != 0 && NT_STATUS_IS_OK(vfs_path_split(all, q->rel_path, &parent, &leaf)))
+	if (strcmp(q->rel_path, ".") != 0 && NT_STATUS_IS_OK(vfs_path_split(l, q->rel_path, &parent, &leaf)))
 		vfs_stat(q->vfs, parent, &all[1].st);
-	q->entries = all;
-	q->count = n + 2;
+	q->listing = l;
 	return NT_STATUS_OK;
 }
 
@@ -115,8 +114,8 @@ static NTSTATUS fill(struct dir_query *q)
 	size_t prev = SIZE_MAX;
 	unsigned returned = 0;
 	bool full = false;
-	while (q->pos < q->count) {
-		const struct vfs_dirent *e = &q->entries[q->pos];
+	while (q->listing != NULL && q->pos < q->listing->n) {
+		const struct vfs_dirent *e = &q->listing->ents[q->pos];
 		if (!wildcard_match(q->pattern, e->name)) {
 			q->pos++;
 			continue;
@@ -193,9 +192,8 @@ static NTSTATUS query_finish(struct smb2_call *call, void *arg)
 					     call->tree_id);
 	if (o != NULL && o->dir_busy) {
 		o->dir_busy = false;
-		talloc_free(o->dir_entries);
-		o->dir_entries = talloc_steal(o, q->entries);
-		o->dir_count = q->count;
+		talloc_free(o->dir_listing);
+		o->dir_listing = talloc_steal(o, q->listing);
 		o->dir_pos = q->pos;
 	}
 	if (NT_STATUS_IS_OK(q->status))
@@ -247,9 +245,9 @@ NTSTATUS smb2_query_directory(struct smb2_call *call)
 		if (pattern == NULL || strchr(pattern, '\\') || strchr(pattern, '/'))
 			return NT_STATUS_OBJECT_NAME_INVALID;
 	}
-	bool rescan = o->dir_entries == NULL || (flags & (SMB2_RESTART_SCANS | SMB2_REOPEN));
+	bool rescan = o->dir_listing == NULL || (flags & (SMB2_RESTART_SCANS | SMB2_REOPEN));
 	/* The pattern is fixed by the first query, or by a restart with a new one. */
-	if (o->dir_entries == NULL || (rescan && pattern)) {
+	if (o->dir_listing == NULL || (rescan && pattern)) {
 		talloc_free(o->dir_pattern);
 		o->dir_pattern = talloc_strdup(o, pattern && *pattern ? pattern : "*");
 		if (o->dir_pattern == NULL)
@@ -276,9 +274,8 @@ NTSTATUS smb2_query_directory(struct smb2_call *call)
 	q->held = smbd_open_hold_fd(o);
 	q->fd = smbd_fd_number(q->held);
 	wire_wr_init(&q->out, q, 4096);
-	q->entries = talloc_steal(q, o->dir_entries);
-	o->dir_entries = NULL;
-	q->count = o->dir_count;
+	q->listing = talloc_steal(q, o->dir_listing);
+	o->dir_listing = NULL;
 	q->pos = o->dir_pos;
 	o->dir_busy = true;
 	return smbd_call_offload(call, q, query_work, query_finish);

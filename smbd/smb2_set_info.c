@@ -223,18 +223,16 @@ static NTSTATUS set_delete(struct smbd_open *o, bool delete_pending)
 			return NT_STATUS_ACCESS_DENIED;
 		if (o->is_dir) {
 			/* MS-FSA 2.1.5.14.3: a non-empty directory cannot be marked. */
-			struct vfs_dirent *ents;
-			size_t n;
-			status = vfs_list_dir(o, o->fd, 1, &ents, &n);
+			struct vfs_listing *l;
+			status = vfs_list_dir(o, o->fd, 1, &l);
+			bool empty = NT_STATUS_IS_OK(status) && l->n == 0;
+			if (NT_STATUS_IS_OK(status))
+				talloc_free(l);
 			if (NT_STATUS_EQUAL(status, NT_STATUS_INSUFF_SERVER_RESOURCES) ||
-			    (NT_STATUS_IS_OK(status) && n > 0)) {
-				if (NT_STATUS_IS_OK(status))
-					talloc_free(ents);
+			    (NT_STATUS_IS_OK(status) && !empty))
 				return NT_STATUS_DIRECTORY_NOT_EMPTY;
-			}
 			if (!NT_STATUS_IS_OK(status))
 				return status;
-			talloc_free(ents);
 		}
 	}
 	o->delete_on_close = delete_pending;

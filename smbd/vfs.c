@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/mapbuf.h"
 #include "lib/wildcard.h"
 
 #ifndef SYS_openat2
@@ -904,27 +905,62 @@ static void vfs_list_follow(struct vfs_share *s, const char *dir_rel, int dfd,
 	close(fd);
 }
 
-static NTSTATUS vfs_list_dir_common(TALLOC_CTX *mem, struct vfs_share *s, int dir_fd,
-				   const char *dir_rel, size_t max_entries,
-				   struct vfs_dirent **out, size_t *n_out)
+/* A listing being built: its entries and names grow in mappings of their own. */
+struct listing_build {
+	struct vfs_listing *l;
+	struct mapbuf *ents, *names;
+	size_t n, cap;            /* entries, and room for them */
+	size_t names_len;
+};
+
+/* Adds an entry; its name is kept as an offset until the names stop moving. */
+static bool listing_add(struct listing_build *b, const char *name, const struct stat *st)
 {
-	struct vfs_dirent *ents = NULL;
-	size_t n = 0, cap = 0;
-	/* The names, one after the other in one buffer: one allocation for
-	 * a listing, not one per entry (100,000 in a large directory). */
-	char *names = NULL;
-	size_t names_len = 0, names_cap = 0;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 32;
+		if (mapbuf_reserve(b->ents, cap * sizeof(struct vfs_dirent)) == NULL)
+			return false;
+		b->cap = cap;
+	}
+	size_t len = strlen(name) + 1;
+	char *names = mapbuf_reserve(b->names, b->names_len + len);
+	if (names == NULL)
+		return false;
+	memcpy(names + b->names_len, name, len);
+	struct vfs_dirent *e = (struct vfs_dirent *)mapbuf_data(b->ents) + b->n;
+	e->name = (char *)(uintptr_t)b->names_len;
+	e->st = *st;
+	b->names_len += len;
+	b->n++;
+	return true;
+}
+
+static NTSTATUS vfs_list_dir_common(TALLOC_CTX *mem, struct vfs_share *s, int dir_fd,
+				   const char *dir_rel, size_t lead, size_t max_entries,
+				   struct vfs_listing **out)
+{
 	NTSTATUS status = NT_STATUS_OK;
 	struct dirent *de;
 	DIR *d;
 	int fd;
 
 	*out = NULL;
-	*n_out = 0;
+	struct listing_build b = { .l = talloc_zero(mem, struct vfs_listing) };
+	if (b.l == NULL || (b.ents = mapbuf_new(b.l)) == NULL || (b.names = mapbuf_new(b.l)) == NULL) {
+		talloc_free(b.l);
+		return NT_STATUS_NO_MEMORY;
+	}
+	static const struct stat none;
+	for (size_t i = 0; i < lead; i++)
+		if (!listing_add(&b, "", &none)) {
+			talloc_free(b.l);
+			return NT_STATUS_NO_MEMORY;
+		}
 
 	/* A fresh fd: dir_fd may be O_PATH, and its offset is not ours. */
 	fd = vfs_openat2(dir_fd, ".", O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0) {
+		talloc_free(b.l);
 		if (errno == ENOTDIR)
 			return NT_STATUS_NOT_A_DIRECTORY;
 		return ntstatus_from_errno(errno);
@@ -934,6 +970,7 @@ static NTSTATUS vfs_list_dir_common(TALLOC_CTX *mem, struct vfs_share *s, int di
 		int err = errno;
 
 		close(fd);
+		talloc_free(b.l);
 		return ntstatus_from_errno(err);
 	}
 
@@ -956,74 +993,44 @@ static NTSTATUS vfs_list_dir_common(TALLOC_CTX *mem, struct vfs_share *s, int di
 			LOG_DBG("fstatat %s: %s", de->d_name, strerror(errno));
 			continue;
 		}
-		if (n == max_entries) {
+		if (b.n - lead == max_entries) {
 			status = NT_STATUS_INSUFF_SERVER_RESOURCES;
 			break;
 		}
 		if (S_ISLNK(st.st_mode))
 			vfs_list_follow(s, dir_rel, dirfd(d), de->d_name, &st);
-
-		if (n == cap) {
-			struct vfs_dirent *tmp;
-
-			cap = cap ? cap * 2 : 32;
-			if (cap > max_entries)
-				cap = max_entries;
-			tmp = talloc_realloc(mem, ents, struct vfs_dirent, cap);
-			if (tmp == NULL) {
-				status = NT_STATUS_NO_MEMORY;
-				break;
-			}
-			ents = tmp;
+		if (!listing_add(&b, de->d_name, &st)) {
+			status = NT_STATUS_NO_MEMORY;
+			break;
 		}
-		size_t len = strlen(de->d_name) + 1;
-		if (names_cap - names_len < len) {
-			size_t ncap = names_cap ? names_cap * 2 : 4096;
-			while (ncap - names_len < len)
-				ncap *= 2;
-			char *tmp = talloc_realloc(mem, names, char, ncap);
-			if (tmp == NULL) {
-				status = NT_STATUS_NO_MEMORY;
-				break;
-			}
-			names = tmp;
-			names_cap = ncap;
-		}
-		memcpy(names + names_len, de->d_name, len);
-		/* Its offset for now: the buffer may still move. */
-		ents[n].name = (char *)(uintptr_t)names_len;
-		names_len += len;
-		ents[n].st = st;
-		n++;
 	}
 	closedir(d);
 
 	if (!NT_STATUS_IS_OK(status)) {
-		talloc_free(ents);
-		talloc_free(names);
+		talloc_free(b.l);
 		return status;
 	}
-	for (size_t i = 0; i < n; i++)
-		ents[i].name = names + (uintptr_t)ents[i].name;
-	if (names != NULL)
-		talloc_steal(ents, names);
-	*out = ents;
-	*n_out = n;
+	b.l->n = b.n;
+	b.l->ents = b.n > 0 ? mapbuf_data(b.ents) : NULL;
+	char *names = mapbuf_data(b.names);
+	for (size_t i = 0; i < b.n; i++)
+		b.l->ents[i].name = names + (uintptr_t)b.l->ents[i].name;
+	*out = b.l;
 	return NT_STATUS_OK;
 }
 
-NTSTATUS vfs_list_dir(TALLOC_CTX *mem, int dir_fd, size_t max_entries,
-		      struct vfs_dirent **out, size_t *n_out)
+NTSTATUS vfs_list_dir(TALLOC_CTX *mem, int dir_fd, size_t max_entries, struct vfs_listing **out)
 {
-	return vfs_list_dir_common(mem, NULL, dir_fd, NULL, max_entries, out, n_out);
+	return vfs_list_dir_common(mem, NULL, dir_fd, NULL, 0, max_entries, out);
 }
 
 NTSTATUS vfs_list_dir_share(TALLOC_CTX *mem, struct vfs_share *s, int dir_fd, const char *dir_rel,
-			    size_t max_entries, struct vfs_dirent **out, size_t *n_out)
+			    size_t lead, size_t max_entries, struct vfs_listing **out)
 {
+	*out = NULL;
 	if (s == NULL || !vfs_rel_ok(dir_rel))
 		return NT_STATUS_INVALID_PARAMETER;
-	return vfs_list_dir_common(mem, s, dir_fd, dir_rel, max_entries, out, n_out);
+	return vfs_list_dir_common(mem, s, dir_fd, dir_rel, lead, max_entries, out);
 }
 
 uint64_t vfs_file_id(const struct stat *st)

@@ -206,7 +206,9 @@ NTSTATUS vfs_statvfs(struct vfs_share *s, struct statvfs *st);
  * make the parent look empty yet fail rmdir with DIRECTORY_NOT_EMPTY, and
  * the client needs to see the name to delete it.
  * More than max_entries entries: INSUFF_SERVER_RESOURCES, nothing returned.
- * *out is a talloc array on mem (names are its children), NULL when empty.
+ * *out is a talloc object on mem; its entries and names live in mappings
+ * of their own (lib/mapbuf.h), so a large listing's memory goes back to
+ * the system when it is freed.
  *
  * vfs_list_dir() confines symlink resolution beneath dir_fd itself (it
  * knows no share), so an in-share link that climbs above the directory is
@@ -218,10 +220,14 @@ struct vfs_dirent {
 	char *name;
 	struct stat st;
 };
-NTSTATUS vfs_list_dir(TALLOC_CTX *mem, int dir_fd, size_t max_entries,
-		      struct vfs_dirent **out, size_t *n_out);
+struct vfs_listing {
+	struct vfs_dirent *ents; /* NULL when n is 0 */
+	size_t n;
+};
+NTSTATUS vfs_list_dir(TALLOC_CTX *mem, int dir_fd, size_t max_entries, struct vfs_listing **out);
+/* lead: entries left zeroed at the start, for the caller to fill ("." and ".."). */
 NTSTATUS vfs_list_dir_share(TALLOC_CTX *mem, struct vfs_share *s, int dir_fd, const char *dir_rel,
-			    size_t max_entries, struct vfs_dirent **out, size_t *n_out);
+			    size_t lead, size_t max_entries, struct vfs_listing **out);
 
 /*
  * The 64-bit file id (FileId / IndexNumber, MS-FSCC 2.4.20): st_ino, which

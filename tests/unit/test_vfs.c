@@ -131,6 +131,17 @@ static void assert_outside_untouched(struct tstate *t)
 }
 
 /* Open fds of this process: every test must give back what it took. */
+/* A listing as entries and their count (NULL and 0 on failure). */
+static NTSTATUS list(TALLOC_CTX *mem, struct vfs_share *s, int fd, const char *rel, size_t max,
+		     struct vfs_dirent **ents, size_t *n)
+{
+	struct vfs_listing *l;
+	NTSTATUS st = s != NULL ? vfs_list_dir_share(mem, s, fd, rel, 0, max, &l) : vfs_list_dir(mem, fd, max, &l);
+	*ents = NT_STATUS_IS_OK(st) ? l->ents : NULL;
+	*n = NT_STATUS_IS_OK(st) ? l->n : 0;
+	return st;
+}
+
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -431,7 +442,7 @@ static void test_escape_abs_symlink(void **state)
 
 	/* Listing: escaping links show as links, never with target data. */
 	assert_status(vfs_open(t->s, ".", O_PATH | O_DIRECTORY, 0, &fd), NT_STATUS_OK);
-	assert_status(vfs_list_dir_share(t->mem, t->s, fd, ".", 100, &ents, &n), NT_STATUS_OK);
+	assert_status(list(t->mem, t->s, fd, ".", 100, &ents, &n), NT_STATUS_OK);
 	close(fd);
 	for (size_t i = 0; i < n; i++) {
 		if (strncmp(ents[i].name, "abs_", 4) == 0 || strcmp(ents[i].name, "up") == 0 ||
@@ -615,7 +626,7 @@ static void test_in_share_symlinks(void **state)
 
 	/* Listing the root: in-share links report their targets. */
 	assert_status(vfs_open(t->s, ".", O_PATH | O_DIRECTORY, 0, &dfd), NT_STATUS_OK);
-	assert_status(vfs_list_dir_share(t->mem, t->s, dfd, ".", 100, &ents, &n), NT_STATUS_OK);
+	assert_status(list(t->mem, t->s, dfd, ".", 100, &ents, &n), NT_STATUS_OK);
 	close(dfd);
 	for (size_t i = 0; i < n; i++) {
 		const char *nm = ents[i].name;
@@ -632,7 +643,7 @@ static void test_in_share_symlinks(void **state)
 
 	/* In sub: in_up climbs but stays in the share. */
 	assert_status(vfs_open(t->s, "sub", O_RDONLY | O_DIRECTORY, 0, &dfd), NT_STATUS_OK);
-	assert_status(vfs_list_dir_share(t->mem, t->s, dfd, "sub", 100, &ents, &n), NT_STATUS_OK);
+	assert_status(list(t->mem, t->s, dfd, "sub", 100, &ents, &n), NT_STATUS_OK);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(ents[i].name, "in_up") == 0)
 			assert_int_equal(ents[i].st.st_ino, fst.st_ino);
@@ -641,13 +652,13 @@ static void test_in_share_symlinks(void **state)
 	}
 	assert_int_equal(n, 4);
 	/* Without the share, resolution is confined beneath sub itself. */
-	assert_status(vfs_list_dir(t->mem, dfd, 100, &ents, &n), NT_STATUS_OK);
+	assert_status(list(t->mem, NULL, dfd, NULL, 100, &ents, &n), NT_STATUS_OK);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(ents[i].name, "in_up") == 0 || strcmp(ents[i].name, "up2") == 0)
 			assert_true(S_ISLNK(ents[i].st.st_mode));
 	}
 	/* The caller's fd position is not used: a second listing is equal. */
-	assert_status(vfs_list_dir(t->mem, dfd, 100, &ents, &n), NT_STATUS_OK);
+	assert_status(list(t->mem, NULL, dfd, NULL, 100, &ents, &n), NT_STATUS_OK);
 	assert_int_equal(n, 4);
 	close(dfd);
 	assert_outside_untouched(t);
@@ -733,7 +744,7 @@ static void test_rename_link(void **state)
 	assert_status(vfs_stat(t->s, "x", &a), NT_STATUS_OK);
 	assert_int_equal(a.st_nlink, 3);
 	assert_status(vfs_open(t->s, ".", O_PATH | O_DIRECTORY, 0, &fd), NT_STATUS_OK);
-	assert_status(vfs_list_dir(t->mem, fd, 100, &ents, &n), NT_STATUS_OK);
+	assert_status(list(t->mem, NULL, fd, NULL, 100, &ents, &n), NT_STATUS_OK);
 	close(fd);
 	for (size_t i = 0; i < n; i++)
 		assert_true(strncmp(ents[i].name, ".porthos-link-", 14) != 0);
@@ -943,14 +954,14 @@ static void test_list_cap(void **state)
 	xpath(p, t->share, "many");
 	assert_int_equal(mkdir(p, 0755), 0);
 	assert_status(vfs_open(t->s, "many", O_RDONLY | O_DIRECTORY, 0, &fd), NT_STATUS_OK);
-	assert_status(vfs_list_dir(t->mem, fd, 0, &ents, &n), NT_STATUS_OK);
+	assert_status(list(t->mem, NULL, fd, NULL, 0, &ents, &n), NT_STATUS_OK);
 	assert_int_equal(n, 0);
 	assert_null(ents);
 	for (int i = 0; i < 40; i++) {
 		snprintf(name, sizeof(name), "f%02d", i);
 		write_file(p, name, "x");
 	}
-	assert_status(vfs_list_dir(t->mem, fd, 40, &ents, &n), NT_STATUS_OK);
+	assert_status(list(t->mem, NULL, fd, NULL, 40, &ents, &n), NT_STATUS_OK);
 	assert_int_equal(n, 40);
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(strlen(ents[i].name), 3);
@@ -958,16 +969,62 @@ static void test_list_cap(void **state)
 		assert_int_equal(ents[i].st.st_size, 1);
 	}
 	before = talloc_total_blocks(t->mem);
-	assert_status(vfs_list_dir(t->mem, fd, 39, &ents, &n), NT_STATUS_INSUFF_SERVER_RESOURCES);
+	assert_status(list(t->mem, NULL, fd, NULL, 39, &ents, &n), NT_STATUS_INSUFF_SERVER_RESOURCES);
 	assert_null(ents);
 	assert_int_equal(n, 0);
 	assert_int_equal(talloc_total_blocks(t->mem), before);	/* nothing leaked */
-	assert_status(vfs_list_dir(t->mem, fd, 5, &ents, &n), NT_STATUS_INSUFF_SERVER_RESOURCES);
+	assert_status(list(t->mem, NULL, fd, NULL, 5, &ents, &n), NT_STATUS_INSUFF_SERVER_RESOURCES);
 	close(fd);
 
 	/* A file is not a directory to list. */
 	assert_status(vfs_open(t->s, "file.txt", O_PATH, 0, &fd), NT_STATUS_OK);
-	assert_status(vfs_list_dir(t->mem, fd, 5, &ents, &n), NT_STATUS_NOT_A_DIRECTORY);
+	assert_status(list(t->mem, NULL, fd, NULL, 5, &ents, &n), NT_STATUS_NOT_A_DIRECTORY);
+	close(fd);
+}
+
+/* Leading slots for the caller; a large listing in mappings of its own,
+ * gone once it is freed. */
+static void test_list_dir_lead_and_mapping(void **state)
+{
+	struct tstate *t = *state;
+	char p[PATH_MAX], name[16];
+	int fd;
+
+	xpath(p, t->share, "big");
+	assert_int_equal(mkdir(p, 0755), 0);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "n%05d", i);
+		write_file(p, name, "");
+	}
+	assert_status(vfs_open(t->s, "big", O_RDONLY | O_DIRECTORY, 0, &fd), NT_STATUS_OK);
+	struct vfs_listing *l;
+	assert_status(vfs_list_dir_share(t->mem, t->s, fd, "big", 2, 3000, &l), NT_STATUS_OK);
+	assert_int_equal(l->n, 3002);
+	assert_string_equal(l->ents[0].name, "");
+	assert_string_equal(l->ents[1].name, "");
+	assert_int_equal(l->ents[0].st.st_ino, 0);
+	bool seen[3000] = { false };
+	for (size_t i = 2; i < l->n; i++) {
+		int k;
+		assert_int_equal(sscanf(l->ents[i].name, "n%05d", &k), 1);
+		assert_false(seen[k]);
+		seen[k] = true;
+	}
+	/* 3,000 entries are over 256 KiB: the array is a mapping's start. */
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[512];
+	bool mapped = false;
+	unsigned long start;
+	while (fgets(line, sizeof(line), maps) != NULL)
+		if (sscanf(line, "%lx-", &start) == 1 && start == (unsigned long)(uintptr_t)l->ents)
+			mapped = true;
+	fclose(maps);
+	assert_true(mapped);
+	/* Over the limit by the real entries, not the lead. */
+	struct vfs_listing *none;
+	assert_status(vfs_list_dir_share(t->mem, t->s, fd, "big", 2, 2999, &none), NT_STATUS_INSUFF_SERVER_RESOURCES);
+	assert_null(none);
+	talloc_free(l);
 	close(fd);
 }
 
@@ -1432,6 +1489,7 @@ int main(void)
 		T(test_case_escape),
 		T(test_change_time),
 		T(test_list_cap),
+		T(test_list_dir_lead_and_mapping),
 		T(test_share_open),
 #undef T
 	};
