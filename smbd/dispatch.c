@@ -25,6 +25,7 @@
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
 #include "smbd/tcon.h"
+#include "smbd/channel_sequence.h"
 #include "smbd/transform.h"
 #include "smbd/transform_stream.h"
 
@@ -68,6 +69,7 @@ static void async_uncount(struct smb2_call *call);
 static int req_destructor(struct smbd_req *req)
 {
 	struct smbd_conn *conn = req->conn;
+	smbd_channel_sequence_settle(req);
 	/* Freed while a call still waits (the connection is going). */
 	if (req->pending != NULL)
 		async_uncount(req->pending);
@@ -97,6 +99,9 @@ NTSTATUS smbd_call_open(struct smb2_call *call, uint64_t fid_persistent, uint64_
 					     call->tree_id);
 	if (o == NULL)
 		return NT_STATUS_FILE_CLOSED;
+	NTSTATUS status = smbd_channel_sequence_check(call, o);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
 	/* Once the client has used the open, a replay of its CREATE is a new CREATE. */
 	smbd_durable_used(o);
 	*out = o;
@@ -138,7 +143,8 @@ static bool decode_header(struct smb2_call *call, const uint8_t *elem, size_t le
 	uint32_t proto = wire_u32(&r);
 	uint16_t ssize = wire_u16(&r);
 	call->credit_charge = wire_u16(&r);
-	wire_skip(&r, 4); /* Status / ChannelSequence */
+	call->channel_sequence = wire_u16(&r); /* requests: ChannelSequence, Reserved */
+	wire_skip(&r, 2);
 	call->command = wire_u16(&r);
 	call->credit_request = wire_u16(&r);
 	call->flags = wire_u32(&r);

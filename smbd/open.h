@@ -47,6 +47,10 @@ struct smbd_open {
 	bool delete_on_close;    /* delete when this handle closes */
 	bool delete_pending;     /* set through SET_INFO: new opens fail (MS-FSA 2.1.5.1.2) */
 	uint64_t position;       /* FilePositionInformation */
+	/* smbd/channel_sequence.h: the newest sequence, and the requests in
+	 * progress under it and under older ones. */
+	uint16_t channel_sequence;
+	uint32_t outstanding, outstanding_pre;
 	bool user_set_change_time; /* this handle set ChangeTime (MS-FSA 2.1.5.14.2) */
 	uint32_t mode;           /* FileModeInformation */
 	uint64_t file_id;        /* IndexNumber */

@@ -40,7 +40,11 @@ struct smb2_call {
 	uint64_t async_id;
 	uint32_t tree_id;
 	uint64_t session_id;
+	uint16_t channel_sequence; /* 3.x: the Status field's first half (smbd/channel_sequence.h) */
 	bool signed_in;          /* arrived signed and verified */
+	/* Counted in its open's channel sequence counts until the request is freed. */
+	bool csn_counted;
+	uint64_t csn_fid_persistent, csn_fid_volatile;
 	/* A binding SESSION_SETUP for a session not (yet) bound to this
 	 * connection, verified with Session.SigningKey: its replies are
 	 * signed with that key too (MS-SMB2 3.3.5.2.4, 3.2.5.1.3). A copy,

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/rpc/rpc_server.h"
 #include "lib/unicode.h"
+#include "smbd/channel_sequence.h"
 #include "smbd/conn.h"
 #include "smbd/create.h"
 #include "smbd/create_gate.h"
@@ -504,6 +505,7 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	o->access = fs->access;
 	o->share_access = in->share_access;
 	o->create_options = in->options;
+	smbd_channel_sequence_init(o, call);
 	o->delete_on_close = in->options & FILE_DELETE_ON_CLOSE;
 	o->mode = in->options & (FILE_WRITE_THROUGH | FILE_SEQUENTIAL_ONLY | FILE_NO_INTERMEDIATE_BUFFERING |
 				 FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT | FILE_DELETE_ON_CLOSE);
