@@ -339,16 +339,22 @@ NTSTATUS smbd_durable_replayed(struct smb2_call *call, const struct smbd_durable
 	*out = NULL;
 	if (r->version != 2)
 		return NT_STATUS_OK;
-	const struct smbd_durable *d = *guid_bucket(call->req->conn->srv, r->create_guid);
-	for (; d != NULL; d = d->gnext)
-		if (!d->disconnected && !d->used && d->open->session_id == call->session_id &&
-		    memcmp(d->create_guid, r->create_guid, 16) == 0 &&
-		    memcmp(d->client_guid, call->req->conn->client_guid, 16) == 0)
-			break;
+	bool replay = call->flags & SMB2_FLAGS_REPLAY_OPERATION;
+	const struct smbd_durable *d = *guid_bucket(call->req->conn->srv, r->create_guid), *eligible = NULL;
+	bool held = false;
+	for (; d != NULL; d = d->gnext) {
+		if (d->disconnected || memcmp(d->create_guid, r->create_guid, 16) != 0 ||
+		    memcmp(d->client_guid, call->req->conn->client_guid, 16) != 0)
+			continue;
+		held = true;
+		if (!d->used && d->open->session_id == call->session_id)
+			eligible = d;
+	}
+	if (held && !replay)
+		return NT_STATUS_DUPLICATE_OBJECTID;
+	d = eligible;
 	if (d == NULL)
 		return NT_STATUS_OK;
-	if (!(call->flags & SMB2_FLAGS_REPLAY_OPERATION))
-		return NT_STATUS_DUPLICATE_OBJECTID;
 	LOG_INFO("%s: CREATE of '%s' replayed: its open answers again", call->req->conn->peer, d->open->rel_path);
 	*action = d->action;
 	*out = d->open;

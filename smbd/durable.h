@@ -95,11 +95,12 @@ NTSTATUS smbd_durable_reconnect(struct smb2_call *call, const struct smbd_durabl
 
 /*
  * A CREATE with a DH2Q (MS-SMB2 3.3.5.9.10) whose CreateGuid names an open
- * the same client made in the same session, not used since: a replay
- * (SMB2_FLAGS_REPLAY_OPERATION) gets that open (*out, and in *action the
- * CreateAction its first reply carried); any other such CREATE gets
- * DUPLICATE_OBJECTID (smbtorture smb2.replay.replay6). *out is NULL when
- * the CREATE runs as a new one.
+ * the same client holds: without SMB2_FLAGS_REPLAY_OPERATION it gets
+ * DUPLICATE_OBJECTID; a replay in the same session of an open not used
+ * since gets that open (*out, and in *action the CreateAction its first
+ * reply carried); any other replay runs as a new CREATE, as Windows does
+ * (smbtorture smb2.replay.replay6). *out is NULL when the CREATE runs as
+ * a new one.
  */
 NTSTATUS smbd_durable_replayed(struct smb2_call *call, const struct smbd_durable_request *r, struct smbd_open **out,
 			       uint32_t *action);
