@@ -11,6 +11,7 @@
 #include "smbd/create_park.h"
 #include "smbd/req.h"
 #include "smbd/server.h"
+#include "smbd/smb2_handlers.h"
 #include "smbd/vfs.h"
 
 struct smbd_create_gate {
@@ -42,7 +43,7 @@ NTSTATUS smbd_create_gate_enter(struct smb2_call *call, TALLOC_CTX *mem, struct 
 	struct smbd_server *srv = call->req->conn->srv;
 	for (struct smbd_create_gate *g = srv->create_gates; g != NULL; g = g->next)
 		if (same_name(g, vfs, rel))
-			return smbd_park(call, &g->waiters, true); /* the holder's step is short */
+			return smbd_park(call, &g->waiters, true, smb2_create_retry); /* the holder's step is short */
 	struct smbd_create_gate *g = talloc_zero(mem, struct smbd_create_gate);
 	if (g == NULL)
 		return NT_STATUS_NO_MEMORY;

@@ -8,12 +8,12 @@
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/server.h"
-#include "smbd/smb2_handlers.h"
 
 struct smbd_park {
 	struct smbd_park *older, *newer; /* list->newest first */
 	struct smbd_park_list *list; /* NULL once woken */
 	struct smb2_call *call;
+	smbd_park_retry_fn retry;
 	struct event *wake;
 };
 
@@ -39,12 +39,13 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct smbd_park *p = arg;
 	struct smb2_call *call = p->call;
+	smbd_park_retry_fn retry = p->retry;
 	call->async_state = NULL;
 	talloc_free(p);
 	/* A quiet wait is over: a longer one after the retry's first step
 	 * (an oplock break) gets its interim reply. */
 	call->quiet = false;
-	smb2_create_retry(call);
+	retry(call);
 }
 
 static void park_cancel(struct smb2_call *call)
@@ -53,7 +54,7 @@ static void park_cancel(struct smb2_call *call)
 	smbd_call_async_done(call, NT_STATUS_CANCELLED);
 }
 
-NTSTATUS smbd_park(struct smb2_call *call, struct smbd_park_list *list, bool quiet)
+NTSTATUS smbd_park(struct smb2_call *call, struct smbd_park_list *list, bool quiet, smbd_park_retry_fn retry)
 {
 	struct smbd_park *p = talloc_zero(call->req, struct smbd_park);
 	if (p == NULL)
@@ -64,6 +65,7 @@ NTSTATUS smbd_park(struct smb2_call *call, struct smbd_park_list *list, bool qui
 		return NT_STATUS_NO_MEMORY;
 	}
 	p->call = call;
+	p->retry = retry;
 	p->list = list;
 	DLIST_PUSH_FRONT(list->newest, p, newer, older);
 	talloc_set_destructor(p, park_destructor);

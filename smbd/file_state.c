@@ -371,12 +371,12 @@ NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_
 	return must_wait ? NT_STATUS_PENDING : NT_STATUS_OK;
 }
 
-NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino)
+NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino, smbd_park_retry_fn retry)
 {
 	struct smbd_file *f = smbd_file_find(call->req->conn->srv, dev, ino);
 	if (f == NULL)
 		return NT_STATUS_INTERNAL_ERROR;
-	return smbd_park(call, &f->waiters, false);
+	return smbd_park(call, &f->waiters, false, retry);
 }
 
 void smbd_oplock_break_level2(struct smbd_open *writer, bool include_self)

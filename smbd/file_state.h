@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "lib/ntstatus.h"
+#include "smbd/create_park.h"
 
 struct smbd_server;
 struct smbd_open;
@@ -79,7 +80,7 @@ NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_
 NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access, bool overwrite,
 			  bool deleting, const struct smbd_lease *mine);
 /* Parks a CREATE until the breaks on (dev, ino) are resolved, then runs it again. */
-NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino);
+NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino, smbd_park_retry_fn retry);
 /* A write through 'writer': level II oplocks of the other opens break to
  * none; a byte-range lock breaks the locker's own too (smb2.oplock.brl*). */
 void smbd_oplock_break_level2(struct smbd_open *writer, bool include_self);

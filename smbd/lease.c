@@ -248,14 +248,16 @@ bool smbd_lease_break_handles(struct smbd_file *f, struct smbd_lease *l)
 	       ((l->state & SMB2_LEASE_HANDLE) && break_to(f, l, l->state & ~SMB2_LEASE_HANDLE, false));
 }
 
-void smbd_lease_break_others_handles(const struct smbd_open *o)
+bool smbd_lease_break_others_handles(const struct smbd_open *o)
 {
 	struct smbd_file *f = o->file;
+	bool waiting = false;
 	for (size_t i = 0; f != NULL && i < f->n_opens; i++) {
 		struct smbd_lease *l = f->opens[i]->lease;
-		if (l != NULL && l != o->lease)
-			smbd_lease_break_handles(f, l);
+		if (l != NULL && l != o->lease && smbd_lease_break_handles(f, l))
+			waiting = true;
 	}
+	return waiting;
 }
 
 void smbd_lease_renamed(struct smbd_open *o, const char *new_name)

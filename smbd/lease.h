@@ -64,8 +64,9 @@ bool smbd_lease_break_for_open(struct smbd_file *f, struct smbd_lease *l, bool o
  * close handles it keeps only for caching. True while an ack is awaited. */
 bool smbd_lease_break_handles(struct smbd_file *f, struct smbd_lease *l);
 /* o renames or deletes its file: the other leases on it lose H (their
- * holders close what they keep open for caching), without waiting. */
-void smbd_lease_break_others_handles(const struct smbd_open *o);
+ * holders close what they keep open for caching). True while an
+ * acknowledgment is awaited, for a caller that waits for it (a rename). */
+bool smbd_lease_break_others_handles(const struct smbd_open *o);
 /* o renamed its file to new_name (client form): its lease follows the file
  * (smbtorture smb2.lease.v2_rename); the others lose H. */
 void smbd_lease_renamed(struct smbd_open *o, const char *new_name);

@@ -418,7 +418,7 @@ static void overwrite_work(void *arg)
  * done: this attempt's fd, gate and state go now. */
 static NTSTATUS wait_for_breaks(struct smb2_call *call, struct create_state *cs)
 {
-	NTSTATUS status = smbd_oplock_wait(call, cs->fs.st.st_dev, cs->fs.st.st_ino);
+	NTSTATUS status = smbd_oplock_wait(call, cs->fs.st.st_dev, cs->fs.st.st_ino, smb2_create_retry);
 	create_result(call, cs, status);
 	talloc_free(cs);
 	return status;

@@ -29,6 +29,8 @@ bool smb2_oplock_break_is_lease_ack(const struct smb2_call *call);
 
 /* Runs a CREATE again after the oplock breaks it waited for (file_state.c). */
 void smb2_create_retry(struct smb2_call *call);
+/* A SET_INFO that waited (a rename behind lease breaks) runs again. */
+void smb2_set_info_retry(struct smb2_call *call);
 
 /* SMB1 NEGOTIATE from an old-style client: answered with an SMB2 NEGOTIATE response. */
 void smb1_negotiate(struct smbd_conn *conn, const uint8_t *pdu, size_t len);

@@ -175,6 +175,13 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 		if (f.found)
 			return NT_STATUS_ACCESS_DENIED;
 	}
+	/* Windows breaks the H of the file's other leases and renames once
+	 * their holders answer (or the break times out), so they can close
+	 * what they keep open under the old name first (smbtorture
+	 * smb2.lease.rename_wait). Nothing has changed yet: the wait ends in
+	 * a fresh run of this SET_INFO. */
+	if (smbd_lease_break_others_handles(o))
+		return smbd_oplock_wait(call, o->dev, o->ino, smb2_set_info_retry);
 	status = vfs_rename(vfs, o->rel_path, rel, ri.replace_if_exists);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
@@ -309,6 +316,20 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 	default:
 		return NT_STATUS_INVALID_INFO_CLASS;
 	}
+}
+
+void smb2_set_info_retry(struct smb2_call *call)
+{
+	/* Decode afresh: nothing was changed before the wait. */
+	wire_rd_init(&call->in, call->in_hdr, call->in_len);
+	wire_seek(&call->in, SMB2_HDR_LEN);
+	wire_wr_init(&call->out, call->req, 128);
+	NTSTATUS status = smb2_set_info(call);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
+		return; /* waiting again */
+	if (!NT_STATUS_IS_OK(status))
+		call->out.len = 0;
+	smbd_call_async_done(call, status);
 }
 
 NTSTATUS smb2_set_info(struct smb2_call *call)
