@@ -31,6 +31,11 @@
 #define DURABLE_V1_TIMEOUT_MS (16u * 60 * 1000)
 #define DURABLE_V2_DEFAULT_MS (60u * 1000)
 #define DURABLE_V2_MAX_MS (300u * 1000)
+/* Resilient opens (FSCTL_LMR_REQUEST_RESILIENCY): what the client asks up
+ * to the same 5 minutes, 2 minutes if it leaves it to us, which is what
+ * Linux's cifs says Windows servers give (its resilienthandles option). */
+#define RESILIENT_DEFAULT_MS (120u * 1000)
+#define RESILIENT_MAX_MS DURABLE_V2_MAX_MS
 
 /* Contexts seen in one CREATE (smbd_durable_request.seen). */
 enum { SEEN_DHNQ = 1, SEEN_DHNC = 2, SEEN_DH2Q = 4, SEEN_DH2C = 8 };
@@ -50,6 +55,7 @@ struct smbd_durable {
 	struct event *timer;           /* while disconnected: the time-out, or a purge */
 	bool disconnected;
 	bool purging;
+	bool resilient;                /* kept whatever it caches; taken back by DHnC */
 };
 
 /* The bucket of srv->create_guids a CreateGuid falls in. */
@@ -149,6 +155,23 @@ static bool caches_handle(const struct smbd_open *o)
 	return o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH && o->oplock_state == SMBD_OPLOCK_HELD;
 }
 
+/* The record of a handle that may outlive its connection, owned by o. */
+static struct smbd_durable *durable_new(struct smbd_open *o, struct smbd_session *s, const uint8_t client_guid[16])
+{
+	struct smbd_durable *d = talloc_zero(o, struct smbd_durable);
+	if (d == NULL || (d->user = talloc_strdup(d, s->user)) == NULL)
+		goto fail;
+	const struct smbd_identity *id = smbd_session_identity(s);
+	if (id == NULL || (d->owner = smbd_identity_copy(d, id)) == NULL)
+		goto fail;
+	d->open = o;
+	memcpy(d->client_guid, client_guid, 16);
+	return d;
+fail:
+	talloc_free(d);
+	return NULL;
+}
+
 void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *r, struct smbd_session *s,
 			const uint8_t client_guid[16])
 {
@@ -159,13 +182,9 @@ void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *
 	if (r->version == 0 || o->is_dir || o->share->cfg == NULL || !o->share->cfg->durable_handles ||
 	    s->user == NULL || s->anonymous || !caches_handle(o))
 		return;
-	struct smbd_durable *d = talloc_zero(o, struct smbd_durable);
-	if (d == NULL || (d->user = talloc_strdup(d, s->user)) == NULL)
-		goto fail;
-	const struct smbd_identity *id = smbd_session_identity(s);
-	if (id == NULL || (d->owner = smbd_identity_copy(d, id)) == NULL)
-		goto fail;
-	d->open = o;
+	struct smbd_durable *d = durable_new(o, s, client_guid);
+	if (d == NULL)
+		return; /* not durable: the open goes on without */
 	d->version = r->version;
 	if (r->version == 1)
 		d->timeout_ms = DURABLE_V1_TIMEOUT_MS;
@@ -174,14 +193,40 @@ void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *
 	else
 		d->timeout_ms = r->timeout_ms < DURABLE_V2_MAX_MS ? r->timeout_ms : DURABLE_V2_MAX_MS;
 	memcpy(d->create_guid, r->create_guid, 16);
-	memcpy(d->client_guid, client_guid, 16);
 	if (d->version == 2)
 		DLIST_PUSH_FRONT(*guid_bucket(o->srv, d->create_guid), d, gprev, gnext);
 	talloc_set_destructor(d, durable_destructor);
 	o->durable = d;
-	return;
-fail:
-	talloc_free(d); /* not durable: the open goes on without */
+}
+
+NTSTATUS smbd_durable_make_resilient(struct smbd_open *o, struct smbd_session *s, const uint8_t client_guid[16],
+				     uint32_t timeout_ms)
+{
+	/* MS-SMB2 3.3.5.15.9: the ceiling is checked in whole seconds. */
+	if (timeout_ms / 1000 > RESILIENT_MAX_MS / 1000)
+		return NT_STATUS_INVALID_PARAMETER;
+	if (o->share->cfg == NULL || !o->share->cfg->durable_handles || s->user == NULL || s->anonymous)
+		return NT_STATUS_NOT_SUPPORTED;
+	struct smbd_durable *d = o->durable;
+	if (d == NULL) {
+		if ((d = durable_new(o, s, client_guid)) == NULL)
+			return NT_STATUS_NO_MEMORY;
+		talloc_set_destructor(d, durable_destructor);
+		o->durable = d;
+	} else if (d->version == 2) {
+		/* No longer durable (Open.IsDurable is FALSE): not found by a DH2C or a replay. */
+		DLIST_REMOVE(*guid_bucket(o->srv, d->create_guid), d, gprev, gnext);
+	}
+	d->version = 1;
+	d->resilient = true;
+	d->timeout_ms = timeout_ms != 0 ? timeout_ms : RESILIENT_DEFAULT_MS;
+	LOG_DBG("'%s' resilient for %u ms", o->rel_path, d->timeout_ms);
+	return NT_STATUS_OK;
+}
+
+bool smbd_durable_resilient(const struct smbd_open *o)
+{
+	return o->durable != NULL && o->durable->resilient;
 }
 
 uint32_t smbd_durable_response_size(const struct smbd_open *o, const char **tag)
@@ -224,8 +269,9 @@ bool smbd_durable_disconnect(struct smbd_open *o)
 	if (d == NULL || d->disconnected || o->tcon == NULL || o->srv->stopping)
 		return false;
 	/* MS-SMB2 3.3.7.1: kept only while it still caches its handle; one
-	 * whose oplock or lease is being broken cannot answer the break. */
-	if (!caches_handle(o))
+	 * whose oplock or lease is being broken cannot answer the break. A
+	 * resilient open is kept whatever it caches. */
+	if (!d->resilient && !caches_handle(o))
 		return false;
 	/* Each keeps its file open: as many as one session may have open
 	 * in all ("max open files"), so clients that come and go cannot pile

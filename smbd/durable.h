@@ -67,6 +67,17 @@ uint32_t smbd_durable_response_size(const struct smbd_open *o, const char **tag)
 void smbd_durable_encode_response(const struct smbd_open *o, struct wire_wr *w);
 
 /*
+ * FSCTL_LMR_REQUEST_RESILIENCY (MS-SMB2 3.3.5.15.9): o is kept for
+ * timeout_ms (0: the default) after its connection is lost, whatever it
+ * caches, and is taken back with a DHnC; a durable open stops being one.
+ * INVALID_PARAMETER past the ceiling, NOT_SUPPORTED where durable handles
+ * are off or for an anonymous session.
+ */
+NTSTATUS smbd_durable_make_resilient(struct smbd_open *o, struct smbd_session *s, const uint8_t client_guid[16],
+				     uint32_t timeout_ms);
+bool smbd_durable_resilient(const struct smbd_open *o);
+
+/*
  * o's connection or session is gone: true if o stays, disconnected, for
  * its time-out (it is then no longer under its tree); false if the caller
  * must close it.

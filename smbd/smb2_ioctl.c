@@ -12,6 +12,7 @@
 #include "lib/rpc/rpc_server.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/durable.h"
 #include "smbd/ioctl.h"
 #include "smbd/netif.h"
 #include "smbd/open.h"
@@ -131,6 +132,23 @@ static NTSTATUS object_id(struct smb2_call *call, const struct ioctl_in *in)
 	return smb2_ioctl_reply(call, in, out, sizeof(out), NT_STATUS_OK);
 }
 
+/* MS-SMB2 3.3.5.15.9: NETWORK_RESILIENCY_REQUEST (2.2.31.3) in, nothing out. */
+static NTSTATUS request_resiliency(struct smb2_call *call, const struct ioctl_in *in)
+{
+	struct smbd_open *o;
+	NTSTATUS status = smb2_ioctl_file_open(call, in, &o);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	if (call->req->conn->dialect == SMB2_DIALECT_202)
+		return NT_STATUS_INVALID_DEVICE_REQUEST;
+	if (in->input_count < 8)
+		return NT_STATUS_INVALID_PARAMETER;
+	status = smbd_durable_make_resilient(o, call->session, call->req->conn->client_guid, le32(in->input));
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	return smb2_ioctl_reply(call, in, NULL, 0, NT_STATUS_OK);
+}
+
 NTSTATUS smb2_ioctl_file_open(struct smb2_call *call, const struct ioctl_in *in, struct smbd_open **out)
 {
 	NTSTATUS status = smbd_call_open(call, in->fid_p, in->fid_v, out);
@@ -196,6 +214,8 @@ NTSTATUS smb2_ioctl(struct smb2_call *call)
 		return smb2_ioctl_copychunk(call, &in);
 	case FSCTL_DUPLICATE_EXTENTS_TO_FILE:
 		return smb2_ioctl_duplicate_extents(call, &in);
+	case FSCTL_LMR_REQUEST_RESILIENCY:
+		return request_resiliency(call, &in);
 	default: {
 		struct smbd_open *o;
 		status = smbd_call_open(call, in.fid_p, in.fid_v, &o);

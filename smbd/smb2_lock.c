@@ -6,6 +6,7 @@
 #include "smbd/brlock.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/durable.h"
 #include "smbd/file_state.h"
 #include "smbd/open.h"
 #include "smbd/session.h"
@@ -94,13 +95,17 @@ static bool lock_flags_valid(uint32_t flags, uint16_t lock_count)
  * 1..64) remembers the sequence number of the last one done, and a resent
  * request with that number is answered SUCCESS without being done again.
  * It applies on connections that may have a sibling channel (3.x with
- * multichannel); durable and resilient handles will need it too.
+ * multichannel), and to resilient handles from 2.1 on, which outlive
+ * their connection for a client to reconnect and resend. (Windows does
+ * not check it for durable handles on 2.1: smbtorture
+ * smb2.lock.replay_broken_windows.)
  */
 static uint8_t *lock_sequence_bucket(const struct smb2_call *call, struct smbd_open *o, uint32_t lock_sequence)
 {
 	const struct smbd_conn *conn = call->req->conn;
 	uint32_t index = lock_sequence >> 4;
-	if (conn->dialect < SMB2_DIALECT_300 || !(conn->server_capabilities & SMB2_GLOBAL_CAP_MULTI_CHANNEL))
+	bool sibling = conn->dialect >= SMB2_DIALECT_300 && (conn->server_capabilities & SMB2_GLOBAL_CAP_MULTI_CHANNEL);
+	if (conn->dialect == SMB2_DIALECT_202 || !(sibling || smbd_durable_resilient(o)))
 		return NULL;
 	return index >= 1 && index <= 64 ? &o->lock_sequence[index - 1] : NULL;
 }

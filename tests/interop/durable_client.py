@@ -15,6 +15,11 @@ what smbtorture's durable suites of Samba 4.17 do not look at.
   - a share with "durable handles = no" grants none;
   - at most "max open files" wait at once: the rest are closed at the
     disconnect, and the log says so;
+  - FSCTL_LMR_REQUEST_RESILIENCY on SMB 2.1: a plain open (no oplock)
+    is kept after its connection drops, others are kept out, its client
+    takes it back with a DHnC; a resent LOCK with the same lock sequence
+    is not done twice; too long a time-out, a short request and SMB 2.0.2
+    are refused; past its time-out it is closed;
   - AppInstanceId: an instance's open from another client closes the one
     its earlier instance left, open or disconnected, without a break; from
     the same client it does not; on 3.1.1 an older AppInstanceVersion gets
@@ -113,10 +118,10 @@ def reply_contexts(r):
     return out
 
 
-def session(user=USER, password=PASSWORD, guid=None, share="test", smb311=False):
+def session(user=USER, password=PASSWORD, guid=None, share="test", smb311=False, dialect=0x0300):
     c = smb2raw.Conn(HOST, PORT, timeout=20.0)
     c.client_guid = guid if guid is not None else uuid.uuid4().bytes
-    st = smb2raw.negotiate_311(c) if smb311 else smb2raw.negotiate(c, (0x0300,))
+    st = smb2raw.negotiate_311(c) if smb311 else smb2raw.negotiate(c, (dialect,))
     if st == SUCCESS:
         st = smb2raw.ntlm_login(c, user, password)
     if st == SUCCESS:
@@ -137,12 +142,12 @@ def reconnect(c, name, fid, guid):
     return r.status, (r.body[64:80] if r.status == SUCCESS else None), r
 
 
-def lock_body(fid, offset, length, flags):
-    return struct.pack("<HHI16s", 48, 1, 0, fid) + struct.pack("<QQII", offset, length, flags, 0)
+def lock_body(fid, offset, length, flags, sequence=0):
+    return struct.pack("<HHI16s", 48, 1, sequence, fid) + struct.pack("<QQII", offset, length, flags, 0)
 
 
-def lock(c, fid, offset, length, flags):
-    return c.call(LOCK, lock_body(fid, offset, length, flags)).status
+def lock(c, fid, offset, length, flags, sequence=0):
+    return c.call(LOCK, lock_body(fid, offset, length, flags, sequence)).status
 
 
 def write(c, fid, data, offset=0):
@@ -243,6 +248,82 @@ def test_timeout():
     check(st == NAME_NOT_FOUND, "then DH2C: %s" % sname(st))
     st, nfid = smb2raw.create(c, "expired.dat")
     check(lock(c, nfid, 0, 1, EXCLUSIVE | FAIL_IMMEDIATELY) == SUCCESS, "and its lock is gone")
+    c.close()
+
+
+IOCTL = 11
+FSCTL_LMR_REQUEST_RESILIENCY = 0x001401D4
+INVALID_PARAMETER = 0xC000000D
+INVALID_DEVICE_REQUEST = 0xC0000010
+SHARING_VIOLATION = 0xC0000043
+NAMES.update({INVALID_PARAMETER: "INVALID_PARAMETER", INVALID_DEVICE_REQUEST: "INVALID_DEVICE_REQUEST",
+              SHARING_VIOLATION: "SHARING_VIOLATION"})
+
+
+def request_resiliency(c, fid, timeout_ms, length=8):
+    """FSCTL_LMR_REQUEST_RESILIENCY (MS-SMB2 2.2.31.3), the first 'length' bytes of its input."""
+    data = struct.pack("<II", timeout_ms, 0)[:length]
+    body = struct.pack("<HHI16sIIIIIIII", 57, 0, FSCTL_LMR_REQUEST_RESILIENCY, fid, 64 + 56, len(data), 0, 0, 0, 0,
+                       1, 0) + data
+    return c.call(IOCTL, body).status
+
+
+def plain_open(c, name, share=0):
+    r = c.call(CREATE, create_body(name, share=share))
+    return r.status, (r.body[64:80] if r.status == SUCCESS else None)
+
+
+def test_resilient():
+    print("== FSCTL_LMR_REQUEST_RESILIENCY: a plain 2.1 open outlives its connection", flush=True)
+    guid = uuid.uuid4().bytes
+    c = session(guid=guid, dialect=0x0210)
+    st, fid = plain_open(c, "resilient.dat")
+    check(st == SUCCESS, "open without oplock or sharing: %s" % sname(st))
+    # Not resilient yet: on 2.1, without a sibling channel, a resent LOCK is done again (and fails).
+    check(lock(c, fid, 0, 1, EXCLUSIVE | FAIL_IMMEDIATELY, (1 << 4) | 1) == SUCCESS, "LOCK 0 (sequence 1/1)")
+    st = lock(c, fid, 0, 1, EXCLUSIVE | FAIL_IMMEDIATELY, (1 << 4) | 1)
+    check(st == LOCK_NOT_GRANTED, "resent before resiliency: done again, %s" % sname(st))
+    st = request_resiliency(c, fid, 301 * 1000)
+    check(st == INVALID_PARAMETER, "a time-out past 5 minutes: %s" % sname(st))
+    st = request_resiliency(c, fid, 5000, length=4)
+    check(st == INVALID_PARAMETER, "a request of 4 bytes: %s" % sname(st))
+    st = request_resiliency(c, fid, 5000)
+    check(st == SUCCESS, "resiliency for 5 s: %s" % sname(st))
+    check(lock(c, fid, 10, 1, EXCLUSIVE | FAIL_IMMEDIATELY, (2 << 4) | 1) == SUCCESS, "LOCK 10 (sequence 2/1)")
+    st = lock(c, fid, 10, 1, EXCLUSIVE | FAIL_IMMEDIATELY, (2 << 4) | 1)
+    check(st == SUCCESS, "resent with the same sequence: answered, not done twice (%s)" % sname(st))
+    check(write(c, fid, b"resilient data") == SUCCESS, "WRITE")
+    n0 = logged("kept for 5000 ms")
+    drop(c)
+    check(logged("kept for 5000 ms") == n0 + 1, "kept after the drop though it caches nothing (log)")
+
+    other = session(user=USER2, password=PASSWORD2)
+    st, _ = plain_open(other, "resilient.dat", share=7)
+    check(st == SHARING_VIOLATION, "another client is kept out: %s" % sname(st))
+    other.close()
+
+    c = session(guid=guid, dialect=0x0210)
+    r = c.call(CREATE, create_body("resilient.dat", contexts([(b"DHnC", fid)])))
+    check(r.status == SUCCESS and r.body[64:80] == fid, "its client takes it back with DHnC: %s" % sname(r.status))
+    check(read(c, fid, 100) == b"resilient data", "with its data")
+    check(lock(c, fid, 10, 1, UNLOCK) == SUCCESS, "and its lock")
+    check(c.call(CLOSE, close_body(fid)).status == SUCCESS, "CLOSE")
+    c.close()
+
+    print("== a resilient open left past its time-out is closed; 2.0.2 has none", flush=True)
+    c = session(dialect=0x0210)
+    st, fid = plain_open(c, "resilient2.dat")
+    check(request_resiliency(c, fid, 1000) == SUCCESS, "resiliency for 1 s")
+    drop(c)
+    time.sleep(2.0)
+    other = session(user=USER2, password=PASSWORD2)
+    st, ofid = plain_open(other, "resilient2.dat", share=7)
+    check(st == SUCCESS, "after its time-out another client gets in: %s" % sname(st))
+    other.close()
+    c = session(dialect=0x0202)
+    st, fid = plain_open(c, "resilient3.dat")
+    st = request_resiliency(c, fid, 1000)
+    check(st == INVALID_DEVICE_REQUEST, "SMB 2.0.2: %s" % sname(st))
     c.close()
 
 
@@ -352,7 +433,8 @@ def test_app_instance():
 
 def main():
     # test_bounded last: the handles it leaves fill the server's room for them.
-    check.run((test_reconnect, test_purge, test_timeout, test_not_on_share, test_app_instance, test_bounded),
+    check.run((test_reconnect, test_purge, test_timeout, test_resilient, test_not_on_share, test_app_instance,
+               test_bounded),
               (smb2raw.Dropped, smb2raw.Timeout, OSError, RuntimeError))
 
 
