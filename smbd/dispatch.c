@@ -82,6 +82,13 @@ static int req_destructor(struct smbd_req *req)
 	return 0;
 }
 
+void smbd_call_rewind(struct smb2_call *call)
+{
+	wire_rd_init(&call->in, call->in_hdr, call->in_len);
+	wire_seek(&call->in, SMB2_HDR_LEN);
+	wire_wr_init(&call->out, call->req, 128);
+}
+
 NTSTATUS smbd_call_open(struct smb2_call *call, uint64_t fid_persistent, uint64_t fid_volatile,
 			struct smbd_open **out)
 {

@@ -637,9 +637,7 @@ void smb2_create_retry(struct smb2_call *call)
 		return;
 	}
 	/* Decode afresh: the handler is idempotent up to its first change. */
-	wire_rd_init(&call->in, call->in_hdr, call->in_len);
-	wire_seek(&call->in, SMB2_HDR_LEN);
-	wire_wr_init(&call->out, call->req, 128);
+	smbd_call_rewind(call);
 	NTSTATUS status = smb2_create(call);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
 		return; /* waiting again */

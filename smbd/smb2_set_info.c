@@ -321,9 +321,7 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 void smb2_set_info_retry(struct smb2_call *call)
 {
 	/* Decode afresh: nothing was changed before the wait. */
-	wire_rd_init(&call->in, call->in_hdr, call->in_len);
-	wire_seek(&call->in, SMB2_HDR_LEN);
-	wire_wr_init(&call->out, call->req, 128);
+	smbd_call_rewind(call);
 	NTSTATUS status = smb2_set_info(call);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
 		return; /* waiting again */
