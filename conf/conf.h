@@ -53,7 +53,7 @@ struct share_config {
 	bool read_only;        /* "read only" (or inverse "writeable"); default yes, as Samba */
 	bool guest_ok;         /* "guest ok" / "public"; default no */
 	bool browseable;       /* "browseable" / "browsable"; default yes */
-	bool continuous_availability; /* default no; parsed now, used later */
+	bool continuous_availability; /* "continuous availability": persistent handles (smbd/durable.h); default no */
 	bool durable_handles;  /* "durable handles": grant durable opens (smbd/durable.h); default yes, as Samba */
 	bool encrypt_required; /* "smb encrypt = required" or "encrypt data = yes|required" */
 	/* Access lists: verbatim entries, a user name or @group (smbd/share_access.c). */

@@ -2,9 +2,12 @@
 #include "smbd/durable.h"
 
 #include <event2/event.h>
+#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <talloc.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "lib/dlist.h"
@@ -16,6 +19,7 @@
 #include "smbd/identity.h"
 #include "smbd/lease.h"
 #include "smbd/open.h"
+#include "smbd/ph_store.h"
 #include "smbd/req.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -56,6 +60,7 @@ struct smbd_durable {
 	bool disconnected;
 	bool purging;
 	bool resilient;                /* kept whatever it caches; taken back by DHnC */
+	bool persistent;               /* kept whatever it caches, in the store across restarts */
 };
 
 /* The bucket of srv->create_guids a CreateGuid falls in. */
@@ -70,6 +75,12 @@ static struct smbd_durable **guid_bucket(struct smbd_server *srv, const uint8_t 
 static int durable_destructor(struct smbd_durable *d)
 {
 	struct smbd_server *srv = d->open->srv;
+	/* Closed: its record goes (not when the server stops, as when it is
+	 * killed: its clients come back to the next one). No fsync: were
+	 * the unlink lost in a crash, the open would wait its time-out for
+	 * nobody; the next record written makes it durable anyway. */
+	if (d->persistent && !srv->stopping && srv->ph_store != NULL)
+		smbd_ph_store_forget(srv->ph_store, d->open->persistent_id);
 	if (d->version == 2)
 		DLIST_REMOVE(*guid_bucket(srv, d->create_guid), d, gprev, gnext);
 	if (d->disconnected)
@@ -173,19 +184,24 @@ fail:
 }
 
 void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *r, struct smbd_session *s,
-			const uint8_t client_guid[16])
+			const uint8_t client_guid[16], bool persistent_ok)
 {
-	/* Files only (a directory's lease is not offered), for a named user;
-	 * persistence is not offered, so a v2 request for it gets a durable
-	 * handle if the open qualifies as one, as from a share that is not
-	 * continuously available (MS-SMB2 3.3.5.9.10). */
-	if (r->version == 0 || o->is_dir || o->share->cfg == NULL || !o->share->cfg->durable_handles ||
-	    s->user == NULL || s->anonymous || !caches_handle(o))
+	/* MS-SMB2 3.3.5.9.10: persistent when asked for on a continuously
+	 * available share, whatever the open caches; durable otherwise if it
+	 * caches its handle. Files only (a directory's lease is not
+	 * offered), for a named user. */
+	const struct share_config *cfg = o->share->cfg;
+	bool named = s->user != NULL && !s->anonymous;
+	bool persistent = persistent_ok && r->version == 2 && (r->flags & SMB2_DHANDLE_FLAG_PERSISTENT) &&
+			  cfg != NULL && cfg->continuous_availability && o->srv->ph_store != NULL;
+	if (r->version == 0 || o->is_dir || cfg == NULL || !named ||
+	    !(persistent || (cfg->durable_handles && caches_handle(o))))
 		return;
 	struct smbd_durable *d = durable_new(o, s, client_guid);
 	if (d == NULL)
 		return; /* not durable: the open goes on without */
 	d->version = r->version;
+	d->persistent = persistent;
 	if (r->version == 1)
 		d->timeout_ms = DURABLE_V1_TIMEOUT_MS;
 	else if (r->timeout_ms == 0)
@@ -244,7 +260,7 @@ void smbd_durable_encode_response(const struct smbd_open *o, struct wire_wr *w)
 		return;
 	}
 	wire_put_u32(w, o->durable->timeout_ms); /* 2.2.14.2.12 */
-	wire_put_u32(w, 0);                      /* Flags: not persistent */
+	wire_put_u32(w, o->durable->persistent ? SMB2_DHANDLE_FLAG_PERSISTENT : 0);
 }
 
 bool smbd_open_disconnected(const struct smbd_open *o)
@@ -263,6 +279,19 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	smbd_open_close(o);
 }
 
+/* d's open waits, disconnected, for its client until its time-out. */
+static bool start_waiting(struct smbd_durable *d)
+{
+	struct smbd_open *o = d->open;
+	if (d->timer == NULL && (d->timer = evtimer_new(o->srv->ev, timer_cb, d)) == NULL)
+		return false;
+	struct timeval tv = { d->timeout_ms / 1000, (d->timeout_ms % 1000) * 1000 };
+	evtimer_add(d->timer, &tv);
+	d->disconnected = true;
+	o->srv->n_disconnected++;
+	return true;
+}
+
 bool smbd_durable_disconnect(struct smbd_open *o)
 {
 	struct smbd_durable *d = o->durable;
@@ -271,7 +300,7 @@ bool smbd_durable_disconnect(struct smbd_open *o)
 	/* MS-SMB2 3.3.7.1: kept only while it still caches its handle; one
 	 * whose oplock or lease is being broken cannot answer the break. A
 	 * resilient open is kept whatever it caches. */
-	if (!d->resilient && !caches_handle(o))
+	if (!d->resilient && !d->persistent && !caches_handle(o))
 		return false;
 	/* Each keeps its file open: as many as one session may have open
 	 * in all ("max open files"), so clients that come and go cannot pile
@@ -281,17 +310,13 @@ bool smbd_durable_disconnect(struct smbd_open *o)
 			 "files)", o->rel_path, d->user, o->srv->n_disconnected);
 		return false;
 	}
-	if (d->timer == NULL && (d->timer = evtimer_new(o->srv->ev, timer_cb, d)) == NULL)
+	if (!start_waiting(d))
 		return false;
-	struct timeval tv = { d->timeout_ms / 1000, (d->timeout_ms % 1000) * 1000 };
-	evtimer_add(d->timer, &tv);
 	o->tcon->session->n_opens--;
 	talloc_steal(o->srv, o);
 	o->tcon = NULL;
 	o->session_id = 0;
 	o->tree_id = 0;
-	d->disconnected = true;
-	o->srv->n_disconnected++;
 	LOG_INFO("durable handle of '%s' (user '%s') kept for %u ms for its client to reconnect", o->rel_path,
 		 d->user, d->timeout_ms);
 	return true;
@@ -300,7 +325,10 @@ bool smbd_durable_disconnect(struct smbd_open *o)
 bool smbd_durable_purge(struct smbd_open *o)
 {
 	struct smbd_durable *d = o->durable;
-	if (d == NULL || !d->disconnected)
+	/* A persistent open's client comes back even after a restart of the
+	 * server: the break waits out its time-out instead, as for a client
+	 * that does not answer, and the open stays. */
+	if (d == NULL || !d->disconnected || d->persistent)
 		return false;
 	if (!d->purging) {
 		d->purging = true;
@@ -334,6 +362,9 @@ static NTSTATUS may_take(struct smb2_call *call, const struct smbd_durable_reque
 	/* A v1 open has an all-zero CreateGuid: a DH2C may take it back with
 	 * one (smbtorture smb2.durable-open.reopen2-lease). */
 	if (r->reconnect == 2 && memcmp(d->create_guid, r->create_guid, 16) != 0)
+		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	/* MS-SMB2 3.3.5.9.12: a persistent open is taken back only as one. */
+	if (d->persistent && !(r->reconnect == 2 && (r->flags & SMB2_DHANDLE_FLAG_PERSISTENT)))
 		return NT_STATUS_OBJECT_NAME_NOT_FOUND;
 	/* A lease comes back with its open, to the client that holds it:
 	 * the request names the same key from the same ClientGuid. */
@@ -424,4 +455,142 @@ void smbd_durable_note_action(struct smbd_open *o, uint32_t action)
 const struct smbd_identity *smbd_durable_owner(const struct smbd_open *o)
 {
 	return o->durable != NULL ? o->durable->owner : NULL;
+}
+
+/* ---- persistent handles (smbd/ph_store.h) ---- */
+
+bool smbd_durable_persistent(const struct smbd_open *o)
+{
+	return o->durable != NULL && o->durable->persistent;
+}
+
+bool smbd_durable_record(const struct smbd_open *o, TALLOC_CTX *mem, struct smbd_ph_record *r)
+{
+	const struct smbd_durable *d = o->durable;
+	*r = (struct smbd_ph_record){
+		.persistent_id = o->persistent_id,
+		.share = talloc_strdup(mem, o->share->name),
+		.rel_path = talloc_strdup(mem, o->rel_path),
+		.smb_name = talloc_strdup(mem, o->smb_name != NULL ? o->smb_name : ""),
+		.access = o->access,
+		.share_access = o->share_access,
+		.create_options = o->create_options,
+		.dev = o->dev,
+		.ino = o->ino,
+		.user = talloc_strdup(mem, d->user),
+		.uid = d->owner->uid,
+		.gid = d->owner->gid,
+		.timeout_ms = d->timeout_ms,
+		.oplock_level = o->oplock_level,
+	};
+	memcpy(r->create_guid, d->create_guid, 16);
+	memcpy(r->client_guid, d->client_guid, 16);
+	if (o->lease != NULL) {
+		struct smbd_lease_request lr;
+		smbd_lease_describe(o->lease, &lr);
+		r->has_lease = true;
+		memcpy(r->lease_key, lr.key, 16);
+		memcpy(r->lease_parent_key, lr.parent_key, 16);
+		r->lease_state = lr.state;
+		r->lease_epoch = lr.epoch;
+		r->lease_version = lr.v2 ? 2 : 1;
+	}
+	return r->share != NULL && r->rel_path != NULL && r->smb_name != NULL && r->user != NULL;
+}
+
+void smbd_durable_not_persistent(struct smbd_open *o)
+{
+	struct smbd_durable *d = o->durable;
+	if (d == NULL)
+		return;
+	d->persistent = false;
+	if (!o->share->cfg->durable_handles || !caches_handle(o)) {
+		talloc_free(d);
+		o->durable = NULL;
+	}
+}
+
+/* The record's lease, as the CREATE that made it asked. */
+static NTSTATUS restore_lease(struct smbd_open *o, const struct smbd_ph_record *r)
+{
+	struct smbd_lease_request lr = {
+		.v2 = r->lease_version == 2,
+		.state = r->lease_state,
+		.epoch = r->lease_epoch,
+	};
+	memcpy(lr.key, r->lease_key, 16);
+	memcpy(lr.parent_key, r->lease_parent_key, 16);
+	if (lr.v2 && memcmp(r->lease_parent_key, (uint8_t[16]){ 0 }, 16) != 0)
+		lr.flags = SMB2_LEASE_FLAG_PARENT_LEASE_KEY_SET;
+	/* The lease is named as the client named the file. */
+	char *rel;
+	NTSTATUS status = vfs_path_from_smb(o, r->smb_name, &rel);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	status = smbd_lease_restore(o, r->client_guid, &lr, o->share, rel);
+	talloc_free(rel);
+	return status;
+}
+
+/* An open that may write needs its file open for writing. */
+#define WRITING_ACCESS (FILE_WRITE_DATA | FILE_APPEND_DATA)
+
+bool smbd_durable_restore(struct smbd_server *srv, const struct smbd_ph_record *r)
+{
+	struct smbd_share *sh = smbd_server_find_share(srv, r->share);
+	if (sh == NULL || sh->cfg == NULL || !sh->cfg->continuous_availability) {
+		LOG_WARN("persistent handle of '%s' on [%s] dropped: no such continuously available share", r->rel_path,
+			 r->share);
+		return false;
+	}
+	int fd;
+	NTSTATUS status = vfs_open(sh->vfs, r->rel_path, (r->access & WRITING_ACCESS) ? O_RDWR : O_RDONLY, 0, &fd);
+	struct stat st;
+	if (NT_STATUS_IS_OK(status) && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+					(uint64_t)st.st_dev != r->dev || (uint64_t)st.st_ino != r->ino)) {
+		close(fd);
+		status = NT_STATUS_OBJECT_NAME_NOT_FOUND;
+	}
+	if (!NT_STATUS_IS_OK(status)) {
+		LOG_WARN("persistent handle of '%s' on [%s] dropped: the file is not the one opened (%s)", r->rel_path,
+			 r->share, nt_errstr(status));
+		return false;
+	}
+	struct smbd_open *o = smbd_open_restore(srv, sh, fd, r->persistent_id);
+	if (o == NULL)
+		return false;
+	o->rel_path = talloc_strdup(o, r->rel_path);
+	o->smb_name = talloc_strdup(o, r->smb_name);
+	o->access = r->access;
+	o->share_access = r->share_access;
+	o->create_options = r->create_options;
+	o->file_id = vfs_file_id(&st);
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
+	o->oplock_level = r->oplock_level;
+	struct smbd_durable *d = talloc_zero(o, struct smbd_durable);
+	if (o->rel_path == NULL || o->smb_name == NULL || !smbd_file_add_open(srv, o) || d == NULL ||
+	    (d->user = talloc_strdup(d, r->user)) == NULL ||
+	    (d->owner = smbd_identity_new(d, r->user, r->uid, r->gid)) == NULL)
+		goto fail;
+	if (r->has_lease && !NT_STATUS_IS_OK(restore_lease(o, r)))
+		goto fail;
+	d->open = o;
+	d->version = 2;
+	d->persistent = true;
+	d->timeout_ms = r->timeout_ms;
+	memcpy(d->create_guid, r->create_guid, 16);
+	memcpy(d->client_guid, r->client_guid, 16);
+	DLIST_PUSH_FRONT(*guid_bucket(srv, d->create_guid), d, gprev, gnext);
+	talloc_set_destructor(d, durable_destructor);
+	o->durable = d;
+	if (!start_waiting(d))
+		goto fail;
+	LOG_INFO("persistent handle of '%s' (user '%s') back from the store: kept for %u ms for its client to "
+		 "reconnect", o->rel_path, d->user, d->timeout_ms);
+	return true;
+fail:
+	LOG_WARN("persistent handle of '%s' on [%s] dropped: out of memory", r->rel_path, r->share);
+	smbd_open_close(o);
+	return false;
 }

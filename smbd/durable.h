@@ -13,18 +13,22 @@
  *
  * Only an open that caches its handle is durable (a batch oplock, or a
  * lease with H), and only while it still does when the connection goes.
- * The state lives in the server's memory: a restart loses it (persistent
- * handles, which survive one, need a store on disk and are not granted).
+ * Their state lives in the server's memory: a restart loses it.
+ * Persistent and resilient opens (below) are kept whatever they cache;
+ * persistent ones are also written to a store on disk, and outlive a
+ * restart.
  */
 #ifndef PORTHOS_SMBD_DURABLE_H
 #define PORTHOS_SMBD_DURABLE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <talloc.h>
 
 #include "lib/ntstatus.h"
 
 struct smb2_call;
+struct smbd_server;
 struct smbd_lease_request;
 struct smbd_open;
 struct wire_rd;
@@ -60,7 +64,7 @@ NTSTATUS smbd_durable_check(struct smbd_durable_request *r);
  */
 struct smbd_session;
 void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *r, struct smbd_session *s,
-			const uint8_t client_guid[16]);
+			const uint8_t client_guid[16], bool persistent_ok);
 
 /* The response context of a grant ("DHnQ" or "DH2Q"): its size, 0 if none. */
 uint32_t smbd_durable_response_size(const struct smbd_open *o, const char **tag);
@@ -88,8 +92,9 @@ bool smbd_durable_disconnect(struct smbd_open *o);
 bool smbd_open_disconnected(const struct smbd_open *o);
 
 /*
- * A break o cannot hear: if o is disconnected it is closed on the next
- * loop turn, which wakes what waits on the file, and true is returned.
+ * A break o cannot hear: if o is disconnected (and not persistent) it is
+ * closed on the next loop turn, which wakes what waits on the file, and
+ * true is returned.
  */
 bool smbd_durable_purge(struct smbd_open *o);
 
@@ -123,5 +128,21 @@ void smbd_durable_used(struct smbd_open *o);
 /* Whom a disconnected open's delete on close acts as (its session is gone). */
 struct smbd_identity;
 const struct smbd_identity *smbd_durable_owner(const struct smbd_open *o);
+
+/*
+ * Persistent handles (MS-SMB2 3.3.5.9.10), granted by smbd_durable_grant()
+ * when persistent_ok (the connection negotiated them) on a share with
+ * "continuous availability = yes": kept, disconnected, whatever they
+ * cache, and written to the server's store (smbd/ph_store.h) before the
+ * CREATE reply, so that they outlive the server itself.
+ */
+struct smbd_ph_record;
+bool smbd_durable_persistent(const struct smbd_open *o);
+/* o's record, its strings copies on mem (for a worker to write); false when out of memory. */
+bool smbd_durable_record(const struct smbd_open *o, TALLOC_CTX *mem, struct smbd_ph_record *r);
+/* The record could not be written: o stays durable only if it would have been anyway. */
+void smbd_durable_not_persistent(struct smbd_open *o);
+/* At start: the open of a record waits again for its client; false if it cannot (logged). */
+bool smbd_durable_restore(struct smbd_server *srv, const struct smbd_ph_record *r);
 
 #endif

@@ -207,7 +207,8 @@ static bool purge_if_away(struct smbd_file *f, struct smbd_lease *l)
 	for (size_t i = 0; f != NULL && i < f->n_opens; i++) {
 		if (f->opens[i]->lease != l)
 			continue;
-		if (!smbd_open_disconnected(f->opens[i]))
+		/* A persistent open is not closed for a break (durable.c). */
+		if (!smbd_open_disconnected(f->opens[i]) || smbd_durable_persistent(f->opens[i]))
 			return false;
 		any = true;
 	}
@@ -370,6 +371,36 @@ NTSTATUS smbd_lease_grant(struct smbd_open *o, const uint8_t client_guid[16], co
 	l->n_opens++;
 	o->oplock_level = SMB2_OPLOCK_LEVEL_LEASE;
 	return NT_STATUS_OK;
+}
+
+NTSTATUS smbd_lease_restore(struct smbd_open *o, const uint8_t client_guid[16], const struct smbd_lease_request *lr,
+			    const void *share, const char *rel)
+{
+	struct smbd_lease *l = smbd_lease_find(o->srv, client_guid, lr->key);
+	if (l != NULL && (l->dev != o->dev || l->ino != o->ino))
+		return NT_STATUS_INVALID_PARAMETER;
+	if (l == NULL) {
+		l = lease_new(o->srv, client_guid, lr, o, share, rel);
+		if (l == NULL)
+			return NT_STATUS_NO_MEMORY;
+		l->state = valid_state(lr->state);
+	}
+	o->lease = l;
+	l->n_opens++;
+	o->oplock_level = SMB2_OPLOCK_LEVEL_LEASE;
+	return NT_STATUS_OK;
+}
+
+void smbd_lease_describe(const struct smbd_lease *l, struct smbd_lease_request *out)
+{
+	*out = (struct smbd_lease_request){
+		.v2 = l->v2,
+		.state = l->state,
+		.flags = l->has_parent ? SMB2_LEASE_FLAG_PARENT_LEASE_KEY_SET : 0,
+		.epoch = l->epoch,
+	};
+	memcpy(out->key, l->key, 16);
+	memcpy(out->parent_key, l->parent_key, 16);
 }
 
 void smbd_lease_leave(struct smbd_open *o)

@@ -86,6 +86,12 @@ NTSTATUS smbd_lease_grant(struct smbd_open *o, const uint8_t client_guid[16], co
 			  const void *share, const char *rel);
 /* o leaves its lease (at close); the last open ends the lease. */
 void smbd_lease_leave(struct smbd_open *o);
+/* A persistent open read back at start takes its lease again, as it was
+ * (joining it if another restored open brought it back already). */
+NTSTATUS smbd_lease_restore(struct smbd_open *o, const uint8_t client_guid[16], const struct smbd_lease_request *lr,
+			    const void *share, const char *rel);
+/* The lease as a request would name it, for the store of persistent handles. */
+void smbd_lease_describe(const struct smbd_lease *l, struct smbd_lease_request *out);
 
 /* The SMB2_CREATE_RESPONSE_LEASE(_V2) context data for o's lease. */
 void smbd_lease_encode_response(const struct smbd_open *o, struct wire_wr *w);

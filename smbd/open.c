@@ -137,6 +137,27 @@ struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd)
 	return o;
 }
 
+struct smbd_open *smbd_open_restore(struct smbd_server *srv, struct smbd_share *share, int fd, uint64_t id)
+{
+	struct smbd_open *o = talloc_zero(srv, struct smbd_open);
+	if (o == NULL || (o->held_fd = fd_new(srv, fd)) == NULL) {
+		close(fd);
+		talloc_free(o);
+		return NULL;
+	}
+	o->srv = srv;
+	o->share = share;
+	o->fd = fd;
+	if (!idtable_add_id(srv->opens, id, o)) {
+		open_release_fd(o);
+		talloc_free(o);
+		return NULL;
+	}
+	o->persistent_id = o->volatile_id = id;
+	talloc_set_destructor(o, open_destructor);
+	return o;
+}
+
 struct smbd_open *smbd_open_find(struct smbd_server *srv, uint64_t persistent_id, uint64_t volatile_id,
 				 uint64_t session_id, uint32_t tree_id)
 {

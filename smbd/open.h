@@ -119,6 +119,9 @@ NTSTATUS smbd_open_check_limit(const struct smbd_tcon *tcon);
  * on failure). NULL when out of memory or past smbd_open_check_limit(). */
 struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd);
 /* Finds an open by the request's file id; checks it belongs to session/tree. */
+/* An open read back from the store of persistent handles, under its old
+ * id, with no tree (disconnected); it takes fd (closed on failure). */
+struct smbd_open *smbd_open_restore(struct smbd_server *srv, struct smbd_share *share, int fd, uint64_t id);
 struct smbd_open *smbd_open_find(struct smbd_server *srv, uint64_t persistent_id, uint64_t volatile_id,
 				 uint64_t session_id, uint32_t tree_id);
 /* Closes: applies delete-on-close, releases the fd, unlinks from tables. */

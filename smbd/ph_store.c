@@ -340,6 +340,13 @@ int smbd_ph_store_remove(struct smbd_ph_store *st, uint64_t persistent_id)
 	return fsync(st->dir_fd) == 0 ? 0 : errno;
 }
 
+void smbd_ph_store_forget(struct smbd_ph_store *st, uint64_t persistent_id)
+{
+	char name[64];
+	record_name(name, sizeof(name), persistent_id, RECORD_SUFFIX);
+	unlinkat(st->dir_fd, name, 0);
+}
+
 static bool has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);

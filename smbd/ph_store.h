@@ -53,6 +53,9 @@ int smbd_ph_store_put(struct smbd_ph_store *st, const struct smbd_ph_record *r);
 
 /* Removes the record of id durably (none is no error): 0, or an errno. */
 int smbd_ph_store_remove(struct smbd_ph_store *st, uint64_t persistent_id);
+/* The same without waiting for the disk (one unlink): for the event loop,
+ * where a record that comes back after a crash costs only a wait. */
+void smbd_ph_store_forget(struct smbd_ph_store *st, uint64_t persistent_id);
 
 /*
  * Every record that can be read, as an array on mem (*n of them). What

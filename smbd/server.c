@@ -18,9 +18,11 @@
 #include "lib/fscc.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "smbd/durable.h"
 #include "smbd/iopool.h"
 #include "smbd/ioctl.h"
 #include "smbd/logon_backoff.h"
+#include "smbd/ph_store.h"
 #include "smbd/share.h"
 #include "smbd/splice_pipe.h"
 #include "smbd/transport_tcp.h"
@@ -88,6 +90,49 @@ static int server_destructor(struct smbd_server *srv)
 	TALLOC_FREE(srv->uring);
 	TALLOC_FREE(srv->iopool);
 	return 0;
+}
+
+/*
+ * With a continuously available share, persistent handles are offered and
+ * kept in <state directory>/persistent: those a killed server left are
+ * read back and wait for their clients again. Records that cannot be
+ * restored (the file is gone, the share is no longer there) are removed.
+ */
+static bool load_persistent_handles(struct smbd_server *srv)
+{
+	const struct porthos_config *cfg = srv->cfg;
+	bool any_ca = false;
+	for (size_t i = 0; i < cfg->n_shares; i++)
+		any_ca |= cfg->shares[i]->continuous_availability;
+	if (!any_ca)
+		return true;
+	char *dir = talloc_asprintf(srv, "%s/persistent", cfg->state_dir);
+	srv->ph_store = dir != NULL ? smbd_ph_store_open(srv, dir) : NULL;
+	if (srv->ph_store == NULL) {
+		LOG_ERR("cannot open the store of persistent handles %s: %s", dir != NULL ? dir : "",
+			strerror(errno));
+		return false;
+	}
+	TALLOC_CTX *tmp = talloc_new(srv);
+	struct smbd_ph_record *recs;
+	size_t n, bad, restored = 0;
+	int err = tmp != NULL ? smbd_ph_store_load(srv->ph_store, tmp, &recs, &n, &bad) : ENOMEM;
+	if (err != 0) {
+		LOG_ERR("cannot read the store of persistent handles %s: %s", dir, strerror(err));
+		talloc_free(tmp);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (smbd_durable_restore(srv, &recs[i]))
+			restored++;
+		else
+			smbd_ph_store_forget(srv->ph_store, recs[i].persistent_id);
+	}
+	if (n > 0 || bad > 0)
+		LOG_INFO("persistent handles: %zu restored from %s, %zu dropped, %zu unreadable record(s) left there",
+			 restored, dir, n - restored, bad);
+	talloc_free(tmp);
+	return true;
 }
 
 struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, struct porthos_config *cfg)
@@ -167,6 +212,8 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 		LOG_INFO("file I/O: %s, %u worker thread(s)", srv->uring ? "io_uring for reads, writes and syncs" : "on the worker threads",
 			 cfg->io_threads);
 	talloc_set_destructor(srv, server_destructor);
+	if (!load_persistent_handles(srv))
+		goto fail;
 	return srv;
 fail:
 	talloc_free(srv);

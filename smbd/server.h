@@ -51,6 +51,7 @@ struct smbd_server {
 	struct smbd_create_gate *create_gates; /* names a CREATE is working on, create_gate.c */
 
 	bool stopping;              /* being freed: nothing is kept for later (durable opens) */
+	struct smbd_ph_store *ph_store; /* persistent handles (ph_store.h); NULL: no share is continuously available */
 	unsigned n_disconnected;    /* durable opens waiting for their clients (durable.c) */
 	struct smbd_durable *create_guids[256]; /* v2 durable opens by CreateGuid, for replays (durable.c) */
 

@@ -23,6 +23,7 @@
 #include "smbd/identity.h"
 #include "smbd/io_async.h"
 #include "smbd/open.h"
+#include "smbd/ph_store.h"
 #include "smbd/posix_access.h"
 #include "smbd/security_desc.h"
 #include "smbd/server.h"
@@ -386,6 +387,67 @@ static NTSTATUS reply_with(struct smb2_call *call, struct create_state *cs, stru
 	return create_result(call, cs, encode(call, cs->in, o, &fi, cs->action, cs->fs.maximal_access, oplock));
 }
 
+/* A persistent open's record, written on a worker before the reply. */
+struct persist_state {
+	struct create_state *cs;
+	struct smbd_ph_store *store;
+	struct smbd_ph_record rec;
+	int err;
+};
+
+static void persist_work(void *arg)
+{
+	struct persist_state *ps = arg;
+	ps->err = smbd_ph_store_put(ps->store, &ps->rec);
+}
+
+static NTSTATUS persisted(struct smb2_call *call, void *arg)
+{
+	struct persist_state *ps = arg;
+	struct create_state *cs = ps->cs;
+	struct smbd_open *o = smbd_open_find(call->req->conn->srv, cs->fid_p, cs->fid_v, call->session_id,
+					     call->tree_id);
+	if (o == NULL || !still_wanted(call)) {
+		/* Gone meanwhile (its tree or connection went): its record too. */
+		if (o != NULL)
+			smbd_open_close(o);
+		else if (ps->err == 0)
+			smbd_ph_store_forget(ps->store, ps->rec.persistent_id);
+		return create_result(call, cs, NT_STATUS_FILE_CLOSED);
+	}
+	if (ps->err != 0) {
+		LOG_WARN("persistent handle of '%s' not granted: cannot write its record: %s", o->rel_path,
+			 strerror(ps->err));
+		smbd_durable_not_persistent(o);
+	}
+	return reply_with(call, cs, o);
+}
+
+/*
+ * A persistent open answers once its record is on disk (MS-SMB2
+ * 3.3.5.9.10: the handle state is durable before the reply): written on a
+ * worker, so the loop never waits for the disk.
+ */
+static NTSTATUS persist_and_reply(struct smb2_call *call, struct create_state *cs, struct smbd_open *o)
+{
+	if (!smbd_durable_persistent(o))
+		return reply_with(call, cs, o);
+	struct persist_state *ps = talloc_zero(cs, struct persist_state);
+	if (ps == NULL || !smbd_durable_record(o, ps, &ps->rec)) {
+		smbd_open_close(o);
+		return create_result(call, cs, NT_STATUS_NO_MEMORY);
+	}
+	ps->cs = cs;
+	ps->store = call->req->conn->srv->ph_store;
+	cs->fid_p = o->persistent_id;
+	cs->fid_v = o->volatile_id;
+	NTSTATUS status = smbd_call_offload(call, ps, persist_work, persisted);
+	if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
+		return status;
+	smbd_open_close(o);
+	return create_result(call, cs, status);
+}
+
 /* Back from the overwrite: the open, registered before it, answers. */
 static NTSTATUS overwritten(struct smb2_call *call, void *arg)
 {
@@ -405,7 +467,7 @@ static NTSTATUS overwritten(struct smb2_call *call, void *arg)
 		smbd_open_close(o);
 		return create_result(call, cs, cs->fs.status);
 	}
-	return reply_with(call, cs, o);
+	return persist_and_reply(call, cs, o);
 }
 
 static void overwrite_work(void *arg)
@@ -525,10 +587,11 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 			return create_result(call, cs, status);
 		}
 	}
-	smbd_durable_grant(o, &in->durable, call->session, client_guid);
+	smbd_durable_grant(o, &in->durable, call->session, client_guid,
+			   call->req->conn->server_capabilities & SMB2_GLOBAL_CAP_PERSISTENT_HANDLES);
 	smbd_app_instance_set(o, &in->app, client_guid);
 	if (!fs->overwrite)
-		return reply_with(call, cs, o);
+		return persist_and_reply(call, cs, o);
 	/* Registered first, so other opens see it while the file is cut. */
 	cs->fid_p = o->persistent_id;
 	cs->fid_v = o->volatile_id;

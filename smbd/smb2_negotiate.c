@@ -181,6 +181,9 @@ NTSTATUS smb2_negotiate_build_response(struct smbd_conn *conn, struct wire_wr *w
 		caps |= SMB2_GLOBAL_CAP_ENCRYPTION;
 	if (dialect >= SMB2_DIALECT_300 && srv->cfg->multi_channel)
 		caps |= SMB2_GLOBAL_CAP_MULTI_CHANNEL;
+	/* Persistent handles where a share is continuously available (durable.h). */
+	if (dialect >= SMB2_DIALECT_300 && srv->ph_store != NULL)
+		caps |= SMB2_GLOBAL_CAP_PERSISTENT_HANDLES;
 	/* File leases from 2.1 on (smbd/lease.h); directory leases are not offered. */
 	if (dialect >= SMB2_DIALECT_210)
 		caps |= SMB2_GLOBAL_CAP_LEASING;

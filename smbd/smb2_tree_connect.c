@@ -93,7 +93,10 @@ NTSTATUS smb2_tree_connect(struct smb2_call *call)
 	wire_put_u8(w, 0);
 	/* Manual caching, as Windows and Samba default to. */
 	wire_put_u32(w, SMB2_SHAREFLAG_MANUAL_CACHING | (encrypt ? SMB2_SHAREFLAG_ENCRYPT_DATA : 0));
-	wire_put_u32(w, 0); /* Capabilities */
+	/* MS-SMB2 2.2.10: continuous availability, for 3.x clients that can use it. */
+	bool ca = !share->is_ipc && share->cfg->continuous_availability &&
+		  (conn->server_capabilities & SMB2_GLOBAL_CAP_PERSISTENT_HANDLES);
+	wire_put_u32(w, ca ? SMB2_SHARE_CAP_CONTINUOUS_AVAILABILITY : 0); /* Capabilities */
 	wire_put_u32(w, t->maximal_access);
 	LOG_DBG("%s: tree %u -> [%s]", conn->peer, t->id, share->name);
 	return NT_STATUS_OK;

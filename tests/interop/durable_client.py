@@ -34,7 +34,8 @@ import time
 import uuid
 
 import smb2raw
-from smb2raw import CLOSE, CREATE, LOCK, READ, SUCCESS, WRITE, Checks, close_body, read_body, write_body
+from smb2raw import (CLOSE, CREATE, LOCK, READ, SUCCESS, WRITE, Checks, close_body, contexts, read_body,
+                     reply_contexts, write_body)
 
 HOST, PORT, USER, PASSWORD, USER2, PASSWORD2 = sys.argv[1], int(sys.argv[2]), *sys.argv[3:7]
 SHARE_DIR, LOG = sys.argv[7], sys.argv[8]
@@ -64,20 +65,6 @@ def logged(what):
         return f.read().count(what)
 
 
-def contexts(items):
-    """Create contexts (MS-SMB2 2.2.13.2): (name, data) pairs, each 8-aligned."""
-    out = b""
-    for i, (tag, data) in enumerate(items):
-        data_off = 16 + (len(tag) + 7) // 8 * 8
-        ctx = struct.pack("<IHHHHI", 0, 16, len(tag), 0, data_off, len(data)) + tag + \
-            b"\0" * (data_off - 16 - len(tag)) + data
-        if i + 1 < len(items):
-            ctx += b"\0" * ((8 - len(ctx) % 8) % 8)
-            ctx = struct.pack("<I", len(ctx)) + ctx[4:]
-        out += ctx
-    return out
-
-
 def create_body(name, ctx=b"", access=smb2raw.FILE_ACCESS, share=7, oplock=0, disposition=smb2raw.FILE_OPEN_IF):
     n = name.encode("utf-16-le")
     name_off = 64 + 56
@@ -103,19 +90,6 @@ def app_id(instance):
 
 def app_version(high, low):
     return (APP_INSTANCE_VERSION, struct.pack("<HHIQQ", 24, 0, 0, high, low))
-
-
-def reply_contexts(r):
-    """{tag: data} of a CREATE reply."""
-    off, ln = struct.unpack_from("<II", r.body, 80)
-    out, pos = {}, off
-    while ln:
-        nxt, noff, nlen, _, doff, dlen = struct.unpack_from("<IHHHHI", r.raw, pos)
-        out[r.raw[pos + noff:pos + noff + nlen]] = r.raw[pos + doff:pos + doff + dlen]
-        if not nxt:
-            break
-        pos += nxt
-    return out
 
 
 def session(user=USER, password=PASSWORD, guid=None, share="test", smb311=False, dialect=0x0300):

@@ -55,7 +55,14 @@ porthos_start() {
 	! declare -F porthos_pre_start >/dev/null || porthos_pre_start || return 1
 	printf '%s\n' "$TEST_PASS" | "$CTL" --passdb "$SRV_DIR/state/passdb" user add "$TEST_USER" \
 		--uid 0 --gid 0 --password-stdin >/dev/null
-	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:quarantine_size_mb=16:log_path=$SRV_DIR/sanitizer" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$SRV_DIR/sanitizer" "$SMBD" --config "$SRV_DIR/porthos.conf" >"$SRV_DIR/smbd.log" 2>&1 &
+	: >"$SRV_DIR/smbd.log"
+	porthos_run
+}
+
+# porthos_run: starts the server of $SRV_DIR (again, after a crash the
+# test caused: same port, same state directory) and waits for it to listen.
+porthos_run() {
+	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:quarantine_size_mb=16:log_path=$SRV_DIR/sanitizer" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$SRV_DIR/sanitizer" "$SMBD" --config "$SRV_DIR/porthos.conf" >>"$SRV_DIR/smbd.log" 2>&1 &
 	SRV_PID=$!
 	local i
 	for i in $(seq 1 100); do

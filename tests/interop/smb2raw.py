@@ -392,6 +392,33 @@ def create_body(name, access=FILE_ACCESS, disposition=FILE_OPEN_IF, options=0x40
                        0, 0) + (n or b"\0")
 
 
+def contexts(items):
+    """Create contexts (MS-SMB2 2.2.13.2): (name, data) pairs, each 8-aligned."""
+    out = b""
+    for i, (tag, data) in enumerate(items):
+        data_off = 16 + (len(tag) + 7) // 8 * 8
+        ctx = struct.pack("<IHHHHI", 0, 16, len(tag), 0, data_off, len(data)) + tag + \
+            b"\0" * (data_off - 16 - len(tag)) + data
+        if i + 1 < len(items):
+            ctx += b"\0" * ((8 - len(ctx) % 8) % 8)
+            ctx = struct.pack("<I", len(ctx)) + ctx[4:]
+        out += ctx
+    return out
+
+
+def reply_contexts(r):
+    """{tag: data} of a CREATE reply."""
+    off, ln = struct.unpack_from("<II", r.body, 80)
+    out, pos = {}, off
+    while ln:
+        nxt, noff, nlen, _, doff, dlen = struct.unpack_from("<IHHHHI", r.raw, pos)
+        out[r.raw[pos + noff:pos + noff + nlen]] = r.raw[pos + doff:pos + doff + dlen]
+        if not nxt:
+            break
+        pos += nxt
+    return out
+
+
 def create(c, name, **kw):
     """(status, FileId or None)."""
     r = c.call(CREATE, create_body(name, **kw))

@@ -42,6 +42,9 @@ suites=(
 	smb2.notify.basedir smb2.notify.double smb2.notify.file smb2.notify.tcp smb2.notify.overflow
 	smb2.notify.handle-permissions smb2.notify.rmdir1 smb2.notify.rmdir2 smb2.notify.rmdir3
 	smb2.notify.rmdir4 smb2.notify.session-reconnect smb2.notify.tree
+	# On a continuously available share ("share:suite" runs a suite on
+	# another share; its results are named so): persistent handles.
+	ca:smb2.durable-v2-open.persistent-open-oplock ca:smb2.durable-v2-open.persistent-open-lease
 )
 [ -n "${TORTURE_SUITES:-}" ] && read -r -a suites <<<"$TORTURE_SUITES"
 
@@ -52,7 +55,12 @@ trap porthos_stop EXIT
 # A second user for the tests that need one (smb2.session.bind_different_user).
 USER2=porthostest2
 USER2_PASS='An0ther-pass!'
+PORTHOS_EXTRA_SHARES='[ca]
+path = @SRV_DIR@/ca
+read only = no
+continuous availability = yes'
 porthos_pre_start() {
+	mkdir -p "$SRV_DIR/ca"
 	printf '%s\n' "$USER2_PASS" | "$CTL" --passdb "$SRV_DIR/state/passdb" user add "$USER2" \
 		--uid 0 --gid 0 --password-stdin >/dev/null
 }
@@ -60,17 +68,22 @@ PORTHOS_ALLOW_ANONYMOUS=yes porthos_start || exit 1
 
 results="$SRV_DIR/torture-results"
 : > "$results"
-for suite in "${suites[@]}"; do
-	log="$SRV_DIR/torture-$suite.log"
-	(cd "$SRV_DIR" && timeout -k 5 180 smbtorture "//127.0.0.1/test" -p "$SRV_PORT" -s "$(smbclient_conf)" \
+for entry in "${suites[@]}"; do
+	share=test prefix=
+	suite=$entry
+	if [[ "$entry" == *:* ]]; then
+		share=${entry%%:*} suite=${entry#*:} prefix="$share:"
+	fi
+	log="$SRV_DIR/torture-$entry.log"
+	(cd "$SRV_DIR" && timeout -k 5 180 smbtorture "//127.0.0.1/$share" -p "$SRV_PORT" -s "$(smbclient_conf)" \
 		-U "$TEST_USER%$TEST_PASS" --option=torture:progress=no \
 		--option=torture:user2name="$USER2" --option=torture:user2password="$USER2_PASS" \
 		--option=torture:user2domain=WORKGROUP "$suite") >"$log" 2>&1
 	rc=$?
 	# A suite that hangs, crashes or reports nothing is a failure of its own.
 	if [ $rc -ge 124 ] || ! grep -qE '^(success|failure|error|skip|xfail): ' "$log"; then
-		echo "error $suite" >>"$results"
-		echo "$suite: smbtorture exited with $rc" >>"$log"
+		echo "error $entry" >>"$results"
+		echo "$entry: smbtorture exited with $rc" >>"$log"
 		continue
 	fi
 	# "success: name", "failure: name [", "error: name [", "skip: name [":
@@ -84,7 +97,7 @@ for suite in "${suites[@]}"; do
 		*."$name") full=$suite ;;
 		*) full="$suite.$name" ;;
 		esac
-		echo "$result $full"
+		echo "$result $prefix$full"
 	done >>"$results"
 done
 
