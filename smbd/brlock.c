@@ -121,6 +121,11 @@ size_t smbd_brlock_count(const struct smbd_open *o)
 	return o->brlocks ? o->brlocks->n : 0;
 }
 
+const struct smbd_brlock *smbd_brlock_held(const struct smbd_open *o)
+{
+	return o->brlocks ? o->brlocks->locks : NULL;
+}
+
 /* Calls fn for every open of o's file; o alone when it has no file state. */
 static void foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_open *each, void *arg), void *arg)
 {

@@ -84,6 +84,8 @@ void smbd_brlock_drop_newest(struct smbd_open *o, size_t n);
 NTSTATUS smbd_brlock_check_io(const struct smbd_open *o, uint64_t offset, uint64_t length, bool write);
 /* Number of locks o holds (for tests and diagnostics). */
 size_t smbd_brlock_count(const struct smbd_open *o);
+/* The locks o holds, oldest first (smbd_brlock_count() of them); valid until they change. */
+const struct smbd_brlock *smbd_brlock_held(const struct smbd_open *o);
 
 /*
  * Parks a LOCK request that conflicts until the lock can be taken; the

@@ -14,9 +14,11 @@
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "lib/wire.h"
+#include "smbd/brlock.h"
 #include "smbd/conn.h"
 #include "smbd/file_state.h"
 #include "smbd/identity.h"
+#include "smbd/iopool.h"
 #include "smbd/lease.h"
 #include "smbd/open.h"
 #include "smbd/ph_store.h"
@@ -61,6 +63,18 @@ struct smbd_durable {
 	bool purging;
 	bool resilient;                /* kept whatever it caches; taken back by DHnC */
 	bool persistent;               /* kept whatever it caches, in the store across restarts */
+	struct ph_rewrite *rewriting;  /* its record being rewritten on a worker */
+	bool rewrite_again;            /* ... and changed since that began */
+};
+
+/* A rewrite of a persistent open's record on a worker (smbd_durable_changed()). */
+struct ph_rewrite {
+	struct smbd_iojob base; /* first: the pool hands this back */
+	struct smbd_server *srv;
+	struct smbd_durable *d; /* NULL once its open is closed */
+	uint64_t id;
+	struct smbd_ph_record rec;
+	int err;
 };
 
 /* The bucket of srv->create_guids a CreateGuid falls in. */
@@ -81,6 +95,8 @@ static int durable_destructor(struct smbd_durable *d)
 	 * nobody; the next record written makes it durable anyway. */
 	if (d->persistent && !srv->stopping && srv->ph_store != NULL)
 		smbd_ph_store_forget(srv->ph_store, d->open->persistent_id);
+	if (d->rewriting != NULL)
+		d->rewriting->d = NULL; /* it removes what it writes */
 	if (d->version == 2)
 		DLIST_REMOVE(*guid_bucket(srv, d->create_guid), d, gprev, gnext);
 	if (d->disconnected)
@@ -495,7 +511,13 @@ bool smbd_durable_record(const struct smbd_open *o, TALLOC_CTX *mem, struct smbd
 		r->lease_epoch = lr.epoch;
 		r->lease_version = lr.v2 ? 2 : 1;
 	}
-	return r->share != NULL && r->rel_path != NULL && r->smb_name != NULL && r->user != NULL;
+	const struct smbd_brlock *held = smbd_brlock_held(o);
+	r->n_locks = smbd_brlock_count(o);
+	r->locks = r->n_locks ? talloc_array(mem, struct smbd_ph_lock, r->n_locks) : NULL;
+	for (size_t i = 0; r->locks != NULL && i < r->n_locks; i++)
+		r->locks[i] = (struct smbd_ph_lock){ held[i].offset, held[i].length, held[i].exclusive };
+	return r->share != NULL && r->rel_path != NULL && r->smb_name != NULL && r->user != NULL &&
+	       (r->n_locks == 0 || r->locks != NULL);
 }
 
 void smbd_durable_not_persistent(struct smbd_open *o)
@@ -508,6 +530,76 @@ void smbd_durable_not_persistent(struct smbd_open *o)
 		talloc_free(d);
 		o->durable = NULL;
 	}
+}
+
+/*
+ * A persistent open's record rewritten after a change of its state (its
+ * byte-range locks), behind the reply: one rewrite on a worker at a time,
+ * and one more after it if the state changed meanwhile, so the last state
+ * is the one left on disk. A rewrite that lands after its open closed
+ * removes what it wrote.
+ */
+
+static void rewrite_start(struct smbd_durable *d);
+
+static void rewrite_work(struct smbd_iojob *base)
+{
+	struct ph_rewrite *w = (struct ph_rewrite *)base;
+	w->err = smbd_ph_store_put(w->srv->ph_store, &w->rec);
+}
+
+static void rewrite_done(struct smbd_iojob *base)
+{
+	struct ph_rewrite *w = (struct ph_rewrite *)base;
+	struct smbd_durable *d = w->d;
+	if (d == NULL) {
+		if (!w->srv->stopping)
+			smbd_ph_store_forget(w->srv->ph_store, w->id);
+	} else {
+		d->rewriting = NULL;
+		if (w->err != 0)
+			LOG_WARN("persistent handle of '%s': cannot rewrite its record: %s", d->open->rel_path,
+				 strerror(w->err));
+		if (d->rewrite_again && !w->srv->stopping) {
+			d->rewrite_again = false;
+			rewrite_start(d);
+		}
+	}
+	talloc_free(w);
+}
+
+static void rewrite_start(struct smbd_durable *d)
+{
+	struct smbd_server *srv = d->open->srv;
+	struct ph_rewrite *w = talloc_zero(srv, struct ph_rewrite);
+	if (w == NULL || !smbd_durable_record(d->open, w, &w->rec)) {
+		talloc_free(w);
+		LOG_WARN("persistent handle of '%s': no memory to rewrite its record", d->open->rel_path);
+		return;
+	}
+	w->base.work = rewrite_work;
+	w->base.done = rewrite_done;
+	w->srv = srv;
+	w->d = d;
+	w->id = d->open->persistent_id;
+	d->rewriting = w;
+	if (smbd_iopool_threads(srv->iopool) == 0) { /* "io threads = 0": everything inline */
+		rewrite_work(&w->base);
+		rewrite_done(&w->base);
+		return;
+	}
+	smbd_iopool_submit(srv->iopool, &w->base);
+}
+
+void smbd_durable_changed(struct smbd_open *o)
+{
+	struct smbd_durable *d = o->durable;
+	if (d == NULL || !d->persistent || o->srv->stopping)
+		return;
+	if (d->rewriting != NULL)
+		d->rewrite_again = true;
+	else
+		rewrite_start(d);
 }
 
 /* The record's lease, as the CREATE that made it asked. */
@@ -575,6 +667,10 @@ bool smbd_durable_restore(struct smbd_server *srv, const struct smbd_ph_record *
 		goto fail;
 	if (r->has_lease && !NT_STATUS_IS_OK(restore_lease(o, r)))
 		goto fail;
+	for (size_t i = 0; i < r->n_locks; i++)
+		if (!NT_STATUS_IS_OK(smbd_brlock_lock(o, r->locks[i].offset, r->locks[i].length, r->locks[i].exclusive)))
+			LOG_WARN("persistent handle of '%s': its lock at %llu+%llu conflicts, not restored", r->rel_path,
+				 (unsigned long long)r->locks[i].offset, (unsigned long long)r->locks[i].length);
 	d->open = o;
 	d->version = 2;
 	d->persistent = true;

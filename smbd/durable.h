@@ -142,6 +142,12 @@ bool smbd_durable_persistent(const struct smbd_open *o);
 bool smbd_durable_record(const struct smbd_open *o, TALLOC_CTX *mem, struct smbd_ph_record *r);
 /* The record could not be written: o stays durable only if it would have been anyway. */
 void smbd_durable_not_persistent(struct smbd_open *o);
+/*
+ * o's byte-range locks changed: a persistent open's record is rewritten
+ * on a worker, behind the reply (a crash within those milliseconds loses
+ * the newest change, never an older state).
+ */
+void smbd_durable_changed(struct smbd_open *o);
 /* At start: the open of a record waits again for its client; false if it cannot (logged). */
 bool smbd_durable_restore(struct smbd_server *srv, const struct smbd_ph_record *r);
 

@@ -143,8 +143,14 @@ char *smbd_ph_record_format(TALLOC_CTX *mem, const struct smbd_ph_record *r)
 							(unsigned)r->lease_version)
 			       : NULL;
 	}
+	for (size_t i = 0; text != NULL && i < r->n_locks; i++)
+		text = talloc_asprintf_append(text, "lock %" PRIu64 " %" PRIu64 " %c\n", r->locks[i].offset,
+					      r->locks[i].length, r->locks[i].exclusive ? 'x' : 's');
 	if (text != NULL)
 		text = talloc_asprintf_append(text, "end\n");
+	/* What cannot be read back is not written. */
+	if (text != NULL && strlen(text) >= RECORD_MAX)
+		TALLOC_FREE(text);
 	talloc_free(tmp);
 	return text;
 }
@@ -185,6 +191,23 @@ static bool u32_field(const char *v, int base, uint32_t *out)
 	return true;
 }
 
+/* A "lock" line: offset, length, x (exclusive) or s (shared). */
+static bool parse_lock(TALLOC_CTX *mem, const char *v, struct smbd_ph_record *r)
+{
+	char off[24], len[24], kind[2];
+	char extra;
+	uint64_t o, l;
+	if (sscanf(v, "%23s %23s %1s %c", off, len, kind, &extra) != 3 || !u64_from(off, 10, UINT64_MAX, &o) ||
+	    !u64_from(len, 10, UINT64_MAX, &l) || (kind[0] != 'x' && kind[0] != 's'))
+		return false;
+	struct smbd_ph_lock *locks = talloc_realloc(mem, r->locks, struct smbd_ph_lock, r->n_locks + 1);
+	if (locks == NULL)
+		return false;
+	locks[r->n_locks++] = (struct smbd_ph_lock){ o, l, kind[0] == 'x' };
+	r->locks = locks;
+	return true;
+}
+
 /* One "key value" line into r; unknown keys are refused (a newer format). */
 static bool parse_line(TALLOC_CTX *mem, const char *key, const char *v, struct smbd_ph_record *r, unsigned *seen)
 {
@@ -192,6 +215,8 @@ static bool parse_line(TALLOC_CTX *mem, const char *key, const char *v, struct s
 	for (f = 0; f < F_COUNT; f++)
 		if (strcmp(key, field_keys[f]) == 0)
 			break;
+	if (f == F_COUNT && strcmp(key, "lock") == 0)
+		return parse_lock(mem, v, r);
 	if (f == F_COUNT)
 		return strcmp(key, "lease") == 0 && !r->has_lease && parse_lease(v, r);
 	if (*seen & (1u << f))

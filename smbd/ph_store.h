@@ -42,6 +42,11 @@ struct smbd_ph_record {
 	uint32_t lease_state;
 	uint16_t lease_epoch;
 	uint8_t lease_version;
+	struct smbd_ph_lock {
+		uint64_t offset, length;
+		bool exclusive;
+	} *locks;          /* the byte-range locks it holds (a talloc array) */
+	size_t n_locks;
 };
 
 /* The store in directory dir (made if missing, mode 0700); NULL with errno set. */

@@ -128,8 +128,10 @@ static void lock_finished(struct smb2_call *call, NTSTATUS status)
 		wire_rd_init(&call->in, call->in_hdr, call->in_len);
 		wire_seek(&call->in, SMB2_HDR_LEN);
 		if (NT_STATUS_IS_OK(decode(call, &in)) &&
-		    NT_STATUS_IS_OK(smbd_call_open(call, in.fid_persistent, in.fid_volatile, &o)))
+		    NT_STATUS_IS_OK(smbd_call_open(call, in.fid_persistent, in.fid_volatile, &o))) {
 			lock_sequence_done(call, o, in.lock_sequence);
+			smbd_durable_changed(o);
+		}
 		call->in = saved;
 		encode(call);
 	}
@@ -209,6 +211,7 @@ NTSTATUS smb2_lock(struct smb2_call *call)
 		status = do_locks(call, o, &in);
 	if (NT_STATUS_IS_OK(status)) {
 		lock_sequence_done(call, o, in.lock_sequence);
+		smbd_durable_changed(o);
 		encode(call);
 	}
 	return status;

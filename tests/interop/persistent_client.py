@@ -31,6 +31,9 @@ PERSISTENT = 0x2
 CAP_PERSISTENT_HANDLES = 0x10
 SHARE_CAP_CA = 0x10
 SHARING_VIOLATION = 0xC0000043
+LOCK_NOT_GRANTED = 0xC0000055
+READ_WRITE = 0x00100003  # read and write data, synchronize
+EXCLUSIVE, UNLOCK, FAIL_IMMEDIATELY = 0x2, 0x4, 0x10
 NAME_NOT_FOUND = 0xC0000034
 NAME = "vm-disk.vhdx"
 
@@ -55,13 +58,19 @@ def connect(guid, want_ca=True):
     return c, caps, share_caps
 
 
-def create_body(ctx, share=0):
+def create_body(ctx, share=3, access=smb2raw.FILE_ACCESS):
+    """CREATE of NAME; by default sharing reading and writing, not deleting."""
     n = NAME.encode("utf-16-le")
     name_off = 64 + 56
     ctx_off = (name_off + len(n) + 7) // 8 * 8
-    body = struct.pack("<HBBIQQIIIIIHHII", 57, 0, 0, 2, 0, 0, smb2raw.FILE_ACCESS, 0, share, smb2raw.FILE_OPEN_IF,
+    body = struct.pack("<HBBIQQIIIIIHHII", 57, 0, 0, 2, 0, 0, access, 0, share, smb2raw.FILE_OPEN_IF,
                        0x40, name_off, len(n), ctx_off, len(ctx)) + n
     return body + b"\0" * (ctx_off - 64 - len(body)) + ctx
+
+
+def lock(c, fid, flags, offset=0, length=10):
+    body = struct.pack("<HHI16s", 48, 1, 0, fid) + struct.pack("<QQII", offset, length, flags, 0)
+    return c.call(smb2raw.LOCK, body).status
 
 
 def pattern(offset):
@@ -93,6 +102,7 @@ def main():
     granted = reply_contexts(r).get(b"DH2Q", b"")
     check(len(granted) == 8 and struct.unpack("<II", granted)[1] & PERSISTENT,
           "granted persistent, with no oplock or lease (%r)" % granted)
+    check(lock(c, fid, EXCLUSIVE | FAIL_IMMEDIATELY) == SUCCESS, "LOCK bytes 0-9")
 
     acked = 0  # bytes acknowledged, all below this offset
     killed = False
@@ -107,7 +117,11 @@ def main():
             other, _, _ = reconnect(uuid.uuid4().bytes)
             r = other.call(CREATE, create_body(b"", share=7))
             check(r.status == SHARING_VIOLATION,
-                  "after the restart another client is kept out: 0x%08x" % r.status)
+                  "after the restart the share mode holds: an open for deleting gets 0x%08x" % r.status)
+            r = other.call(CREATE, create_body(b"", share=7, access=READ_WRITE))
+            check(r.status == SUCCESS, "a read/write open gets in: 0x%08x" % r.status)
+            st = lock(other, r.body[64:80], EXCLUSIVE | FAIL_IMMEDIATELY) if r.status == SUCCESS else None
+            check(st == LOCK_NOT_GRANTED, "and the lock on bytes 0-9 is still held: 0x%08x" % (st or 0))
             other.close()
             c, _, _ = reconnect(guid)
             dh2c = (b"DH2C", fid + create_guid + struct.pack("<I", 0))
@@ -129,6 +143,7 @@ def main():
             open(READY, "w").close()
             time.sleep(0.5)  # writes go on while the server is killed
     check(killed, "the server was killed while the client wrote")
+    check(lock(c, fid, UNLOCK) == SUCCESS, "its lock came back with it: UNLOCK succeeds")
     check(acked == TOTAL, "all %d bytes written (%d)" % (TOTAL, acked))
 
     bad = 0

@@ -45,8 +45,15 @@ static struct smbd_ph_record sample(TALLOC_CTX *mem, uint64_t id, bool lease)
 		r.lease_key[i] = lease ? (uint8_t)(0x40 + i) : 0;
 		r.lease_parent_key[i] = lease ? (uint8_t)(0x80 + i) : 0;
 	}
-	if (!lease)
+	if (!lease) {
 		r.lease_state = r.lease_epoch = r.lease_version = 0;
+	} else {
+		r.n_locks = 3;
+		r.locks = talloc_array(mem, struct smbd_ph_lock, 3);
+		r.locks[0] = (struct smbd_ph_lock){ 0, 1, true };
+		r.locks[1] = (struct smbd_ph_lock){ 4096, 0, false }; /* zero-byte */
+		r.locks[2] = (struct smbd_ph_lock){ UINT64_MAX - 9, 10, true };
+	}
 	return r;
 }
 
@@ -74,6 +81,12 @@ static void assert_same(const struct smbd_ph_record *a, const struct smbd_ph_rec
 	assert_int_equal(a->lease_state, b->lease_state);
 	assert_int_equal(a->lease_epoch, b->lease_epoch);
 	assert_int_equal(a->lease_version, b->lease_version);
+	assert_int_equal(a->n_locks, b->n_locks);
+	for (size_t i = 0; i < a->n_locks; i++) {
+		assert_int_equal(a->locks[i].offset, b->locks[i].offset);
+		assert_int_equal(a->locks[i].length, b->locks[i].length);
+		assert_int_equal(a->locks[i].exclusive, b->locks[i].exclusive);
+	}
 }
 
 static void test_round_trip(void **state)
@@ -118,11 +131,28 @@ static void test_damaged_records_refused(void **state)
 		edited(mem, text, "oplock 255", "oplock 256"),
 		edited(mem, text, "timeout_ms 60000", "timeout_ms 6e4"),
 		edited(mem, text, "lease ", "lease zz"),
+		edited(mem, text, "lock 0 1 x", "lock 0 1 y"),
+		edited(mem, text, "lock 0 1 x", "lock 0 1"),
+		edited(mem, text, "lock 0 1 x", "lock -1 1 x"),
 		"",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (smbd_ph_record_parse(mem, bad[i], &back))
 			fail_msg("damaged record %zu accepted", i);
+	talloc_free(mem);
+}
+
+/* A record too large to read back (locks by the thousand) is not written. */
+static void test_oversized_record_refused(void **state)
+{
+	(void)state;
+	TALLOC_CTX *mem = talloc_new(NULL);
+	struct smbd_ph_record r = sample(mem, 9, false);
+	r.n_locks = 4000;
+	r.locks = talloc_zero_array(mem, struct smbd_ph_lock, r.n_locks);
+	for (size_t i = 0; i < r.n_locks; i++)
+		r.locks[i] = (struct smbd_ph_lock){ UINT64_MAX / 2 + i, 1000000, true };
+	assert_null(smbd_ph_record_format(mem, &r));
 	talloc_free(mem);
 }
 
@@ -182,6 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_damaged_records_refused),
+		cmocka_unit_test(test_oversized_record_refused),
 		cmocka_unit_test(test_store_on_disk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
