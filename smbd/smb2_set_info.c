@@ -97,6 +97,17 @@ static void other_cb(uint64_t id, void *obj, void *arg)
 		f->found = true;
 }
 
+/* An open of something beneath directory 'self' on its share. */
+static void beneath_cb(uint64_t id, void *obj, void *arg)
+{
+	struct find_other *f = arg;
+	const struct smbd_open *o = obj;
+	size_t n = strlen(f->self->rel_path);
+	if (o != f->self && o->share == f->self->share && o->rel_path != NULL &&
+	    strncmp(o->rel_path, f->self->rel_path, n) == 0 && o->rel_path[n] == '/')
+		f->found = true;
+}
+
 /*
  * Windows renames by opening the target's directory to add an entry,
  * sharing reading and writing only (MS-FSA 2.1.5.14.11, the open of the
@@ -165,6 +176,14 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	status = target_dir_lets_in(o, vfs, rel);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
+	/* A directory with anything open beneath it keeps its name, as on
+	 * Windows (smbtorture smb2.rename.rename_dir_openfile). */
+	if (o->is_dir) {
+		struct find_other f = { o, false };
+		idtable_foreach(o->srv->opens, beneath_cb, &f);
+		if (f.found)
+			return NT_STATUS_ACCESS_DENIED;
+	}
 	/* Renaming onto an open file fails as Windows does (MS-FSA 2.1.5.14.11). */
 	if (!same_file && found && NT_STATUS_IS_OK(vfs_stat(vfs, rel, &tst))) {
 		if (!ri.replace_if_exists)
