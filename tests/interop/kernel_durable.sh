@@ -16,51 +16,26 @@ export PORTHOS_BUILD=${PORTHOS_BUILD:-$top/build}
 [ "$(id -u)" = 0 ] || fail "kernel_durable needs root (qemu guest, ss -K)"
 "$top/tests/vm/setup.sh" >/dev/null || fail "tests/vm/setup.sh failed"
 
-BREAKER=
-stop_all() {
-	local rc=$?
-	[ -z "$BREAKER" ] || { kill "$BREAKER" 2>/dev/null; wait "$BREAKER" 2>/dev/null; }
-	porthos_stop || rc=1
-	exit $rc
-}
-trap stop_all EXIT
+trap stop_helper_and_server EXIT
 export PORTHOS_LOG_LEVEL=${PORTHOS_LOG_LEVEL:-debug}
 porthos_start || fail "porthos_start"
 : >"$SRV_DIR/guest.log"
 
 # Once the guest writes, every connection to the server's port is reset.
 (
-	for _ in $(seq 1200); do
-		grep -q '^DURABLE-WRITING' "$SRV_DIR/guest.log" && break
-		sleep 0.1
-	done
-	grep -q '^DURABLE-WRITING' "$SRV_DIR/guest.log" || exit 0
+	wait_guest_line DURABLE-WRITING || exit 0
 	ss -K -tn state established "( sport = :$SRV_PORT )" >"$SRV_DIR/ss.log" 2>&1
 	echo "host: reset $(grep -c "127.0.0.1:$SRV_PORT" "$SRV_DIR/ss.log") connection(s) to the server"
 ) &
-BREAKER=$!
+HELPER=$!
 
 echo "== porthos-smbd on 127.0.0.1:$SRV_PORT"
 "$top/tests/vm/run-guest.sh" -t 300 "$top/tests/vm/guest-cifs-durable.sh" 10.0.2.2 "$SRV_PORT" test \
 	"$TEST_USER" "$TEST_PASS" 3.1.1 2>&1 | tee -a "$SRV_DIR/guest.log"
 rc=${PIPESTATUS[0]}
-wait "$BREAKER"
-BREAKER=
-
-# What the server saw, for a failure's diagnosis.
-server_log() {
-	echo "---- smbd.log: connections, durable handles, failed calls ----"
-	grep -E 'closed:|durable handle|-> NT_STATUS_' "$SRV_DIR/smbd.log" |
-		grep -vE -- '-> NT_STATUS_(OK|MORE_PROCESSING_REQUIRED|PENDING)$' | tail -n 40
-}
-[ "$rc" = 0 ] || server_log
-case $rc in
-0) ;;
-124) fail "the guest timed out" ;;
-125) fail "the qemu harness failed (not a server verdict)" ;;
-*) fail "the kernel client failed: $(grep -E '^GUEST-DURABLE-FAIL' "$SRV_DIR/guest.log")" ;;
-esac
-grep -q '^GUEST-DURABLE-OK' "$SRV_DIR/guest.log" || fail "no GUEST-DURABLE-OK from the guest"
+wait "$HELPER"
+HELPER=
+guest_verdict "$rc" DURABLE
 grep -q "127.0.0.1:$SRV_PORT" "$SRV_DIR/ss.log" || fail "the host reset no connection: $(cat "$SRV_DIR/ss.log")"
 grep -q "kept for .* ms for its client to reconnect" "$SRV_DIR/smbd.log" ||
 	fail "the server kept no durable handle when the connection broke"

@@ -144,3 +144,46 @@ fail() {
 	echo "FAIL: $*" >&2
 	exit 1
 }
+
+# For the kernel-client tests that break the server while a guest writes
+# (kernel_durable.sh, kernel_persistent.sh): HELPER is a background job of
+# the host's (it breaks the server at the guest's signal), stopped with the
+# server on exit.
+HELPER=
+stop_helper_and_server() {
+	local rc=$?
+	[ -z "$HELPER" ] || { kill "$HELPER" 2>/dev/null; wait "$HELPER" 2>/dev/null; }
+	porthos_stop || rc=1
+	exit $rc
+}
+
+# wait_guest_line PREFIX: until the guest prints a line starting so (in
+# $SRV_DIR/guest.log), two minutes at most; false if it never does.
+wait_guest_line() {
+	local _
+	for _ in $(seq 1200); do
+		grep -q "^$1" "$SRV_DIR/guest.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# What the server saw, for a failure's diagnosis.
+server_log_summary() {
+	echo "---- smbd.log: connections, kept handles, failed calls ----"
+	grep -E 'closed:|persistent handle|durable handle|-> NT_STATUS_' "$SRV_DIR/smbd.log" |
+		grep -vE -- '-> NT_STATUS_(OK|MORE_PROCESSING_REQUIRED|PENDING)$' | tail -n 40
+}
+
+# guest_verdict RC TAG: run-guest.sh's exit status and the guest's
+# GUEST-<TAG>-OK / -FAIL lines (in $SRV_DIR/guest.log) as the test's verdict.
+guest_verdict() {
+	[ "$1" = 0 ] || server_log_summary
+	case $1 in
+	0) ;;
+	124) fail "the guest timed out" ;;
+	125) fail "the qemu harness failed (not a server verdict)" ;;
+	*) fail "the kernel client failed: $(grep -E "^GUEST-$2-FAIL" "$SRV_DIR/guest.log")" ;;
+	esac
+	grep -q "^GUEST-$2-OK" "$SRV_DIR/guest.log" || fail "no GUEST-$2-OK from the guest"
+}
