@@ -82,11 +82,19 @@ static int req_destructor(struct smbd_req *req)
 	return 0;
 }
 
-void smbd_call_rewind(struct smb2_call *call)
+bool smbd_call_resume(struct smb2_call *call)
 {
+	if (call->session == NULL || call->tcon == NULL) {
+		NTSTATUS status = call->session == NULL ? NT_STATUS_USER_SESSION_DELETED : NT_STATUS_NETWORK_NAME_DELETED;
+		if (call->command == SMB2_CREATE)
+			call->req->related_status = status;
+		smbd_call_async_done(call, status);
+		return false;
+	}
 	wire_rd_init(&call->in, call->in_hdr, call->in_len);
 	wire_seek(&call->in, SMB2_HDR_LEN);
 	wire_wr_init(&call->out, call->req, 128);
+	return true;
 }
 
 NTSTATUS smbd_call_open(struct smb2_call *call, uint64_t fid_persistent, uint64_t fid_volatile,

@@ -65,9 +65,13 @@ void smbd_requests_forget(struct smbd_server *srv, uint64_t conn_id, const struc
  * bytes of a WRITE's data still in the transport (smbd/transport.h). */
 void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t tail_len);
 
-/* For a handler run again after a wait: its request body is read from
- * the start and its reply body begins afresh. */
-void smbd_call_rewind(struct smb2_call *call);
+/*
+ * For a handler run again after a wait: false, with the call answered,
+ * when its session or tree went while it waited (a session freed outright
+ * forgets its calls rather than cancelling them); else true, its request
+ * body read again from the start and its reply body begun afresh.
+ */
+bool smbd_call_resume(struct smb2_call *call);
 
 /*
  * Resolves a FileId from a request: the related-operation placeholder

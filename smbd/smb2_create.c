@@ -694,13 +694,14 @@ static NTSTATUS create_file(struct smb2_call *call, struct create_state *cs)
 }
 void smb2_create_retry(struct smb2_call *call)
 {
+	/* Decode afresh: the handler is idempotent up to its first change. */
+	if (!smbd_call_resume(call))
+		return;
 	/* Not through the dispatcher: take on the session's identity here. */
 	if (!smbd_become(smbd_session_identity(call->session))) {
 		smbd_call_async_done(call, NT_STATUS_ACCESS_DENIED);
 		return;
 	}
-	/* Decode afresh: the handler is idempotent up to its first change. */
-	smbd_call_rewind(call);
 	NTSTATUS status = smb2_create(call);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
 		return; /* waiting again */

@@ -340,7 +340,8 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 void smb2_set_info_retry(struct smb2_call *call)
 {
 	/* Decode afresh: nothing was changed before the wait. */
-	smbd_call_rewind(call);
+	if (!smbd_call_resume(call))
+		return;
 	NTSTATUS status = smb2_set_info(call);
 	if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
 		return; /* waiting again */
