@@ -125,8 +125,8 @@ static bool load_persistent_handles(struct smbd_server *srv)
 	for (size_t i = 0; i < n; i++) {
 		if (smbd_durable_restore(srv, &recs[i]))
 			restored++;
-		else
-			smbd_ph_store_forget(srv->ph_store, recs[i].persistent_id);
+		else /* before the loop runs: the removal may wait for the disk */
+			smbd_ph_store_remove(srv->ph_store, recs[i].persistent_id);
 	}
 	if (n > 0 || bad > 0)
 		LOG_INFO("persistent handles: %zu restored from %s, %zu dropped, %zu unreadable record(s) left there",
