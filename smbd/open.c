@@ -209,6 +209,12 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 	return status;
 }
 
+bool smbd_open_writes_through(const struct smbd_open *o)
+{
+	const struct share_config *cfg = o->share != NULL ? o->share->cfg : NULL;
+	return (o->create_options & FILE_WRITE_THROUGH) || (cfg != NULL && cfg->continuous_availability);
+}
+
 bool smbd_access_is_stat(uint32_t access, bool for_lease)
 {
 	uint32_t stat = SYNCHRONIZE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES;

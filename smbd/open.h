@@ -98,6 +98,15 @@ struct smbd_open {
 bool smbd_access_is_stat(uint32_t access, bool for_lease);
 
 /*
+ * Whether what o writes reaches stable storage before the reply: the
+ * open asked for it (FILE_WRITE_THROUGH), or its share is continuously
+ * available, where Windows writes every open through: a client that
+ * takes its persistent handle back after a node failed must find all it
+ * was told was written.
+ */
+bool smbd_open_writes_through(const struct smbd_open *o);
+
+/*
  * The open's fd for a transfer on an I/O worker or io_uring: the number
  * stays open, and so cannot be reused for another file, until the last
  * holder lets go, even if the open is closed meanwhile. Holders are

@@ -334,7 +334,7 @@ NTSTATUS smb2_ioctl_copychunk(struct smb2_call *call, const struct ioctl_in *in)
 	}
 	if (total > 0)
 		smbd_oplock_break_level2(dst, false);
-	if (NT_STATUS_IS_OK(status) && (dst->create_options & FILE_WRITE_THROUGH))
+	if (NT_STATUS_IS_OK(status) && smbd_open_writes_through(dst))
 		status = vfs_fsync(dst->fd);
 	if (!NT_STATUS_IS_OK(status))
 		LOG_DBG("copychunk stopped after %u chunks: %s", chunks, nt_errstr(status));
@@ -425,6 +425,11 @@ NTSTATUS smb2_ioctl_duplicate_extents(struct smb2_call *call, const struct ioctl
 		uint32_t done = 0;
 		status = storage_copy(call->req, src->fd, soff + clone_len - tail, dst->fd, toff + clone_len - tail,
 				      (uint32_t)tail, false, &done);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+	}
+	if (clone_len > 0 && smbd_open_writes_through(dst)) {
+		status = vfs_fsync(dst->fd);
 		if (!NT_STATUS_IS_OK(status))
 			return status;
 	}

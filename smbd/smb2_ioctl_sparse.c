@@ -284,7 +284,7 @@ NTSTATUS smb2_ioctl_set_zero_data(struct smb2_call *call, const struct ioctl_in 
 		status = storage_zero_range(o->fd, off, end - off, sparse);
 		if (!NT_STATUS_IS_OK(status))
 			return status;
-		if (o->create_options & FILE_WRITE_THROUGH) {
+		if (smbd_open_writes_through(o)) {
 			status = vfs_fsync(o->fd);
 			if (!NT_STATUS_IS_OK(status))
 				return status;

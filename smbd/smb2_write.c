@@ -103,13 +103,13 @@ NTSTATUS smb2_write(struct smb2_call *call)
 	smbd_oplock_break_level2(o, true);
 	o->position = offset + length;
 	/* Written from the receive buffer; write-through waits for the disk
-	 * (MS-SMB2 3.3.5.13), nothing else does. */
+	 * (MS-SMB2 3.3.5.13), nothing else does (smbd_open_writes_through). */
 	struct smbd_io io = {
 		.op = SMBD_IO_WRITE,
 		.buf = (void *)bytes,
 		.len = length,
 		.offset = offset,
-		.sync = (flags & SMB2_WRITEFLAG_WRITE_THROUGH) || (o->create_options & FILE_WRITE_THROUGH),
+		.sync = (flags & SMB2_WRITEFLAG_WRITE_THROUGH) || smbd_open_writes_through(o),
 	};
 	if (tail != 0)
 		return smbd_io_submit_tail(call, o, &io, write_done);

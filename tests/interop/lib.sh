@@ -24,7 +24,9 @@ free_port() {
 # "ro" (read only) and "enc" (rw, encryption required), plus any sections in
 # PORTHOS_EXTRA_SHARES; a function porthos_pre_start, if the caller defines
 # one, runs with SRV_DIR set just before the server starts (to create the
-# extra shares' directories and users). Sets SRV_DIR, SRV_PORT, SRV_PID, SHARE_DIR.
+# extra shares' directories and users); porthos_post_stop, if defined, runs
+# once the server has stopped, before SRV_DIR goes (to unmount what
+# porthos_pre_start mounted). Sets SRV_DIR, SRV_PORT, SRV_PID, SHARE_DIR.
 porthos_start() {
 	SRV_DIR=$(mktemp -d /tmp/porthos-test.XXXXXX)
 	SHARE_DIR="$SRV_DIR/share"
@@ -108,6 +110,7 @@ porthos_stop() {
 		fi
 		SRV_PID=
 	fi
+	! declare -F porthos_post_stop >/dev/null || porthos_post_stop || rc=1
 	if [ -n "${SRV_DIR:-}" ] && compgen -G "$SRV_DIR/sanitizer.*" >/dev/null; then
 		mkdir -p "$PORTHOS_BUILD/sanitizer-reports"
 		local f

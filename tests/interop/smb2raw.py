@@ -430,9 +430,9 @@ def read_body(fid, length, offset=0, minimum=0):
     return struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, length, offset, fid, minimum, 0, 0, 0, 0) + b"\0"
 
 
-def write_body(fid, data, offset=0):
+def write_body(fid, data, offset=0, flags=0):
     """WRITE (MS-SMB2 2.2.21) with the data right after the body."""
-    return struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), offset, fid, 0, 0, 0, 0, 0) + data
+    return struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), offset, fid, 0, 0, 0, 0, flags) + data
 
 
 def close_body(fid):
