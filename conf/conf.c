@@ -41,7 +41,7 @@ enum conf_param_id {
 	P_PASSDB, P_STATE_DIR, P_LOG_LEVEL, P_LOG_SYSLOG, P_MAX_PDU,
 	P_IDLE_TIMEOUT, P_AUTH_TIMEOUT, P_SIGNING, P_MIN_PROTOCOL,
 	P_MAX_PROTOCOL, P_GUID_FILE, P_ANONYMOUS, P_LOGON_DELAY,
-	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM, P_IO_THREADS, P_IO_URING, P_SPLICE_WRITES, P_SPLICE_READS, P_MULTI_CHANNEL, P_MC_ADDRESSES,
+	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM, P_IO_THREADS, P_IO_URING, P_SPLICE_WRITES, P_SPLICE_READS, P_MULTI_CHANNEL, P_MC_ADDRESSES, P_DIR_LEASES,
 	P_PATH, P_COMMENT, P_READ_ONLY, P_WRITEABLE, P_GUEST_OK, P_BROWSEABLE, P_DURABLE,
 	P_CA, P_SMB_ENCRYPT, P_ENCRYPT_DATA, P_VALID_USERS,
 	P_INVALID_USERS, P_READ_LIST, P_WRITE_LIST,
@@ -86,6 +86,7 @@ static const struct conf_param conf_params[] = {
 	{ "splice writes", P_SPLICE_WRITES, SCOPE_GLOBAL },
 	{ "splice reads", P_SPLICE_READS, SCOPE_GLOBAL },
 	{ "server multi channel support", P_MULTI_CHANNEL, SCOPE_GLOBAL },
+	{ "smb3 directory leases", P_DIR_LEASES, SCOPE_GLOBAL },
 	{ "multi channel addresses", P_MC_ADDRESSES, SCOPE_GLOBAL },
 	{ "path", P_PATH, SCOPE_SHARE },
 	{ "comment", P_COMMENT, SCOPE_SHARE },
@@ -761,6 +762,7 @@ struct porthos_config *conf_default(TALLOC_CTX *mem)
 	c->splice_writes = true;
 	c->splice_reads = true;
 	c->multi_channel = true;
+	c->directory_leases = true;
 	c->signing_required = false;
 	c->min_protocol = CONF_SMB2_02;
 	c->max_protocol = CONF_SMB3_11;
@@ -1090,6 +1092,13 @@ static void conf_set_global(struct conf_parser *p, int line, const char *key,
 			return;
 		}
 		c->multi_channel = b;
+		return;
+	case P_DIR_LEASES:
+		if (!conf_parse_bool(v, &b)) {
+			conf_bad_value(p, line, key, v, "yes or no");
+			return;
+		}
+		c->directory_leases = b;
 		return;
 	case P_MC_ADDRESSES: {
 		char **arr;

@@ -91,6 +91,7 @@ struct porthos_config {
 	bool splice_writes;     /* "splice writes": large plain WRITEs go from socket to file by splice(2); default yes */
 	bool splice_reads;      /* "splice reads": large plain READs go from file to socket by splice(2); default yes */
 	bool multi_channel;     /* "server multi channel support": sessions may bind more connections; default yes */
+	bool directory_leases;  /* "smb3 directory leases": SMB 3 clients may lease directories; default yes */
 	char **mc_addresses;    /* "multi channel addresses": what clients are told to bind to; default: discovered */
 	size_t n_mc_addresses;
 	char *kerberos_keytab;  /* "kerberos keytab": the service keytab; NULL = Kerberos off */

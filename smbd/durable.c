@@ -204,8 +204,10 @@ void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *
 {
 	/* MS-SMB2 3.3.5.9.10: persistent when asked for on a continuously
 	 * available share, whatever the open caches; durable otherwise if it
-	 * caches its handle. Files only (a directory's lease is not
-	 * offered), for a named user. */
+	 * caches its handle. Files only (a directory's lease only lets
+	 * its client keep the handle while it lists nothing new, and
+	 * dir_lease.c relies on no directory open being durable), for a
+	 * named user. */
 	const struct share_config *cfg = o->share->cfg;
 	bool named = s->user != NULL && !s->anonymous;
 	bool persistent = persistent_ok && r->version == 2 && (r->flags & SMB2_DHANDLE_FLAG_PERSISTENT) &&

@@ -44,6 +44,7 @@ struct smbd_lease {
 	const void *share;       /* the name is share-relative */
 	char *name;
 	unsigned n_opens;
+	bool dir;                /* counted in srv->dir_leases */
 };
 
 struct smbd_lease_table {
@@ -72,6 +73,8 @@ static int lease_destructor(struct smbd_lease *l)
 {
 	unsigned b = bucket_of(l->client_guid, l->key);
 	DLIST_REMOVE(l->srv->leases->buckets[b], l, prev, next);
+	if (l->dir)
+		l->srv->dir_leases--;
 	if (l->break_timer)
 		event_free(l->break_timer);
 	return 0;
@@ -272,6 +275,28 @@ void smbd_lease_renamed(struct smbd_open *o, const char *new_name)
 	smbd_lease_break_others_handles(o);
 }
 
+void smbd_lease_break_listing(struct smbd_server *srv, dev_t dev, ino_t ino, const uint8_t *parent_key)
+{
+	/* A directory's opens are never durable, so no break closes one
+	 * (purge_if_away) while this walks them. */
+	struct smbd_file *f = smbd_file_find(srv, dev, ino);
+	for (size_t i = 0; f != NULL && i < f->n_opens; i++) {
+		struct smbd_lease *l = f->opens[i]->lease;
+		if (l == NULL || !l->dir)
+			continue;
+		/* The key alone, whichever client holds the lease, as Windows
+		 * (smbtorture smb2.dirlease.setdos from a second client). */
+		if (parent_key != NULL && memcmp(l->key, parent_key, 16) == 0)
+			continue;
+		break_to(f, l, 0, true);
+	}
+}
+
+const uint8_t *smbd_lease_parent_key(const struct smbd_lease *l)
+{
+	return l != NULL && l->has_parent ? l->parent_key : NULL;
+}
+
 void smbd_lease_break_for_write(struct smbd_file *f, const struct smbd_open *writer)
 {
 	for (size_t i = 0; f != NULL && i < f->n_opens; i++) {
@@ -331,6 +356,8 @@ static struct smbd_lease *lease_new(struct smbd_server *srv, const uint8_t clien
 	l->dev = o->dev;
 	l->ino = o->ino;
 	l->share = share;
+	l->dir = o->is_dir;
+	srv->dir_leases += l->dir;
 	unsigned b = bucket_of(client_guid, lr->key);
 	DLIST_PUSH_FRONT(srv->leases->buckets[b], l, prev, next);
 	talloc_set_destructor(l, lease_destructor);
@@ -343,7 +370,10 @@ NTSTATUS smbd_lease_grant(struct smbd_open *o, const uint8_t client_guid[16], co
 	struct smbd_lease *l = smbd_lease_find(o->srv, client_guid, lr->key);
 	if (l != NULL && (l->dev != o->dev || l->ino != o->ino))
 		return NT_STATUS_INVALID_PARAMETER; /* the name now leads to another file */
-	uint32_t want = valid_state(lr->state);
+	/* A directory is never write-cached (MS-SMB2 3.3.5.9.11): a
+	 * request for RWH gets RH, as from Windows (smbtorture
+	 * smb2.lease.v2_request). */
+	uint32_t want = valid_state(o->is_dir ? lr->state & ~SMB2_LEASE_WRITE : lr->state);
 	/* W only for a lease whose opens are all the file has. */
 	bool others = others_open(o->file, o, l);
 	if (oplock_held(o->file, o))

@@ -8,7 +8,9 @@
  * once; W (write caching) only by a lease whose opens are the file's only
  * ones. A new open of another key takes W away (a break to the rest,
  * acknowledged before the open goes on), a write through another key
- * takes R and H away; an overwrite takes everything. Like oplocks, the
+ * takes R and H away; an overwrite takes everything. A directory's lease
+ * (SMB 3.x) is R and H at most, broken by changes to what the directory
+ * lists (smbd/dir_lease.h). Like oplocks, the
  * state lives with the file (file_state.c), so a cluster implementation
  * can keep it coherent across nodes.
  */
@@ -18,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lib/ntstatus.h"
 
@@ -72,6 +75,14 @@ bool smbd_lease_break_others_handles(const struct smbd_open *o);
 void smbd_lease_renamed(struct smbd_open *o, const char *new_name);
 /* A write or lock through 'writer': other leases lose R and H (no waiting). */
 void smbd_lease_break_for_write(struct smbd_file *f, const struct smbd_open *writer);
+/*
+ * What directory (dev, ino) lists changed (smbd/dir_lease.h): its leases
+ * break to none without waiting, all but those whose key is parent_key
+ * (NULL: none is spared).
+ */
+void smbd_lease_break_listing(struct smbd_server *srv, dev_t dev, ino_t ino, const uint8_t *parent_key);
+/* The ParentLeaseKey l was granted with, or NULL (l NULL, or none). */
+const uint8_t *smbd_lease_parent_key(const struct smbd_lease *l);
 
 /* The client's lease with this key, or NULL. */
 struct smbd_lease *smbd_lease_find(struct smbd_server *srv, const uint8_t client_guid[16], const uint8_t key[16]);

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "smbd/open.h"
 
+#include <string.h>
 #include <talloc.h>
 #include <time.h>
 #include <unistd.h>
@@ -9,9 +10,11 @@
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/brlock.h"
+#include "smbd/dir_lease.h"
 #include "smbd/durable.h"
 #include "smbd/file_state.h"
 #include "smbd/identity.h"
+#include "smbd/lease.h"
 #include "smbd/notify.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -184,6 +187,12 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 		other->delete_on_close = true;
 		other->delete_pending = true;
 		o->delete_on_close = false;
+		/* The delete spares a directory lease only if the open that
+		 * asked for it and the one that deletes name it both (Windows:
+		 * smbtorture smb2.dirlease.unlink_different_set_and_close). */
+		const uint8_t *mine = smbd_lease_parent_key(o->lease), *theirs = smbd_lease_parent_key(other->lease);
+		if (o->delete_spares_none || mine == NULL || theirs == NULL || memcmp(mine, theirs, 16) != 0)
+			other->delete_spares_none = true;
 		/* Watchers of a directory being deleted are told (smb2.notify.rmdir*). */
 		if (o->is_dir)
 			smbd_notify_delete_pending(o->srv, o->dev, o->ino);
@@ -204,6 +213,12 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 		smbd_become_root();
 		if (!NT_STATUS_IS_OK(status))
 			LOG_INFO("delete on close of %s failed: %s", o->rel_path, nt_errstr(status));
+		else if (o->delete_spares_none)
+			smbd_dir_lease_entry_changed(o->srv, share, o->rel_path, NULL);
+		else
+			smbd_dir_lease_open_changed(o);
+	} else if (o->data_changed) {
+		smbd_dir_lease_open_changed(o);
 	}
 	talloc_free(o);
 	return status;

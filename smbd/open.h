@@ -52,6 +52,8 @@ struct smbd_open {
 	uint16_t channel_sequence;
 	uint32_t outstanding, outstanding_pre;
 	bool user_set_change_time; /* this handle set ChangeTime (MS-FSA 2.1.5.14.2) */
+	bool data_changed;       /* written: its directory's leases break at close (dir_lease.h) */
+	bool delete_spares_none; /* its delete was passed on from an open of another ParentLeaseKey */
 	uint32_t mode;           /* FileModeInformation */
 	uint64_t file_id;        /* IndexNumber */
 	dev_t dev;

@@ -41,6 +41,7 @@ struct smbd_server {
 	struct smbd_backoff *backoff;  /* failed logons per address */
 	struct file_table *files;  /* (dev, ino) -> struct smbd_file, file_state.c */
 	struct smbd_lease_table *leases; /* (client guid, lease key) -> lease, lease.c */
+	unsigned dir_leases;        /* leases on directories (dir_lease.h): none, nothing to break */
 	struct smbd_notify_ctx *notify; /* the inotify fd, notify.c; made on first use */
 	struct smbd_tcp_state *tcp; /* what TCP connections share (limits, budgets), transport_tcp.c */
 	struct smbd_iopool *iopool; /* file I/O workers ("io threads") */

@@ -17,6 +17,7 @@
 #include "smbd/conn.h"
 #include "smbd/create.h"
 #include "smbd/create_gate.h"
+#include "smbd/dir_lease.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
 #include "smbd/fileinfo.h"
@@ -448,6 +449,14 @@ static NTSTATUS persist_and_reply(struct smb2_call *call, struct create_state *c
 	return create_result(call, cs, status);
 }
 
+/* The new open's CREATE added its entry, or cut it: the directory's leases
+ * break, but the one the request names as the parent (dir_lease.h). */
+static void entry_changed(struct smb2_call *call, const struct create_in *in, const struct smbd_open *o)
+{
+	bool named = in->want_lease && in->lease.v2 && (in->lease.flags & SMB2_LEASE_FLAG_PARENT_LEASE_KEY_SET);
+	smbd_dir_lease_entry_changed(o->srv, o->share, o->rel_path, named ? in->lease.parent_key : NULL);
+}
+
 /* Back from the overwrite: the open, registered before it, answers. */
 static NTSTATUS overwritten(struct smb2_call *call, void *arg)
 {
@@ -467,6 +476,7 @@ static NTSTATUS overwritten(struct smb2_call *call, void *arg)
 		smbd_open_close(o);
 		return create_result(call, cs, cs->fs.status);
 	}
+	entry_changed(call, cs->in, o);
 	return persist_and_reply(call, cs, o);
 }
 
@@ -514,9 +524,12 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 
 	uint8_t granted = SMB2_OPLOCK_LEVEL_NONE;
 	bool is_dir = S_ISDIR(fs->st.st_mode);
-	/* No directory leases (SMB2_GLOBAL_CAP_DIRECTORY_LEASING is not offered):
-	 * the request is ignored, as by a server without them. */
-	bool lease = in->want_lease && !is_dir;
+	/* A directory's lease needs the capability (3.x, and on) and the v2
+	 * context of 3.x; otherwise the request is ignored, as by a server
+	 * without directory leases (smbtorture smb2.lease.request). */
+	bool lease = in->want_lease &&
+		     (!is_dir || (in->lease.v2 && (call->req->conn->server_capabilities &
+						   SMB2_GLOBAL_CAP_DIRECTORY_LEASING)));
 	const uint8_t *client_guid = call->req->conn->client_guid;
 	const struct smbd_lease *mine = lease ? smbd_lease_find(srv, client_guid, in->lease.key) : NULL;
 	/* Share modes first (MS-FSA 2.1.5.1.2): a conflict breaks only what
@@ -590,8 +603,11 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	smbd_durable_grant(o, &in->durable, call->session, client_guid,
 			   call->req->conn->server_capabilities & SMB2_GLOBAL_CAP_PERSISTENT_HANDLES);
 	smbd_app_instance_set(o, &in->app, client_guid);
-	if (!fs->overwrite)
+	if (!fs->overwrite) {
+		if (fs->created)
+			entry_changed(call, in, o);
 		return persist_and_reply(call, cs, o);
+	}
 	/* Registered first, so other opens see it while the file is cut. */
 	cs->fid_p = o->persistent_id;
 	cs->fid_v = o->volatile_id;

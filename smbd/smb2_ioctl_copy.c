@@ -332,8 +332,10 @@ NTSTATUS smb2_ioctl_copychunk(struct smb2_call *call, const struct ioctl_in *in)
 		partial = 0;
 		chunks++;
 	}
-	if (total > 0)
+	if (total > 0) {
 		smbd_oplock_break_level2(dst, false);
+		dst->data_changed = true;
+	}
 	if (NT_STATUS_IS_OK(status) && smbd_open_writes_through(dst))
 		status = vfs_fsync(dst->fd);
 	if (!NT_STATUS_IS_OK(status))
@@ -433,7 +435,9 @@ NTSTATUS smb2_ioctl_duplicate_extents(struct smb2_call *call, const struct ioctl
 		if (!NT_STATUS_IS_OK(status))
 			return status;
 	}
-	if (clone_len > 0)
+	if (clone_len > 0) {
 		smbd_oplock_break_level2(dst, false);
+		dst->data_changed = true;
+	}
 	return smb2_ioctl_reply(call, in, NULL, 0, NT_STATUS_OK);
 }

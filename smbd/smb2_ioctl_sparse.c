@@ -290,6 +290,7 @@ NTSTATUS smb2_ioctl_set_zero_data(struct smb2_call *call, const struct ioctl_in 
 				return status;
 		}
 		smbd_oplock_break_level2(o, false);
+		o->data_changed = true;
 	}
 	return smb2_ioctl_reply(call, in, NULL, 0, NT_STATUS_OK);
 }

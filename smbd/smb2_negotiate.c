@@ -184,9 +184,15 @@ NTSTATUS smb2_negotiate_build_response(struct smbd_conn *conn, struct wire_wr *w
 	/* Persistent handles where a share is continuously available (durable.h). */
 	if (dialect >= SMB2_DIALECT_300 && srv->ph_store != NULL)
 		caps |= SMB2_GLOBAL_CAP_PERSISTENT_HANDLES;
-	/* File leases from 2.1 on (smbd/lease.h); directory leases are not offered. */
+	/* File leases from 2.1 on (smbd/lease.h), directory leases from 3.0
+	 * (smbd/dir_lease.h) to a client that says it knows them, as Windows
+	 * clients and cifs do: some clients that do not (impacket 0.10)
+	 * fail every CREATE against a server that offers them unasked. */
 	if (dialect >= SMB2_DIALECT_210)
 		caps |= SMB2_GLOBAL_CAP_LEASING;
+	if (dialect >= SMB2_DIALECT_300 && srv->cfg->directory_leases &&
+	    (conn->client_capabilities & SMB2_GLOBAL_CAP_DIRECTORY_LEASING))
+		caps |= SMB2_GLOBAL_CAP_DIRECTORY_LEASING;
 	uint32_t max_io = large ? SMB2_MAX_IO_LARGE : SMB2_MAX_IO_SMALL;
 	if (max_io + 4096 > srv->cfg->max_pdu)
 		max_io = (srv->cfg->max_pdu - 4096) & ~65535u;

@@ -9,6 +9,7 @@
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/conn.h"
+#include "smbd/dir_lease.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
 #include "smbd/identity.h"
@@ -97,25 +98,17 @@ static void other_cb(uint64_t id, void *obj, void *arg)
 		f->found = true;
 }
 
-/* An open of something beneath directory 'self' on its share. */
-static void beneath_cb(uint64_t id, void *obj, void *arg)
-{
-	struct find_other *f = arg;
-	const struct smbd_open *o = obj;
-	size_t n = strlen(f->self->rel_path);
-	if (o != f->self && o->share == f->self->share && o->rel_path != NULL &&
-	    strncmp(o->rel_path, f->self->rel_path, n) == 0 && o->rel_path[n] == '/')
-		f->found = true;
-}
-
 /*
  * Windows renames by opening the target's directory to add an entry,
  * sharing reading and writing only (MS-FSA 2.1.5.14.11, the open of the
  * target directory): an open of that directory with DELETE access, or one
  * that does not share writing, makes the rename a sharing violation
- * (smbtorture smb2.oplock.exclusive6, batch19, batch20).
+ * (smbtorture smb2.oplock.exclusive6, batch19, batch20), once the leases
+ * of such opens were asked to give up H and answered (smb2.dirlease.
+ * rename_dst_parent of later smbtorture: a holder may close its handle).
  */
-static NTSTATUS target_dir_lets_in(struct smbd_open *o, struct vfs_share *vfs, const char *rel)
+static NTSTATUS target_dir_lets_in(struct smb2_call *call, struct smbd_open *o, struct vfs_share *vfs,
+				   const char *rel)
 {
 	const char *slash = strrchr(rel, '/');
 	char *dir = slash != NULL ? talloc_strndup(o, rel, (size_t)(slash - rel)) : talloc_strdup(o, ".");
@@ -126,8 +119,12 @@ static NTSTATUS target_dir_lets_in(struct smbd_open *o, struct vfs_share *vfs, c
 	talloc_free(dir);
 	if (!NT_STATUS_IS_OK(status))
 		return NT_STATUS_OK; /* the rename itself says what is wrong */
-	return smbd_share_mode_check(o->srv, st.st_dev, st.st_ino, FILE_ADD_FILE | SYNCHRONIZE,
-				     FILE_SHARE_READ | FILE_SHARE_WRITE);
+	const uint32_t access = FILE_ADD_FILE | SYNCHRONIZE, share = FILE_SHARE_READ | FILE_SHARE_WRITE;
+	status = smbd_share_mode_check(o->srv, st.st_dev, st.st_ino, access, share);
+	if (!NT_STATUS_IS_OK(status) &&
+	    smbd_share_mode_break_handles(o->srv, st.st_dev, st.st_ino, access, share, o->lease))
+		return smbd_oplock_wait(call, st.st_dev, st.st_ino, smb2_set_info_retry);
+	return status;
 }
 
 static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const uint8_t *buf, size_t len, bool link)
@@ -157,7 +154,11 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	if (link) {
 		if (o->is_dir)
 			return NT_STATUS_FILE_IS_A_DIRECTORY;
-		return vfs_link(vfs, o->rel_path, rel, ri.replace_if_exists);
+		status = vfs_link(vfs, o->rel_path, rel, ri.replace_if_exists);
+		/* Its directory lists the new name. */
+		if (NT_STATUS_IS_OK(status))
+			smbd_dir_lease_entry_changed(o->srv, o->share, rel, smbd_lease_parent_key(o->lease));
+		return status;
 	}
 	if (strcmp(rel, o->rel_path) == 0)
 		return NT_STATUS_OK;
@@ -173,16 +174,16 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 			 tst.st_ino == o->ino;
 	if (!same_file)
 		rel = ondisk;
-	status = target_dir_lets_in(o, vfs, rel);
+	status = target_dir_lets_in(call, o, vfs, rel);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	/* A directory with anything open beneath it keeps its name, as on
-	 * Windows (smbtorture smb2.rename.rename_dir_openfile). */
+	 * Windows (smbtorture smb2.rename.rename_dir_openfile), unless those
+	 * opens only cache their handles and give them up. */
 	if (o->is_dir) {
-		struct find_other f = { o, false };
-		idtable_foreach(o->srv->opens, beneath_cb, &f);
-		if (f.found)
-			return NT_STATUS_ACCESS_DENIED;
+		status = smbd_dir_lease_clear_beneath(call, o, smb2_set_info_retry);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
 	}
 	/* Renaming onto an open file fails as Windows does (MS-FSA 2.1.5.14.11). */
 	if (!same_file && found && NT_STATUS_IS_OK(vfs_stat(vfs, rel, &tst))) {
@@ -205,11 +206,14 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	LOG_DBG("renamed %s -> %s", o->rel_path, rel);
+	/* The old directory lost an entry, the new one gained it. */
+	smbd_dir_lease_open_changed(o);
 	talloc_free(o->rel_path);
 	o->rel_path = talloc_steal(o, rel);
 	talloc_free(o->smb_name);
 	o->smb_name = talloc_strdup(o, target);
 	smbd_lease_renamed(o, new_name);
+	smbd_dir_lease_open_changed(o);
 	return NT_STATUS_OK;
 }
 
@@ -277,7 +281,10 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 	NTSTATUS status;
 	switch (info_class) {
 	case FSCC_FILE_BASIC_INFORMATION:
-		return set_basic(o, buf, len);
+		status = set_basic(o, buf, len);
+		if (NT_STATUS_IS_OK(status))
+			smbd_dir_lease_open_changed(o); /* attributes and times are listed */
+		return status;
 	case FSCC_FILE_RENAME_INFORMATION:
 	case FSCC_FILE_LINK_INFORMATION:
 		return set_name_as_user(call, o, buf, len, info_class == FSCC_FILE_LINK_INFORMATION);
@@ -308,7 +315,10 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 		/* A size change ends read caching everywhere, as a write does
 		 * (MS-SMB2 3.3.1.4; smbtorture smb2.oplock.batch11). */
 		smbd_oplock_break_level2(o, true);
-		return vfs_ftruncate(o->fd, v);
+		status = vfs_ftruncate(o->fd, v);
+		if (NT_STATUS_IS_OK(status))
+			smbd_dir_lease_open_changed(o); /* sizes are listed */
+		return status;
 	case FSCC_FILE_ALLOCATION_INFORMATION: {
 		status = fscc_decode_u64(buf, len, &v);
 		if (!NT_STATUS_IS_OK(status))
@@ -323,9 +333,10 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 		status = vfs_fstat(o->fd, &st);
 		if (!NT_STATUS_IS_OK(status))
 			return status;
-		if (v < (uint64_t)st.st_size)
-			return vfs_ftruncate(o->fd, v);
-		return vfs_fallocate(o->fd, v);
+		status = v < (uint64_t)st.st_size ? vfs_ftruncate(o->fd, v) : vfs_fallocate(o->fd, v);
+		if (NT_STATUS_IS_OK(status))
+			smbd_dir_lease_open_changed(o);
+		return status;
 	}
 	case FSCC_FILE_VALID_DATA_LENGTH_INFORMATION:
 		/* Needs SeManageVolumePrivilege on Windows, which no user holds here. */

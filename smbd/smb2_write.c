@@ -102,6 +102,7 @@ NTSTATUS smb2_write(struct smb2_call *call)
 	 * (a self break to none, as Windows: smbtorture smb2.oplock.batch1). */
 	smbd_oplock_break_level2(o, true);
 	o->position = offset + length;
+	o->data_changed |= length > 0;
 	/* Written from the receive buffer; write-through waits for the disk
 	 * (MS-SMB2 3.3.5.13), nothing else does (smbd_open_writes_through). */
 	struct smbd_io io = {

@@ -35,7 +35,7 @@ from smb2raw import (NEGOTIATE, SESSION_SETUP, LOGOFF, TREE_CONNECT, TREE_DISCON
                      WRITE, LOCK, IOCTL, CANCEL, ECHO, QUERY_DIRECTORY, CHANGE_NOTIFY, QUERY_INFO, SET_INFO,
                      OPLOCK_BREAK, FLAG_RESPONSE, FLAG_RELATED, FLAG_SIGNED, SUCCESS, PENDING, MORE_PROCESSING,
                      DIR_ACCESS, FILE_OPEN, Checks, Dropped, Timeout, close_body, closed_within, header,
-                     ntlm_login, split_replies)
+                     ntlm_login, rename_info, set_info_body, split_replies)
 
 HOST, PORT, SHARE, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 PID = int(sys.argv[6])
@@ -350,17 +350,6 @@ def notify_body(fid, out_len=4096):
 def query_info_body(fid, info_type=1, info_class=4, out_len=4096, in_off=0, in_len=0, data=b""):
     return struct.pack("<HBBIHHIII16s", 41, info_type, info_class, out_len, in_off, 0, in_len, 0, 0, fid) + \
         (data or b"\0")
-
-
-def set_info_body(fid, info_type=1, info_class=4, data=b"\0" * 40, buf_off=None, buf_len=None):
-    return struct.pack("<HBBIHHI16s", 33, info_type, info_class, len(data) if buf_len is None else buf_len,
-                       64 + 32 if buf_off is None else buf_off, 0, 0, fid) + data
-
-
-def rename_info(name, length=None, replace=0):
-    """FILE_RENAME_INFORMATION_TYPE_2 (MS-FSCC 2.4.37.2)."""
-    n = utf16(name)
-    return struct.pack("<B7sQI", replace, b"\0" * 7, 0, len(n) if length is None else length) + n
 
 
 def oplock_break_body(fid):

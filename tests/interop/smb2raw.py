@@ -435,6 +435,18 @@ def write_body(fid, data, offset=0, flags=0):
     return struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), offset, fid, 0, 0, 0, 0, flags) + data
 
 
+def set_info_body(fid, info_type=1, info_class=4, data=b"\0" * 40, buf_off=None, buf_len=None):
+    """SET_INFO (MS-SMB2 2.2.39); by default FileBasicInformation that changes nothing."""
+    return struct.pack("<HBBIHHI16s", 33, info_type, info_class, len(data) if buf_len is None else buf_len,
+                       64 + 32 if buf_off is None else buf_off, 0, 0, fid) + data
+
+
+def rename_info(name, length=None, replace=0):
+    """FILE_RENAME_INFORMATION_TYPE_2 (MS-FSCC 2.4.37.2), also FileLinkInformation's layout."""
+    n = name.encode("utf-16-le")
+    return struct.pack("<B7sQI", replace, b"\0" * 7, 0, len(n) if length is None else length) + n
+
+
 def close_body(fid):
     return struct.pack("<HHI", 24, 0, 0) + fid
 

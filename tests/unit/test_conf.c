@@ -500,6 +500,7 @@ static void test_access_lists_and_limits(void **state)
 		"splice writes = no\n"
 		"splice reads = no\n"
 		"server multi channel support = no\n"
+		"smb3 directory leases = no\n"
 		"multi channel addresses = 192.0.2.1;rss;speed=25000000000, 2001:db8::1\n"
 		"kerberos keytab = /etc/porthos/krb5.keytab\n"
 		"realm = example.test\n"
@@ -520,6 +521,7 @@ static void test_access_lists_and_limits(void **state)
 	assert_false(c->splice_writes);
 	assert_false(c->splice_reads);
 	assert_false(c->multi_channel);
+	assert_false(c->directory_leases);
 	assert_int_equal(c->n_mc_addresses, 2);
 	struct conf_mc_address mc;
 	assert_int_equal(conf_parse_mc_address(c->mc_addresses[0], &mc), 0);
@@ -553,6 +555,7 @@ static void test_access_lists_and_limits(void **state)
 	assert_true(c->splice_writes);
 	assert_true(c->splice_reads);
 	assert_true(c->multi_channel);
+	assert_true(c->directory_leases);
 	assert_int_equal(c->n_mc_addresses, 0);
 	assert_null(c->kerberos_keytab);
 	assert_null(c->realm);

@@ -10,6 +10,7 @@
 # credentials), writes a 64 MiB random file, remounts with dropped caches,
 # reads it back and compares sha256, checks that a second mount (its own
 # connection) sees an in-place write through the first (lease breaks),
+# and lists what the first made or removed (directory leases),
 # checks the directory listing, makes and removes a directory, deletes the
 # file. Prints "GUEST-CIFS-OK vers=VERS[,OPTS]"
 # and exits 0 on success; otherwise "GUEST-CIFS-FAIL: ..." and exits 1.
@@ -138,6 +139,22 @@ done
 [ "$seen" = SECONDversion ] || fail "the second client still reads '$seen' after the first rewrote the file"
 echo "coherent: the second client reads the first one's write"
 rm -f "$MNT/$COH"
+
+step "two clients: what one adds to a directory, or removes, the other lists"
+# The second client keeps the share root's entries while it holds a
+# directory lease on the root (SMB 3); a file made or removed through the
+# first must break that lease, or the second would list its stale copy.
+LST=porthos-listed-$$.txt
+listed() { ls -a "$MNT2" | grep -qx "$LST"; }
+ls -a "$MNT2" > /dev/null || fail "the second client cannot list the share"
+ls -a "$MNT2" > /dev/null
+: > "$MNT/$LST" || fail "create of $LST failed"
+for _ in 1 2 3 4 5 6 7 8 9 10; do listed && break; sleep 0.5; done
+listed || fail "the second client does not list $LST, made through the first"
+rm -f "$MNT/$LST"
+for _ in 1 2 3 4 5 6 7 8 9 10; do listed || break; sleep 0.5; done
+! listed || fail "the second client still lists $LST after the first removed it"
+echo "coherent: the second client lists what the first made and removed"
 umount "$MNT2" || fail "umount $MNT2 failed"
 rmdir "$MNT2"
 
