@@ -357,7 +357,7 @@ NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_
 }
 
 NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access, bool overwrite,
-			  bool deleting, const struct smbd_lease *mine)
+			  bool deleting, const struct smbd_lease *mine, bool first_attempt)
 {
 	if (smbd_access_is_stat(access, true) && !overwrite)
 		return NT_STATUS_OK;
@@ -365,7 +365,7 @@ NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_
 	bool must_wait = false;
 	for (size_t i = 0; f && i < f->n_opens; i++) {
 		struct smbd_lease *l = f->opens[i]->lease;
-		if (l != NULL && l != mine && smbd_lease_break_for_open(f, l, overwrite, deleting))
+		if (l != NULL && l != mine && smbd_lease_break_for_open(f, l, overwrite, deleting, first_attempt))
 			must_wait = true;
 	}
 	return must_wait ? NT_STATUS_PENDING : NT_STATUS_OK;
@@ -376,6 +376,7 @@ NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino, smbd_par
 	struct smbd_file *f = smbd_file_find(call->req->conn->srv, dev, ino);
 	if (f == NULL)
 		return NT_STATUS_INTERNAL_ERROR;
+	call->waited_for_breaks = true;
 	return smbd_park(call, &f->waiters, false, retry);
 }
 

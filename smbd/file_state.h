@@ -73,12 +73,13 @@ NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_
 /*
  * After the share modes let a new open in: leases of other keys than
  * 'mine' lose W (everything on an overwrite; H too when 'deleting', a
- * delete-on-close open). NT_STATUS_PENDING when it
- * must wait for acknowledgments (smbd_oplock_wait). A stat open breaks
- * nothing.
+ * delete-on-close open). NT_STATUS_PENDING when it must wait for
+ * acknowledgments (smbd_oplock_wait): for W to go, or, when it runs again
+ * after a wait (not first_attempt), for a break still under way. A stat
+ * open breaks nothing.
  */
 NTSTATUS smbd_lease_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access, bool overwrite,
-			  bool deleting, const struct smbd_lease *mine);
+			  bool deleting, const struct smbd_lease *mine, bool first_attempt);
 /* Parks a CREATE until the breaks on (dev, ino) are resolved, then runs it again. */
 NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino, smbd_park_retry_fn retry);
 /* A write through 'writer': level II oplocks of the other opens break to

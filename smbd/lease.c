@@ -172,16 +172,18 @@ static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		smbd_file_wake_waiters(f);
 }
 
-/* Offers the holder l->break_to; one that held W or H must acknowledge. */
-static void notify(struct smbd_file *f, struct smbd_lease *l)
+/* Offers the holder 'offer' (l->break_to, or a step above it); one that
+ * held W or H must acknowledge. A further step of the same break keeps
+ * the epoch (smbtorture smb2.lease.v2_breaking3). */
+static void notify(struct smbd_file *f, struct smbd_lease *l, uint32_t offer, bool next_step)
 {
-	if (l->v2)
+	if (l->v2 && !next_step)
 		l->epoch++;
-	l->notified_to = l->break_to;
+	l->notified_to = offer;
 	if (!(l->state & (SMB2_LEASE_WRITE | SMB2_LEASE_HANDLE))) {
 		/* R to none: no acknowledgment (MS-SMB2 3.3.4.7). */
 		send_break(f, l, 0);
-		l->state = l->break_to;
+		l->state = offer;
 		l->breaking = false;
 		return;
 	}
@@ -195,13 +197,6 @@ static void notify(struct smbd_file *f, struct smbd_lease *l)
 	send_break(f, l, SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED);
 }
 
-/*
- * Takes l down to (at most) 'to'; true while an acknowledgment is awaited.
- * During a break, a CREATE waits and asks again after the ack (each
- * waiting open then takes its own step: RH, then R, then none, as
- * smbtorture smb2.lease.breaking3 sees from Windows); a write does not
- * wait, so it lowers the target the ack is then held to ('lower').
- */
 /* A lease whose opens are all disconnected durable ones cannot hear a
  * break: they are closed instead (smbd/durable.h). True if so. */
 static bool purge_if_away(struct smbd_file *f, struct smbd_lease *l)
@@ -221,11 +216,18 @@ static bool purge_if_away(struct smbd_file *f, struct smbd_lease *l)
 	return any;
 }
 
-static bool break_to(struct smbd_file *f, struct smbd_lease *l, uint32_t to, bool lower)
+/*
+ * Takes l down to (at most) 'to'; true while an acknowledgment is awaited.
+ * During a break, what else needs less lowers the target; the ack then
+ * leads to the next step (smbd_lease_ack), and a waiting CREATE runs
+ * again once the lease is where they all need it (smbtorture
+ * smb2.lease.breaking3: RWH, then RH, R and none, the opens waiting
+ * until the end).
+ */
+static bool break_to(struct smbd_file *f, struct smbd_lease *l, uint32_t to)
 {
 	if (l->breaking) {
-		if (lower)
-			l->break_to &= to;
+		l->break_to &= to;
 		return true;
 	}
 	to &= l->state;
@@ -234,22 +236,32 @@ static bool break_to(struct smbd_file *f, struct smbd_lease *l, uint32_t to, boo
 	if (purge_if_away(f, l))
 		return true; /* what waits on the file runs again once they are gone */
 	l->break_to = to;
-	notify(f, l);
+	notify(f, l, to, false);
 	return l->breaking;
 }
 
-bool smbd_lease_break_for_open(struct smbd_file *f, struct smbd_lease *l, bool overwrite, bool deleting)
+bool smbd_lease_break_for_open(struct smbd_file *f, struct smbd_lease *l, bool overwrite, bool deleting,
+			       bool first_attempt)
 {
-	uint32_t to = overwrite ? 0 : l->state & ~SMB2_LEASE_WRITE;
+	uint32_t held = l->state; /* during a break, what the holder has until it answers */
+	uint32_t to = overwrite ? 0 : held & ~SMB2_LEASE_WRITE;
 	if (deleting)
 		to &= ~SMB2_LEASE_HANDLE;
-	return break_to(f, l, to, false);
+	bool was_breaking = l->breaking;
+	if ((held & ~to) == 0)
+		return was_breaking && !first_attempt;
+	bool pending = break_to(f, l, to);
+	/* An overwrite does not wait for an RH lease to go (smbtorture
+	 * smb2.lease.breaking4), nor a first attempt for a break already
+	 * under way; W must be given up first. Durable opens being closed
+	 * instead of hearing the break (purge_if_away) are waited for. */
+	return (held & SMB2_LEASE_WRITE) || (was_breaking && !first_attempt) || (pending && !l->breaking);
 }
 
 bool smbd_lease_break_handles(struct smbd_file *f, struct smbd_lease *l)
 {
 	return l->breaking ||
-	       ((l->state & SMB2_LEASE_HANDLE) && break_to(f, l, l->state & ~SMB2_LEASE_HANDLE, false));
+	       ((l->state & SMB2_LEASE_HANDLE) && break_to(f, l, l->state & ~SMB2_LEASE_HANDLE));
 }
 
 bool smbd_lease_break_others_handles(const struct smbd_open *o)
@@ -288,7 +300,7 @@ void smbd_lease_break_listing(struct smbd_server *srv, dev_t dev, ino_t ino, con
 		 * (smbtorture smb2.dirlease.setdos from a second client). */
 		if (parent_key != NULL && memcmp(l->key, parent_key, 16) == 0)
 			continue;
-		break_to(f, l, 0, true);
+		break_to(f, l, 0);
 	}
 }
 
@@ -302,7 +314,7 @@ void smbd_lease_break_for_write(struct smbd_file *f, const struct smbd_open *wri
 	for (size_t i = 0; f != NULL && i < f->n_opens; i++) {
 		struct smbd_lease *l = f->opens[i]->lease;
 		if (l != NULL && l != writer->lease && (l->state & SMB2_LEASE_READ))
-			break_to(f, l, 0, true);
+			break_to(f, l, 0);
 	}
 }
 
@@ -475,7 +487,7 @@ void smbd_lease_encode_response(const struct smbd_open *o, struct wire_wr *w)
 }
 
 NTSTATUS smbd_lease_ack(struct smbd_server *srv, const uint8_t client_guid[16], const uint8_t key[16],
-			uint32_t state, struct smbd_lease **l_out)
+			uint32_t state)
 {
 	struct smbd_lease *l = smbd_lease_find(srv, client_guid, key);
 	if (l == NULL)
@@ -489,12 +501,16 @@ NTSTATUS smbd_lease_ack(struct smbd_server *srv, const uint8_t client_guid[16], 
 	l->breaking = false;
 	if (l->break_timer)
 		event_del(l->break_timer);
-	/* Opens that came during the break may want the lease lower still. */
+	/* Opens that came during the break may want the lease lower still:
+	 * Windows goes on in steps, keeping R while W or H go, then R
+	 * (smbtorture smb2.lease.breaking3, v2_breaking3). */
 	if ((l->state & ~l->break_to) != 0)
-		notify(f, l);
+		notify(f, l,
+		       l->state & (SMB2_LEASE_WRITE | SMB2_LEASE_HANDLE) ? l->break_to | (l->state & SMB2_LEASE_READ)
+									 : l->break_to,
+		       true);
 	if (f != NULL)
 		smbd_file_wake_waiters(f);
-	*l_out = l;
 	return NT_STATUS_OK;
 }
 

@@ -60,9 +60,12 @@ NTSTATUS smbd_lease_name_check(struct smbd_server *srv, const uint8_t client_gui
  * The caching another open of o's file costs lease l (MS-FSA 2.1.5.17):
  * W goes, or everything on an overwrite, and H too for an open that will
  * delete the file (delete-on-close: smbtorture smb2.lease.unlink). True
- * when the open must wait for the holder's acknowledgment.
+ * when the open must wait for the holder's acknowledgment: while W goes
+ * (the holder writes back first), or, for an open that already waited
+ * (not first_attempt), while l is still breaking.
  */
-bool smbd_lease_break_for_open(struct smbd_file *f, struct smbd_lease *l, bool overwrite, bool deleting);
+bool smbd_lease_break_for_open(struct smbd_file *f, struct smbd_lease *l, bool overwrite, bool deleting,
+			       bool first_attempt);
 /* A sharing violation with an open of l: l gives up H, so its holder can
  * close handles it keeps only for caching. True while an ack is awaited. */
 bool smbd_lease_break_handles(struct smbd_file *f, struct smbd_lease *l);
@@ -110,10 +113,11 @@ size_t smbd_lease_response_size(const struct smbd_open *o);
 
 /*
  * MS-SMB2 3.3.5.22.2: the client acknowledges a break of its lease 'key'
- * to 'state'. On success *l_out is the lease, for the response.
+ * to 'state', which the response then reports (a next step of the break
+ * may already be under way: smbtorture smb2.lease.breaking3).
  */
 NTSTATUS smbd_lease_ack(struct smbd_server *srv, const uint8_t client_guid[16], const uint8_t key[16],
-			uint32_t state, struct smbd_lease **l_out);
+			uint32_t state);
 uint32_t smbd_lease_state(const struct smbd_lease *l);
 /* Whether a break of l waits for its acknowledgment. */
 bool smbd_lease_breaking(const struct smbd_lease *l);

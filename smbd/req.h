@@ -56,6 +56,9 @@ struct smb2_call {
 	 * signature, which a client does not check for these statuses but
 	 * requires (MS-SMB2 3.2.5.1.3 as Samba's client reads it). */
 	bool flag_signed;
+	/* Parked for oplock or lease breaks at least once (smbd_oplock_wait):
+	 * a lease still breaking then holds it back (smbd_lease_check). */
+	bool waited_for_breaks;
 
 	/* Resolved by the dispatcher according to the command's policy. */
 	struct smbd_session *session;

@@ -566,7 +566,7 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	}
 	if (!fs->created) {
 		status = smbd_lease_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, fs->overwrite,
-					  in->options & FILE_DELETE_ON_CLOSE, mine);
+					  in->options & FILE_DELETE_ON_CLOSE, mine, !call->waited_for_breaks);
 		if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
 			return wait_for_breaks(call, cs);
 	}

@@ -24,8 +24,7 @@ static NTSTATUS lease_ack(struct smb2_call *call)
 	uint32_t state = wire_u32(r);
 	if (!wire_ok(r))
 		return NT_STATUS_INVALID_PARAMETER;
-	struct smbd_lease *l;
-	NTSTATUS status = smbd_lease_ack(call->req->conn->srv, call->req->conn->client_guid, key, state, &l);
+	NTSTATUS status = smbd_lease_ack(call->req->conn->srv, call->req->conn->client_guid, key, state);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	struct wire_wr *w = &call->out;
@@ -33,7 +32,7 @@ static NTSTATUS lease_ack(struct smb2_call *call)
 	wire_put_u16(w, 0);
 	wire_put_u32(w, 0);
 	wire_put_bytes(w, key, 16);
-	wire_put_u32(w, smbd_lease_state(l));
+	wire_put_u32(w, state);
 	wire_put_u64(w, 0); /* LeaseDuration */
 	return NT_STATUS_OK;
 }
