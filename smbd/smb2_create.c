@@ -26,6 +26,7 @@
 #include "smbd/open.h"
 #include "smbd/ph_store.h"
 #include "smbd/posix_access.h"
+#include "smbd/replay_pending.h"
 #include "smbd/security_desc.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -490,6 +491,12 @@ static void overwrite_work(void *arg)
  * done: this attempt's fd, gate and state go now. */
 static NTSTATUS wait_for_breaks(struct smb2_call *call, struct create_state *cs)
 {
+	const struct smbd_durable_request *dh = &cs->in->durable;
+	if (dh->version == 2 && !smbd_replay_pending_note(call, dh->create_guid)) {
+		create_result(call, cs, NT_STATUS_NO_MEMORY);
+		talloc_free(cs);
+		return NT_STATUS_NO_MEMORY;
+	}
 	NTSTATUS status = smbd_oplock_wait(call, cs->fs.st.st_dev, cs->fs.st.st_ino, smb2_create_retry);
 	create_result(call, cs, status);
 	talloc_free(cs);
@@ -748,6 +755,10 @@ NTSTATUS smb2_create(struct smb2_call *call)
 		return status;
 	if (cs->in->durable.reconnect)
 		return create_reconnect(call, cs);
+	/* A replay of a CREATE that still waits for breaks (replay_pending.h). */
+	if (cs->in->durable.version == 2 && (call->flags & SMB2_FLAGS_REPLAY_OPERATION) &&
+	    smbd_replay_pending_find(call, cs->in->durable.create_guid))
+		return NT_STATUS_ACCESS_DENIED;
 	uint32_t action;
 	struct smbd_open *replayed;
 	status = smbd_durable_replayed(call, &cs->in->durable, &replayed, &action);
