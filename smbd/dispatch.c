@@ -5,7 +5,6 @@
  */
 #include "config.h"
 #include "smbd/dispatch.h"
-#include "smbd/durable.h"
 
 #include <string.h>
 #include <talloc.h>
@@ -16,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
+#include "smbd/create_guid.h"
 #include "smbd/identity.h"
 #include "smbd/iopool.h"
 #include "smbd/open.h"
@@ -118,7 +118,7 @@ NTSTATUS smbd_call_open(struct smb2_call *call, uint64_t fid_persistent, uint64_
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	/* Once the client has used the open, a replay of its CREATE is a new CREATE. */
-	smbd_durable_used(o);
+	smbd_create_guid_used(o);
 	*out = o;
 	return NT_STATUS_OK;
 }

@@ -16,6 +16,7 @@
 #include "lib/wire.h"
 #include "smbd/brlock.h"
 #include "smbd/conn.h"
+#include "smbd/create_guid.h"
 #include "smbd/file_state.h"
 #include "smbd/identity.h"
 #include "smbd/iopool.h"
@@ -47,15 +48,11 @@
 enum { SEEN_DHNQ = 1, SEEN_DHNC = 2, SEEN_DH2Q = 4, SEEN_DH2C = 8 };
 
 struct smbd_durable {
-	struct smbd_durable *gprev, *gnext; /* srv->create_guids, v2 only */
 	struct smbd_open *open;
 	uint8_t version;
 	uint32_t timeout_ms;
 	uint8_t create_guid[16];
 	uint8_t client_guid[16];       /* of the connection that opened it */
-	uint32_t action;               /* its first reply's CreateAction, for a replay */
-	bool action_noted;
-	bool used;                     /* a request used it: no longer replay-eligible */
 	char *user;                    /* who may take it back */
 	struct smbd_identity *owner;   /* ... and whom a delete on close acts as while it is away */
 	struct event *timer;           /* while disconnected: the time-out, or a purge */
@@ -77,15 +74,6 @@ struct ph_rewrite {
 	int err;
 };
 
-/* The bucket of srv->create_guids a CreateGuid falls in. */
-static struct smbd_durable **guid_bucket(struct smbd_server *srv, const uint8_t guid[16])
-{
-	unsigned h = 0;
-	for (int i = 0; i < 16; i++)
-		h = h * 31 + guid[i];
-	return &srv->create_guids[h % (sizeof(srv->create_guids) / sizeof(srv->create_guids[0]))];
-}
-
 static int durable_destructor(struct smbd_durable *d)
 {
 	struct smbd_server *srv = d->open->srv;
@@ -97,8 +85,6 @@ static int durable_destructor(struct smbd_durable *d)
 		smbd_ph_store_forget(srv->ph_store, d->open->persistent_id);
 	if (d->rewriting != NULL)
 		d->rewriting->d = NULL; /* it removes what it writes */
-	if (d->version == 2)
-		DLIST_REMOVE(*guid_bucket(srv, d->create_guid), d, gprev, gnext);
 	if (d->disconnected)
 		srv->n_disconnected--;
 	if (d->timer != NULL)
@@ -227,8 +213,6 @@ void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *
 	else
 		d->timeout_ms = r->timeout_ms < DURABLE_V2_MAX_MS ? r->timeout_ms : DURABLE_V2_MAX_MS;
 	memcpy(d->create_guid, r->create_guid, 16);
-	if (d->version == 2)
-		DLIST_PUSH_FRONT(*guid_bucket(o->srv, d->create_guid), d, gprev, gnext);
 	talloc_set_destructor(d, durable_destructor);
 	o->durable = d;
 }
@@ -247,10 +231,10 @@ NTSTATUS smbd_durable_make_resilient(struct smbd_open *o, struct smbd_session *s
 			return NT_STATUS_NO_MEMORY;
 		talloc_set_destructor(d, durable_destructor);
 		o->durable = d;
-	} else if (d->version == 2) {
-		/* No longer durable (Open.IsDurable is FALSE): not found by a DH2C or a replay. */
-		DLIST_REMOVE(*guid_bucket(o->srv, d->create_guid), d, gprev, gnext);
 	}
+	/* No longer durable (Open.IsDurable is FALSE): not found by a DH2C
+	 * (version 1 now) or a replay. */
+	smbd_create_guid_forget(o);
 	d->version = 1;
 	d->resilient = true;
 	d->timeout_ms = timeout_ms != 0 ? timeout_ms : RESILIENT_DEFAULT_MS;
@@ -426,48 +410,6 @@ NTSTATUS smbd_durable_reconnect(struct smb2_call *call, const struct smbd_durabl
 	LOG_INFO("durable handle of '%s' (user '%s') reconnected", o->rel_path, d->user);
 	*out = o;
 	return NT_STATUS_OK;
-}
-
-NTSTATUS smbd_durable_replayed(struct smb2_call *call, const struct smbd_durable_request *r, struct smbd_open **out,
-			       uint32_t *action)
-{
-	*out = NULL;
-	if (r->version != 2)
-		return NT_STATUS_OK;
-	bool replay = call->flags & SMB2_FLAGS_REPLAY_OPERATION;
-	const struct smbd_durable *d = *guid_bucket(call->req->conn->srv, r->create_guid), *eligible = NULL;
-	bool held = false;
-	for (; d != NULL; d = d->gnext) {
-		if (d->disconnected || memcmp(d->create_guid, r->create_guid, 16) != 0 ||
-		    memcmp(d->client_guid, call->req->conn->client_guid, 16) != 0)
-			continue;
-		held = true;
-		if (!d->used && d->open->session_id == call->session_id)
-			eligible = d;
-	}
-	if (held && !replay)
-		return NT_STATUS_DUPLICATE_OBJECTID;
-	d = eligible;
-	if (d == NULL)
-		return NT_STATUS_OK;
-	LOG_INFO("%s: CREATE of '%s' replayed: its open answers again", call->req->conn->peer, d->open->rel_path);
-	*action = d->action;
-	*out = d->open;
-	return NT_STATUS_OK;
-}
-
-void smbd_durable_used(struct smbd_open *o)
-{
-	if (o->durable != NULL)
-		o->durable->used = true;
-}
-
-void smbd_durable_note_action(struct smbd_open *o, uint32_t action)
-{
-	if (o->durable != NULL && !o->durable->action_noted) {
-		o->durable->action = action;
-		o->durable->action_noted = true;
-	}
 }
 
 const struct smbd_identity *smbd_durable_owner(const struct smbd_open *o)
@@ -679,10 +621,9 @@ bool smbd_durable_restore(struct smbd_server *srv, const struct smbd_ph_record *
 	d->timeout_ms = r->timeout_ms;
 	memcpy(d->create_guid, r->create_guid, 16);
 	memcpy(d->client_guid, r->client_guid, 16);
-	DLIST_PUSH_FRONT(*guid_bucket(srv, d->create_guid), d, gprev, gnext);
 	talloc_set_destructor(d, durable_destructor);
 	o->durable = d;
-	if (!start_waiting(d))
+	if (!smbd_create_guid_note(o, r->client_guid, r->create_guid) || !start_waiting(d))
 		goto fail;
 	LOG_INFO("persistent handle of '%s' (user '%s') back from the store: kept for %u ms for its client to "
 		 "reconnect", o->rel_path, d->user, d->timeout_ms);

@@ -109,22 +109,6 @@ bool smbd_durable_purge(struct smbd_open *o);
 NTSTATUS smbd_durable_reconnect(struct smb2_call *call, const struct smbd_durable_request *r,
 				const struct smbd_lease_request *lease, const char *name, struct smbd_open **out);
 
-/*
- * A CREATE with a DH2Q (MS-SMB2 3.3.5.9.10) whose CreateGuid names an open
- * the same client holds: without SMB2_FLAGS_REPLAY_OPERATION it gets
- * DUPLICATE_OBJECTID; a replay in the same session of an open not used
- * since gets that open (*out, and in *action the CreateAction its first
- * reply carried); any other replay runs as a new CREATE, as Windows does
- * (smbtorture smb2.replay.replay6). *out is NULL when the CREATE runs as
- * a new one.
- */
-NTSTATUS smbd_durable_replayed(struct smb2_call *call, const struct smbd_durable_request *r, struct smbd_open **out,
-			       uint32_t *action);
-/* Notes the CreateAction of a durable open's first reply, for a replay. */
-void smbd_durable_note_action(struct smbd_open *o, uint32_t action);
-/* A request used o: its CREATE may no longer be replayed (Open.IsReplayEligible). */
-void smbd_durable_used(struct smbd_open *o);
-
 /* Whom a disconnected open's delete on close acts as (its session is gone). */
 struct smbd_identity;
 const struct smbd_identity *smbd_durable_owner(const struct smbd_open *o);

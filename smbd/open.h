@@ -86,6 +86,8 @@ struct smbd_open {
 
 	/* Granted durability (smbd/durable.h): it may outlive its connection. */
 	struct smbd_durable *durable;
+	/* Open.CreateGuid of a CREATE with DH2Q (smbd/create_guid.h), or NULL. */
+	struct smbd_create_guid *create_guid;
 	/* AppInstanceId (smbd/app_instance.h), or NULL. */
 	struct smbd_app_instance *app_instance;
 

@@ -5,7 +5,7 @@
  * channel) while the original still waits is refused with ACCESS_DENIED,
  * as Windows does (Samba answers FILE_NOT_AVAILABLE; smbtorture
  * smb2.replay.dhv2-pending*-windows against -sane). Once the original has
- * its open, a replay finds that open (smbd_durable_replayed).
+ * its open, a replay finds that open (smbd/create_guid.h).
  */
 #ifndef PORTHOS_SMBD_REPLAY_PENDING_H
 #define PORTHOS_SMBD_REPLAY_PENDING_H

@@ -54,7 +54,7 @@ struct smbd_server {
 	bool stopping;              /* being freed: nothing is kept for later (durable opens) */
 	struct smbd_ph_store *ph_store; /* persistent handles (ph_store.h); NULL: no share is continuously available */
 	unsigned n_disconnected;    /* durable opens waiting for their clients (durable.c) */
-	struct smbd_durable *create_guids[256]; /* v2 durable opens by CreateGuid, for replays (durable.c) */
+	struct smbd_create_guid *create_guids[256]; /* opens by CreateGuid, for replays (create_guid.c) */
 	struct smbd_replay_pending *replay_pending; /* CREATEs with a CreateGuid waiting for breaks */
 
 	struct smbd_share **shares; /* runtime shares, IPC$ included */

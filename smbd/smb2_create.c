@@ -17,6 +17,7 @@
 #include "smbd/conn.h"
 #include "smbd/create.h"
 #include "smbd/create_gate.h"
+#include "smbd/create_guid.h"
 #include "smbd/dir_lease.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
@@ -380,7 +381,7 @@ static bool still_wanted(const struct smb2_call *call)
 
 static NTSTATUS reply_with(struct smb2_call *call, struct create_state *cs, struct smbd_open *o)
 {
-	smbd_durable_note_action(o, cs->action);
+	smbd_create_guid_note_action(o, cs->action);
 	struct fscc_file_info fi = cs->fs.fi;
 	smbd_fileinfo_set_delete_pending(&fi, o->delete_on_close);
 	smbd_call_set_related_open(call, o->persistent_id, o->volatile_id);
@@ -489,10 +490,17 @@ static void overwrite_work(void *arg)
 
 /* Runs the CREATE again from the start once the breaks it caused are
  * done: this attempt's fd, gate and state go now. */
-static NTSTATUS wait_for_breaks(struct smb2_call *call, struct create_state *cs)
+/*
+ * Parks the CREATE until the breaks on its file are answered. One waiting
+ * for an oplock or lease to go ('for_caching') is noted for replays
+ * (replay_pending.h); one waiting for a sharing violation's handles is
+ * not: Windows takes a replay of that for a new CREATE, which meets the
+ * same violation (smbtorture smb2.replay.dhv2-pending1n-vs-violation-*).
+ */
+static NTSTATUS wait_for_breaks(struct smb2_call *call, struct create_state *cs, bool for_caching)
 {
 	const struct smbd_durable_request *dh = &cs->in->durable;
-	if (dh->version == 2 && !smbd_replay_pending_note(call, dh->create_guid)) {
+	if (for_caching && dh->version == 2 && !smbd_replay_pending_note(call, dh->create_guid)) {
 		create_result(call, cs, NT_STATUS_NO_MEMORY);
 		talloc_free(cs);
 		return NT_STATUS_NO_MEMORY;
@@ -549,7 +557,7 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	status = smbd_share_mode_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, in->share_access);
 	if (!NT_STATUS_IS_OK(status) && !fs->created &&
 	    smbd_share_mode_break_handles(srv, fs->st.st_dev, fs->st.st_ino, fs->access, in->share_access, mine))
-		return wait_for_breaks(call, cs);
+		return wait_for_breaks(call, cs, false);
 	if (!NT_STATUS_IS_OK(status))
 		return create_result(call, cs, status);
 	if (fs->created) {
@@ -563,7 +571,7 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 			status = smbd_oplock_check(srv, fs->st.st_dev, fs->st.st_ino, in->oplock_level, fs->access,
 						   fs->overwrite, mine, &granted);
 			if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
-				return wait_for_breaks(call, cs);
+				return wait_for_breaks(call, cs, true);
 			if (!NT_STATUS_IS_OK(status))
 				return create_result(call, cs, status);
 		}
@@ -575,7 +583,7 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 		status = smbd_lease_check(srv, fs->st.st_dev, fs->st.st_ino, fs->access, fs->overwrite,
 					  in->options & FILE_DELETE_ON_CLOSE, mine, !call->waited_for_breaks);
 		if (NT_STATUS_EQUAL(status, NT_STATUS_PENDING))
-			return wait_for_breaks(call, cs);
+			return wait_for_breaks(call, cs, true);
 	}
 
 	struct smbd_open *o = smbd_open_new(call->tcon, fs->fd);
@@ -609,6 +617,10 @@ static NTSTATUS opened(struct smb2_call *call, void *arg)
 	}
 	smbd_durable_grant(o, &in->durable, call->session, client_guid,
 			   call->req->conn->server_capabilities & SMB2_GLOBAL_CAP_PERSISTENT_HANDLES);
+	if (in->durable.version == 2 && !smbd_create_guid_note(o, client_guid, in->durable.create_guid)) {
+		smbd_open_close(o);
+		return create_result(call, cs, NT_STATUS_NO_MEMORY);
+	}
 	smbd_app_instance_set(o, &in->app, client_guid);
 	if (!fs->overwrite) {
 		if (fs->created)
@@ -755,13 +767,18 @@ NTSTATUS smb2_create(struct smb2_call *call)
 		return status;
 	if (cs->in->durable.reconnect)
 		return create_reconnect(call, cs);
+	/* CreateGuids are looked at when the CREATE arrives, not when it runs
+	 * again after waiting for breaks (as Windows: a replay that waited
+	 * meets the open its original made meanwhile as any other CREATE). */
+	bool guid = cs->in->durable.version == 2 && !call->waited_for_breaks;
 	/* A replay of a CREATE that still waits for breaks (replay_pending.h). */
-	if (cs->in->durable.version == 2 && (call->flags & SMB2_FLAGS_REPLAY_OPERATION) &&
+	if (guid && (call->flags & SMB2_FLAGS_REPLAY_OPERATION) &&
 	    smbd_replay_pending_find(call, cs->in->durable.create_guid))
 		return NT_STATUS_ACCESS_DENIED;
-	uint32_t action;
-	struct smbd_open *replayed;
-	status = smbd_durable_replayed(call, &cs->in->durable, &replayed, &action);
+	uint32_t action = 0;
+	struct smbd_open *replayed = NULL;
+	status = guid ? smbd_create_guid_replayed(call, cs->in->durable.create_guid, &replayed, &action)
+		      : NT_STATUS_OK;
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	if (replayed != NULL)

@@ -14,14 +14,15 @@ suites=(
 	smb2.create smb2.compound smb2.compound_find smb2.credits smb2.lock smb2.sharemode smb2.oplock
 	smb2.delete-on-close-perms smb2.durable-open smb2.durable-v2-open smb2.durable-v2-delay smb2.rename
 	# smb2.replay test by test. Of its 40 dhv2-pending* tests (a replay
-	# while the first CREATE waits for a break) the -windows ones whose
-	# open is durable run: a replay of a pending CREATE gets ACCESS_DENIED
-	# as from Windows (smbd/replay_pending.h; the -sane twins expect
-	# Samba's FILE_NOT_AVAILABLE). Left out, as each waits out break or
-	# request time-outs until it fails: pending1n* (a replay finds a
-	# non-durable DH2Q open again only once CreateGuids are kept for every
-	# open), pending2*/3* (a CREATE whose channel died while it waited
-	# must still complete for the session's other channels).
+	# while the first CREATE waits for a break) the -windows ones on one
+	# channel run: a replay of a pending CREATE gets ACCESS_DENIED as from
+	# Windows (smbd/replay_pending.h; the -sane twins expect Samba's
+	# FILE_NOT_AVAILABLE). Left out, as each waits out break or request
+	# time-outs until it fails: pending2*/3* (a CREATE whose channel died
+	# while it waited must still complete for the session's other channels).
+	smb2.replay.dhv2-pending1n-vs-violation-lease-close-windows
+	smb2.replay.dhv2-pending1n-vs-violation-lease-ack-windows
+	smb2.replay.dhv2-pending1n-vs-oplock-windows smb2.replay.dhv2-pending1n-vs-lease-windows
 	smb2.replay.dhv2-pending1l-vs-oplock-windows smb2.replay.dhv2-pending1l-vs-lease-windows
 	smb2.replay.dhv2-pending1o-vs-oplock-windows smb2.replay.dhv2-pending1o-vs-lease-windows
 	smb2.replay.replay-commands smb2.replay.replay-regular smb2.replay.replay-dhv2-oplock1
