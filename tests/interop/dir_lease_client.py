@@ -49,7 +49,9 @@ FILE_BASIC_INFO, FILE_RENAME_INFO, FILE_LINK_INFO, FILE_DISPOSITION_INFO, FILE_E
 DELETE_ACCESS = 0x00010000
 SHARING_VIOLATION, ACCESS_DENIED = 0xC0000043, 0xC0000022
 ATTR_READONLY, ATTR_ARCHIVE = 0x1, 0x20
-QUIET = 0.5  # how long "no break" is watched for
+# How long "no break" is watched for: a break leaves before the reply to
+# the request that caused it, so it is already queued when that reply is in.
+QUIET = 0.25
 
 check = Checks()
 
