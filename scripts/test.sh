@@ -23,14 +23,15 @@ passed=0
 failed=0
 failed_names=()
 
-record() { # name rc
+record() { # name rc [seconds]
+	local took=${3:+ (${3} s)}
 	if [ "$2" -eq 0 ]; then
 		passed=$((passed + 1))
-		echo "PASS: $1"
+		echo "PASS: $1$took"
 	else
 		failed=$((failed + 1))
 		failed_names+=("$1")
-		echo "FAIL: $1"
+		echo "FAIL: $1$took"
 	fi
 }
 
@@ -65,10 +66,12 @@ run_pass() {
 		fi
 		log="$dir/interop-$t.log"
 		echo "-- $t"
+		local t0=$SECONDS
 		timeout -k 10 1200 "tests/interop/$t.sh" >"$log" 2>&1
 		rc=$?
 		[ "$rc" -eq 0 ] || tail -40 "$log"
-		record "${prefix}interop/$t" "$rc"
+		# With its time: the suite must stay well under 30 minutes on 2 cores.
+		record "${prefix}interop/$t" "$rc" "$((SECONDS - t0))"
 	done
 }
 
