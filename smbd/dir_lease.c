@@ -39,6 +39,22 @@ void smbd_dir_lease_open_changed(const struct smbd_open *o)
 	smbd_dir_lease_entry_changed(o->srv, o->share, o->rel_path, smbd_lease_parent_key(o->lease));
 }
 
+/* The length of rel's directory part ("a/b/c": 3; "c": 0). */
+static size_t parent_len(const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	return slash != NULL ? (size_t)(slash - rel) : 0;
+}
+
+void smbd_dir_lease_renamed(const struct smbd_open *o, const char *old_rel)
+{
+	const uint8_t *parent_key = smbd_lease_parent_key(o->lease);
+	smbd_dir_lease_entry_changed(o->srv, o->share, o->rel_path, parent_key);
+	size_t n = parent_len(old_rel);
+	if (n != parent_len(o->rel_path) || strncmp(old_rel, o->rel_path, n) != 0)
+		smbd_dir_lease_entry_changed(o->srv, o->share, old_rel, parent_key);
+}
+
 /* What is open beneath a directory, for a rename of it. */
 struct beneath {
 	const struct smbd_open *dir;

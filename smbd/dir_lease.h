@@ -32,6 +32,9 @@ void smbd_dir_lease_entry_changed(struct smbd_server *srv, const struct smbd_sha
 				  const uint8_t *parent_key);
 /* o's entry changed: the same, with o's lease's ParentLeaseKey. */
 void smbd_dir_lease_open_changed(const struct smbd_open *o);
+/* o was renamed from old_rel: its new directory gained an entry, and its
+ * old one, if another, lost one. */
+void smbd_dir_lease_renamed(const struct smbd_open *o, const char *old_rel);
 
 /*
  * Directory dir is to be renamed while something beneath it is open

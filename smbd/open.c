@@ -213,10 +213,9 @@ NTSTATUS smbd_open_close(struct smbd_open *o)
 		smbd_become_root();
 		if (!NT_STATUS_IS_OK(status))
 			LOG_INFO("delete on close of %s failed: %s", o->rel_path, nt_errstr(status));
-		else if (o->delete_spares_none)
-			smbd_dir_lease_entry_changed(o->srv, share, o->rel_path, NULL);
-		else
-			smbd_dir_lease_open_changed(o);
+		else /* the entry went */
+			smbd_dir_lease_entry_changed(o->srv, share, o->rel_path,
+						     o->delete_spares_none ? NULL : smbd_lease_parent_key(o->lease));
 	} else if (o->data_changed) {
 		smbd_dir_lease_open_changed(o);
 	}

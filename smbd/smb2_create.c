@@ -488,10 +488,9 @@ static void overwrite_work(void *arg)
 	create_fs_overwrite(&cs->fs, smbd_fd_number(cs->held));
 }
 
-/* Runs the CREATE again from the start once the breaks it caused are
- * done: this attempt's fd, gate and state go now. */
 /*
- * Parks the CREATE until the breaks on its file are answered. One waiting
+ * Runs the CREATE again from the start once the breaks on its file are
+ * answered: this attempt's fd, gate and state go now. One waiting
  * for an oplock or lease to go ('for_caching') is noted for replays
  * (replay_pending.h); one waiting for a sharing violation's handles is
  * not: Windows takes a replay of that for a new CREATE, which meets the

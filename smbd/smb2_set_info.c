@@ -206,14 +206,13 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	LOG_DBG("renamed %s -> %s", o->rel_path, rel);
-	/* The old directory lost an entry, the new one gained it. */
-	smbd_dir_lease_open_changed(o);
-	talloc_free(o->rel_path);
+	char *old_rel = o->rel_path;
 	o->rel_path = talloc_steal(o, rel);
 	talloc_free(o->smb_name);
 	o->smb_name = talloc_strdup(o, target);
 	smbd_lease_renamed(o, new_name);
-	smbd_dir_lease_open_changed(o);
+	smbd_dir_lease_renamed(o, old_rel);
+	talloc_free(old_rel);
 	return NT_STATUS_OK;
 }
 
