@@ -23,6 +23,7 @@
 #include "smbd/ioctl.h"
 #include "smbd/logon_backoff.h"
 #include "smbd/ph_store.h"
+#include "smbd/session.h"
 #include "smbd/share.h"
 #include "smbd/splice_pipe.h"
 #include "smbd/transport_tcp.h"
@@ -84,11 +85,32 @@ static struct smbd_share *share_new(struct smbd_server *srv, const char *name, c
  * The workers go first, while everything they report to is alive: their
  * last transfers complete into live requests and connections.
  */
+static void free_cb(uint64_t id, void *obj, void *arg)
+{
+	talloc_free(obj);
+}
+
+static void destroy_session_cb(uint64_t id, void *obj, void *arg)
+{
+	smbd_session_destroy(obj);
+}
+
+/*
+ * Stopping with clients still there: connections go first, and with them
+ * their sessions and opens, then what is left of those (disconnected
+ * durable opens), while the tables and files those destructors reach are
+ * all still there; left to talloc's order, an open could outlive the fd
+ * or file state it lets go of. Persistent handles keep their records
+ * (srv->stopping).
+ */
 static int server_destructor(struct smbd_server *srv)
 {
 	srv->stopping = true;
 	TALLOC_FREE(srv->uring);
 	TALLOC_FREE(srv->iopool);
+	idtable_foreach(srv->conns, free_cb, NULL);
+	idtable_foreach(srv->sessions, destroy_session_cb, NULL);
+	idtable_foreach(srv->opens, free_cb, NULL);
 	return 0;
 }
 
