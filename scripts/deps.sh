@@ -14,12 +14,13 @@ build_pkgs=(build-essential autoconf automake libtool pkg-config
 # krb5-admin-server, kinit in krb5-user; keyutils for cifs.upcall;
 # python3-gssapi for a raw SPNEGO client); clang and its runtimes for the
 # libFuzzer targets (tests/interop/fuzz.sh); mkfs.ext4 for a file system
-# of a test's own on a loop device (tests/interop/write_through.sh).
+# of a test's own on a loop device (tests/interop/write_through.sh);
+# iptables, for smbtorture to stall channels (tests/interop/smbtorture.sh).
 # Never ksmbd-tools: it conflicts with (removes) samba.
 test_pkgs=(smbclient samba-testsuite python3-impacket cifs-utils
 	qemu-system-x86 busybox-static cpio zstd xz-utils
 	krb5-kdc krb5-admin-server krb5-user keyutils python3-gssapi
-	clang libclang-rt-14-dev e2fsprogs)
+	clang libclang-rt-14-dev e2fsprogs iptables)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")

@@ -8,6 +8,7 @@
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/dispatch.h"
+#include "smbd/replay_pending.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/transform_stream.h"
@@ -32,13 +33,17 @@ static void arm_timer(struct smbd_conn *conn, uint32_t seconds)
 static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct smbd_conn *conn = arg;
+	/* A CREATE of a session that goes on through other channels first
+	 * keeps its session (smbd/replay_pending.h). */
+	smbd_replay_pending_outlive(conn);
 	/* Its sessions end now, data in flight or not (as on a LOGOFF racing
 	 * with a transfer): a client that reconnects at once must find its
 	 * durable opens disconnected (smbd/durable.h), not still held here
 	 * until a slow write is over. */
 	smbd_sessions_drop_conn(conn->srv, conn->id);
-	/* Workers still move data for its requests: the last one to finish
-	 * fires this event again (smbd/io_async.c). */
+	/* Workers still move data for its requests, or a CREATE finishes for
+	 * a session it shared with other connections: the last one to end
+	 * fires this event again (smbd/io_async.c, smbd/replay_pending.c). */
 	if (conn->n_io > 0)
 		return;
 	talloc_free(conn);
@@ -53,6 +58,8 @@ static int conn_destructor(struct smbd_conn *conn)
 		event_free(conn->idle_timer);
 	if (conn->terminate_ev)
 		event_free(conn->terminate_ev);
+	/* What it held up may still end as its requests are freed. */
+	conn->terminate_ev = NULL;
 	return 0;
 }
 
@@ -116,7 +123,7 @@ void smbd_conn_io_begin(struct smbd_conn *conn)
 
 void smbd_conn_io_end(struct smbd_conn *conn)
 {
-	if (--conn->n_io == 0 && conn->terminating)
+	if (--conn->n_io == 0 && conn->terminating && conn->terminate_ev != NULL)
 		event_active(conn->terminate_ev, 0, 0);
 }
 

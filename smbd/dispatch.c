@@ -623,6 +623,8 @@ void smbd_requests_forget(struct smbd_server *srv, uint64_t conn_id, const struc
 	for (struct smbd_req *r = conn->requests; r != NULL; r = r->next) {
 		for (size_t i = 0; i < r->n_calls; i++) {
 			struct smb2_call *c = &r->calls[i];
+			if (c->outlives_conn)
+				continue;
 			if (s != NULL && c->session == s)
 				c->session = NULL;
 			if (c->tcon != NULL && (c->tcon == t || (s != NULL && c->tcon->session == s)))

@@ -8,19 +8,24 @@
 #include "lib/dlist.h"
 #include "smbd/conn.h"
 #include "smbd/req.h"
+#include "lib/log.h"
 #include "smbd/server.h"
+#include "smbd/session.h"
 
 struct smbd_replay_pending {
 	struct smbd_replay_pending *prev, *next; /* srv->replay_pending */
 	struct smbd_server *srv;
-	const struct smb2_call *call;
+	struct smb2_call *call;
 	uint8_t client_guid[16];
 	uint8_t create_guid[16];
+	struct smbd_conn *held; /* its connection, kept for it (smbd_replay_pending_outlive) */
 };
 
 static int pending_destructor(struct smbd_replay_pending *p)
 {
 	DLIST_REMOVE(p->srv->replay_pending, p, prev, next);
+	if (p->held != NULL)
+		smbd_conn_io_end(p->held);
 	return 0;
 }
 
@@ -50,4 +55,20 @@ bool smbd_replay_pending_find(const struct smb2_call *call, const uint8_t create
 		    memcmp(p->client_guid, call->req->conn->client_guid, 16) == 0)
 			return true;
 	return false;
+}
+
+void smbd_replay_pending_outlive(struct smbd_conn *conn)
+{
+	for (struct smbd_replay_pending *p = conn->srv->replay_pending; p != NULL; p = p->next) {
+		struct smb2_call *call = p->call;
+		if (call->req->conn != conn || p->held != NULL || call->session == NULL || call->tcon == NULL ||
+		    !smbd_session_outlives_conn(call->session, conn->id))
+			continue;
+		/* Like a transfer on the I/O pool: conn is freed once it is over. */
+		call->outlives_conn = true;
+		p->held = conn;
+		smbd_conn_io_begin(conn);
+		LOG_INFO("%s: a CREATE waiting for breaks goes on for session %llx on its other channels",
+			 conn->peer, (unsigned long long)call->session_id);
+	}
 }

@@ -14,11 +14,24 @@
 #include <stdint.h>
 
 struct smb2_call;
+struct smbd_conn;
 struct smbd_server;
 
 /* call, a CREATE with create_guid, waits: noted until the call ends. */
 bool smbd_replay_pending_note(struct smb2_call *call, const uint8_t create_guid[16]);
 /* Whether another call of this client with create_guid waits. */
 bool smbd_replay_pending_find(const struct smb2_call *call, const uint8_t create_guid[16]);
+
+/*
+ * conn is going: a CREATE of it noted here whose session goes on through
+ * another channel keeps waiting and completes for that session,
+ * unanswered (call->outlives_conn), holding conn's memory until it ends;
+ * the client takes the open with a replay on another channel. MS-SMB2
+ * 3.3.7.1 cancels a lost channel's requests; Windows and Samba finish such
+ * a CREATE, and clients replay it to get it (smbtorture
+ * smb2.replay.dhv2-pending2*, 3.2.7.1).
+ * Called before conn's channels leave their sessions.
+ */
+void smbd_replay_pending_outlive(struct smbd_conn *conn);
 
 #endif

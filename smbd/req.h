@@ -59,6 +59,9 @@ struct smb2_call {
 	/* Parked for oplock or lease breaks at least once (smbd_oplock_wait):
 	 * a lease still breaking then holds it back (smbd_lease_check). */
 	bool waited_for_breaks;
+	/* A CREATE that completes for its session after its connection went
+	 * (smbd_replay_pending_outlive): the session keeps it. */
+	bool outlives_conn;
 
 	/* Resolved by the dispatcher according to the command's policy. */
 	struct smbd_session *session;

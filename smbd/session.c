@@ -136,6 +136,17 @@ void smbd_session_logoff_after_reply(struct smb2_call *call, struct smbd_session
 	talloc_steal(call->req, s);
 }
 
+/* MS-SMB2 3.3.7.1: the session lives on while another channel does. */
+bool smbd_session_outlives_conn(const struct smbd_session *s, uint64_t conn_id)
+{
+	if (s->state == SMBD_SESSION_IN_PROGRESS)
+		return false;
+	for (const struct smbd_channel *ch = s->channels; ch != NULL; ch = ch->next)
+		if (ch->ready && ch->conn_id != conn_id)
+			return true;
+	return false;
+}
+
 static void drop_cb(uint64_t id, void *obj, void *arg)
 {
 	struct smbd_session *s = obj;
@@ -143,15 +154,15 @@ static void drop_cb(uint64_t id, void *obj, void *arg)
 	struct smbd_channel *ch = smbd_session_channel(s, *conn_id);
 	if (ch == NULL)
 		return;
+	bool lives = smbd_session_outlives_conn(s, *conn_id);
 	smbd_channel_remove(ch);
-	struct smbd_channel *left = s->channels;
-	while (left != NULL && !left->ready)
-		left = left->next;
-	if (left == NULL || s->state == SMBD_SESSION_IN_PROGRESS) {
+	if (!lives) {
 		smbd_session_destroy(s);
 		return;
 	}
-	/* MS-SMB2 3.3.7.1: the session lives on while another channel does. */
+	struct smbd_channel *left = s->channels;
+	while (!left->ready)
+		left = left->next;
 	if (s->conn_id == *conn_id)
 		s->conn_id = left->conn_id;
 	LOG_INFO("session %llx: a channel closed, %u left", (unsigned long long)s->id, s->n_channels);

@@ -99,6 +99,8 @@ void smbd_session_logoff_after_reply(struct smb2_call *call, struct smbd_session
  * without a ready channel is destroyed.
  */
 void smbd_sessions_drop_conn(struct smbd_server *srv, uint64_t conn_id);
+/* Whether s would go on without conn: it has another ready channel. */
+bool smbd_session_outlives_conn(const struct smbd_session *s, uint64_t conn_id);
 
 /* The session's channel on a connection, ready or not; NULL if none. */
 struct smbd_channel *smbd_session_channel(const struct smbd_session *s, uint64_t conn_id);

@@ -373,10 +373,13 @@ static NTSTATUS create_result(struct smb2_call *call, struct create_state *cs, N
 	return status;
 }
 
-/* Whether the call's session and tree are still there to take the open. */
+/* Whether the call's session and tree are still there to take the open
+ * (and its connection to answer, or another of its session's channels
+ * to replay it: replay_pending.h). */
 static bool still_wanted(const struct smb2_call *call)
 {
-	return call->tcon != NULL && call->session != NULL && !call->req->conn->terminating;
+	return call->tcon != NULL && call->session != NULL &&
+	       (!call->req->conn->terminating || call->outlives_conn);
 }
 
 static NTSTATUS reply_with(struct smb2_call *call, struct create_state *cs, struct smbd_open *o)
