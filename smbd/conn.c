@@ -166,6 +166,12 @@ void smbd_conn_terminate(struct smbd_conn *conn, const char *why)
 	event_active(conn->terminate_ev, 0, 0);
 }
 
+bool smbd_conn_stalled(const struct smbd_conn *conn)
+{
+	const struct smbd_transport *t = conn->transport;
+	return t->ops->stalled != NULL && t->ops->stalled(t);
+}
+
 void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt)
 {
 	smbd_conn_send_owned(conn, iov, iovcnt, NULL);

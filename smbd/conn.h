@@ -78,6 +78,9 @@ void smbd_conn_recv_tail(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_
  * caller's stack (the caller may be a transport callback of this conn).
  */
 void smbd_conn_terminate(struct smbd_conn *conn, const char *why);
+/* Whether what it sent goes unacknowledged: its path to the client looks
+ * dead for now (struct smbd_transport_ops.stalled). */
+bool smbd_conn_stalled(const struct smbd_conn *conn);
 /* Sends one PDU; on failure the connection is terminated. */
 void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt);
 /* The same, handing over owner: a talloc context holding the memory of

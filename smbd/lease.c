@@ -39,6 +39,11 @@ struct smbd_lease {
 	bool breaking;
 	uint32_t notified_to, break_to;
 	struct event *break_timer;
+	/* While a break awaits its ack: the connection it went on, and a
+	 * watch that sends it again on another if that one dies or stalls. */
+	uint64_t break_conn_id;
+	struct event *break_watch;
+	unsigned break_stalled_s; /* seconds the watch found that connection stalled */
 	dev_t dev;
 	ino_t ino;
 	const void *share;       /* the name is share-relative */
@@ -77,6 +82,8 @@ static int lease_destructor(struct smbd_lease *l)
 		l->srv->dir_leases--;
 	if (l->break_timer)
 		event_free(l->break_timer);
+	if (l->break_watch)
+		event_free(l->break_watch);
 	return 0;
 }
 
@@ -107,37 +114,47 @@ NTSTATUS smbd_lease_name_check(struct smbd_server *srv, const uint8_t client_gui
 
 struct conn_pick {
 	const uint8_t *client_guid;
-	struct smbd_conn *oldest;
+	struct smbd_conn *oldest, *oldest_moving;
 };
 
 static void pick_cb(uint64_t id, void *obj, void *arg)
 {
 	struct smbd_conn *conn = obj;
 	struct conn_pick *p = arg;
-	if (conn->negotiated && !conn->terminating && conn->dialect >= SMB2_DIALECT_210 &&
-	    memcmp(conn->client_guid, p->client_guid, 16) == 0 && (p->oldest == NULL || id < p->oldest->id))
+	if (!conn->negotiated || conn->terminating || conn->dialect < SMB2_DIALECT_210 ||
+	    memcmp(conn->client_guid, p->client_guid, 16) != 0)
+		return;
+	if (p->oldest == NULL || id < p->oldest->id)
 		p->oldest = conn;
+	if ((p->oldest_moving == NULL || id < p->oldest_moving->id) && !smbd_conn_stalled(conn))
+		p->oldest_moving = conn;
 }
 
 /*
  * MS-SMB2 2.2.23.2, 3.3.4.7: leases belong to the client (its ClientGuid),
  * not to a connection; Windows tells the client on its oldest connection,
  * even about a lease whose opens are all on another one (smbtorture
- * smb2.lease.v2_complex1).
+ * smb2.lease.v2_complex1); here, the oldest whose path does not look dead
+ * (smbd_conn_stalled), if there is one.
  */
-static void send_break(struct smbd_file *f, struct smbd_lease *l, uint32_t flags)
+static struct smbd_conn *break_conn(const struct smbd_file *f, const struct smbd_lease *l)
 {
-	struct conn_pick pick = { l->client_guid, NULL };
+	struct conn_pick pick = { l->client_guid, NULL, NULL };
 	idtable_foreach(l->srv->conns, pick_cb, &pick);
-	struct smbd_conn *conn = pick.oldest;
+	struct smbd_conn *conn = pick.oldest_moving != NULL ? pick.oldest_moving : pick.oldest;
 	for (size_t i = 0; f != NULL && i < f->n_opens && conn == NULL; i++) {
 		if (f->opens[i]->lease != l)
 			continue;
 		struct smbd_session *s = smbd_session_find(l->srv, f->opens[i]->session_id);
 		conn = s ? smbd_session_notify_conn(s) : NULL;
 	}
-	if (conn == NULL)
-		return;
+	return conn;
+}
+
+static void send_break_on(struct smbd_conn *conn, struct smbd_lease *l, uint32_t flags)
+{
+	l->break_conn_id = conn->id;
+	l->break_stalled_s = 0;
 	uint8_t pdu[SMB2_HDR_LEN + 44] = { 0 };
 	put_le32(pdu, 0x424D53FE);
 	put_le16(pdu + SMB2_HDR_STRUCTURE_SIZE, SMB2_HDR_LEN);
@@ -153,8 +170,50 @@ static void send_break(struct smbd_file *f, struct smbd_lease *l, uint32_t flags
 	put_le32(b + 28, l->notified_to);
 	/* BreakReason, AccessMaskHint, ShareMaskHint: 0 */
 	struct iovec iov = { pdu, sizeof(pdu) };
-	LOG_DBG("lease break 0x%x -> 0x%x", l->state, l->notified_to);
+	LOG_DBG("lease break 0x%x -> 0x%x on connection %llu", l->state, l->notified_to, (unsigned long long)conn->id);
 	smbd_conn_send(conn, &iov, 1);
+}
+
+static void send_break(struct smbd_file *f, struct smbd_lease *l, uint32_t flags)
+{
+	struct smbd_conn *conn = break_conn(f, l);
+	if (conn != NULL)
+		send_break_on(conn, l, flags);
+}
+
+/*
+ * Each second of a break: if the connection it went on has closed, or
+ * stalled (smbd_conn_stalled) at two ticks in a row (a healthy path
+ * recovers from a lost segment well within a second), while another of
+ * the client's moves, the break goes again there, and the stalled one is
+ * closed, as Windows does
+ * with a channel whose path died (smbtorture
+ * smb2.multichannel.leases.test2: the client hears the break twice, its
+ * ack on the dead channel fails, the one on the live channel ends the
+ * break; the client replays what else it had in flight there).
+ */
+static void break_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smbd_lease *l = arg;
+	if (!l->breaking) {
+		evtimer_del(l->break_watch);
+		return;
+	}
+	struct smbd_conn *sent = idtable_find(l->srv->conns, l->break_conn_id);
+	bool gone = sent == NULL || sent->terminating;
+	if (!gone && !smbd_conn_stalled(sent)) {
+		l->break_stalled_s = 0;
+		return;
+	}
+	if (!gone && ++l->break_stalled_s < 2)
+		return;
+	struct smbd_conn *conn = break_conn(smbd_file_find(l->srv, l->dev, l->ino), l);
+	if (conn == NULL || conn->id == l->break_conn_id || smbd_conn_stalled(conn))
+		return;
+	LOG_INFO("%s: lease break sent again: the connection it went on %s", conn->peer, gone ? "closed" : "stalls");
+	if (!gone)
+		smbd_conn_terminate(sent, "stalled while a lease break waited for its ack");
+	send_break_on(conn, l, SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED);
 }
 
 static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -193,6 +252,12 @@ static void notify(struct smbd_file *f, struct smbd_lease *l, uint32_t offer, bo
 	if (l->break_timer != NULL) {
 		struct timeval tv = { LEASE_BREAK_TIMEOUT_S, 0 };
 		evtimer_add(l->break_timer, &tv);
+	}
+	if (l->break_watch == NULL)
+		l->break_watch = event_new(l->srv->ev, -1, EV_PERSIST, break_watch_cb, l);
+	if (l->break_watch != NULL) {
+		struct timeval tv = { 1, 0 };
+		evtimer_add(l->break_watch, &tv);
 	}
 	send_break(f, l, SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED);
 }

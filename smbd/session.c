@@ -176,14 +176,19 @@ void smbd_sessions_drop_conn(struct smbd_server *srv, uint64_t conn_id)
 struct smbd_conn *smbd_session_notify_conn(const struct smbd_session *s)
 {
 	struct smbd_conn *primary = idtable_find(s->srv->conns, s->conn_id);
-	if (primary != NULL && !primary->terminating)
-		return primary;
+	struct smbd_conn *alive = primary != NULL && !primary->terminating ? primary : NULL;
+	if (alive != NULL && !smbd_conn_stalled(alive))
+		return alive;
 	for (const struct smbd_channel *ch = s->channels; ch != NULL; ch = ch->next) {
 		struct smbd_conn *conn = ch->ready ? idtable_find(s->srv->conns, ch->conn_id) : NULL;
-		if (conn != NULL && !conn->terminating)
+		if (conn == NULL || conn->terminating)
+			continue;
+		if (!smbd_conn_stalled(conn))
 			return conn;
+		if (alive == NULL)
+			alive = conn;
 	}
-	return primary;
+	return alive != NULL ? alive : primary;
 }
 
 void smbd_session_main_key(const struct smbd_session *s, struct smbd_sign_key *out)

@@ -54,6 +54,10 @@ struct smbd_transport_ops {
 	int (*send_pdu)(struct smbd_transport *t, const struct iovec *iov, int iovcnt, void *owner);
 	/* Bytes queued but not yet handed to the kernel (for back-pressure). */
 	size_t (*pending_bytes)(const struct smbd_transport *t);
+	/* Whether what was sent goes unacknowledged (the path to the client
+	 * looks dead), so that a notification had better take another
+	 * channel. NULL: never known. */
+	bool (*stalled)(const struct smbd_transport *t);
 	/* Stops receiving; queued output is flushed when possible, then closed. */
 	void (*shutdown)(struct smbd_transport *t);
 	/* Pauses or resumes delivery of PDUs (back-pressure, async work). */

@@ -360,6 +360,22 @@ static size_t tcp_pending_bytes(const struct smbd_transport *t)
 	       (tt->spliced != NULL ? tcp_spliced_pending(tt->spliced) : 0);
 }
 
+/*
+ * The kernel retransmits on a retransmission time-out with nothing
+ * acknowledged since (a cable pulled, a NIC down, packets dropped): new
+ * data waits behind the lost segment, so a break sent here would not
+ * arrive until the path heals, or TCP gives up minutes later.
+ */
+static bool tcp_stalled(const struct smbd_transport *t)
+{
+	const struct tcp_transport *tt = (const struct tcp_transport *)t;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	if (getsockopt(bufferevent_getfd(tt->bev), IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return false;
+	return ti.tcpi_retransmits > 0 || ti.tcpi_backoff > 0;
+}
+
 /* Where the next PDU goes: behind any spliced READ reply (tcp_spliced.h). */
 static struct evbuffer *output(struct tcp_transport *tt)
 {
@@ -524,6 +540,7 @@ static const struct smbd_transport_ops tcp_ops = {
 	.name = "tcp",
 	.send_pdu = tcp_send_pdu,
 	.pending_bytes = tcp_pending_bytes,
+	.stalled = tcp_stalled,
 	.shutdown = tcp_shutdown,
 	.set_receiving = tcp_set_receiving,
 	.take_tail = tcp_take_tail,
