@@ -10,8 +10,9 @@
  * changing open named as its ParentLeaseKey is spared: its holder made the
  * change. As Windows (the smb2.dirlease tests of later smbtorture).
  *
- * Changes made around the server (local programs, NFS) are not seen; the
- * option's description says so to the administrator.
+ * Changes made around the server, by other processes on this node, break
+ * them too (dir_lease_watch.h); changes made on another node of a cluster
+ * are not seen yet.
  */
 #ifndef PORTHOS_SMBD_DIR_LEASE_H
 #define PORTHOS_SMBD_DIR_LEASE_H

@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
+#include "smbd/dir_lease_watch.h"
 #include "smbd/durable.h"
 #include "smbd/file_state.h"
 #include "smbd/file_state_priv.h"
@@ -50,6 +51,8 @@ struct smbd_lease {
 	char *name;
 	unsigned n_opens;
 	bool dir;                /* counted in srv->dir_leases */
+	bool dir_watched;        /* holds a watch for changes around the server (dir_lease_watch.h) */
+	bool dir_unwatched;      /* ... which it could not have: it caches nothing */
 };
 
 struct smbd_lease_table {
@@ -80,6 +83,8 @@ static int lease_destructor(struct smbd_lease *l)
 	DLIST_REMOVE(l->srv->leases->buckets[b], l, prev, next);
 	if (l->dir)
 		l->srv->dir_leases--;
+	if (l->dir_watched)
+		smbd_dir_watch_remove(l->srv, l->dev, l->ino);
 	if (l->break_timer)
 		event_free(l->break_timer);
 	if (l->break_watch)
@@ -435,6 +440,10 @@ static struct smbd_lease *lease_new(struct smbd_server *srv, const uint8_t clien
 	l->share = share;
 	l->dir = o->is_dir;
 	srv->dir_leases += l->dir;
+	/* A listing cached is one kept coherent with changes made around the
+	 * server too, or none is. */
+	if (l->dir && !smbd_dir_watch_add(srv, o->fd, o->dev, o->ino, &l->dir_watched))
+		l->dir_unwatched = true;
 	unsigned b = bucket_of(client_guid, lr->key);
 	DLIST_PUSH_FRONT(srv->leases->buckets[b], l, prev, next);
 	talloc_set_destructor(l, lease_destructor);
@@ -461,11 +470,11 @@ NTSTATUS smbd_lease_grant(struct smbd_open *o, const uint8_t client_guid[16], co
 		l = lease_new(o->srv, client_guid, lr, o, share, rel);
 		if (l == NULL)
 			return NT_STATUS_NO_MEMORY;
-		l->state = want;
+		l->state = l->dir_unwatched ? 0 : want;
 		/* The grant is a change of state: the epoch moves past the client's. */
-		if (l->v2 && want != 0)
+		if (l->v2 && l->state != 0)
 			l->epoch++;
-	} else if (!l->breaking && want != l->state && (want & l->state) == l->state &&
+	} else if (!l->breaking && !l->dir_unwatched && want != l->state && (want & l->state) == l->state &&
 		   !(others && (want & SMB2_LEASE_WRITE))) {
 		/* MS-FSA 2.1.5.17.2: an upgrade to a strict superset the other
 		 * opens allow, whole; anything else leaves the lease as it is
@@ -490,7 +499,7 @@ NTSTATUS smbd_lease_restore(struct smbd_open *o, const uint8_t client_guid[16], 
 		l = lease_new(o->srv, client_guid, lr, o, share, rel);
 		if (l == NULL)
 			return NT_STATUS_NO_MEMORY;
-		l->state = valid_state(lr->state);
+		l->state = l->dir_unwatched ? 0 : valid_state(lr->state);
 	}
 	o->lease = l;
 	l->n_opens++;

@@ -26,6 +26,7 @@ struct smbd_bigbufs;
 struct smbd_pipes;
 struct smbd_durable;
 struct vfs_uring;
+struct smbd_dir_watch;
 
 struct smbd_server {
 	struct event_base *ev;
@@ -42,6 +43,7 @@ struct smbd_server {
 	struct file_table *files;  /* (dev, ino) -> struct smbd_file, file_state.c */
 	struct smbd_lease_table *leases; /* (client guid, lease key) -> lease, lease.c */
 	unsigned dir_leases;        /* leases on directories (dir_lease.h): none, nothing to break */
+	struct smbd_dir_watch *dir_watch; /* fanotify marks on leased directories (dir_lease_watch.h) */
 	struct smbd_notify_ctx *notify; /* the inotify fd, notify.c; made on first use */
 	struct smbd_tcp_state *tcp; /* what TCP connections share (limits, budgets), transport_tcp.c */
 	struct smbd_iopool *iopool; /* file I/O workers ("io threads") */

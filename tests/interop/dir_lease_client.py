@@ -17,10 +17,14 @@ H (and fails if A keeps the handle); one of a directory with files open
 beneath it waits while their holders give up H one by one, and fails if
 one keeps its handle or caches none.
 
-usage: dir_lease_client.py HOST PORT USER PASSWORD [--off]
+Changes made around the server (this process, on the share's directory
+given with --share-dir) break the leases too; reading breaks nothing.
+
+usage: dir_lease_client.py HOST PORT USER PASSWORD [--off] [--share-dir DIR]
   --off: the server runs with "smb3 directory leases = no": the capability
   is not offered and a directory gets no lease, while files still do.
 """
+import os
 import struct
 import sys
 import time
@@ -32,6 +36,7 @@ from smb2raw import (CLOSE, CREATE, NEGOTIATE, OPLOCK_BREAK, READ, SET_INFO, SUC
 
 HOST, PORT, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 OFF = "--off" in sys.argv[5:]
+SHARE_DIR = sys.argv[sys.argv.index("--share-dir") + 1] if "--share-dir" in sys.argv else None
 
 CAP_DIRECTORY_LEASING = 0x20
 LEASE_OPLOCK = 0xFF
@@ -403,6 +408,42 @@ def no_directory_leases(a, why):
     a.close(fid)
 
 
+def test_outside_changes():
+    """A local process changing the listing on the share's file system
+    (not through the server) breaks the lease as B's changes do; reading
+    a file, or a change a level down, breaks nothing."""
+    a, b = Client(), Client()
+    touch(b, "out", options=FILE_DIRECTORY_FILE)
+    touch(b, "out\\sub", options=FILE_DIRECTORY_FILE)
+    touch(b, "out\\f.txt")
+    d = Lease(a, "out")
+    base = os.path.join(SHARE_DIR, "out")
+    with open(os.path.join(base, "f.txt"), "rb") as f:
+        f.read()
+    d.expect_none("a local process reading out/f.txt")
+    open(os.path.join(base, "sub", "deeper.txt"), "w").close()
+    d.expect_none("a local process creating out/sub/deeper.txt (a level down)")
+    fd = os.open(os.path.join(base, "local.txt"), os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o644)
+    d.expect_break("a local process creating out/local.txt")
+    os.close(fd)
+    with open(os.path.join(base, "local.txt"), "a") as f:
+        f.write("more")
+    d.expect_break("a local process closing out/local.txt after writing it")
+    os.chmod(os.path.join(base, "local.txt"), 0o600)
+    d.expect_break("a local process changing the mode of out/local.txt")
+    os.rename(os.path.join(base, "local.txt"), os.path.join(base, "renamed.txt"))
+    d.expect_break("a local process renaming within out")
+    os.rename(os.path.join(base, "renamed.txt"), os.path.join(base, "sub", "renamed.txt"))
+    d.expect_break("a local process moving a file out of out")
+    os.mkdir(os.path.join(base, "made"))
+    d.expect_break("a local process making out/made")
+    os.rmdir(os.path.join(base, "made"))
+    d.expect_break("a local process removing out/made")
+    os.unlink(os.path.join(base, "f.txt"))
+    d.expect_break("a local process deleting out/f.txt")
+    a.close(d.fid)
+
+
 def test_not_asked():
     # impacket 0.10 fails every CREATE against a server offering what it did not ask for.
     no_directory_leases(Client(caps=0x7F & ~CAP_DIRECTORY_LEASING), "a client that does not ask for them")
@@ -415,6 +456,8 @@ def test_off():
 def main():
     tests = (test_off,) if OFF else (test_breaks, test_delete_both_ways, test_rename_into_held_dir,
                                      test_rename_dir_with_open_files, test_not_asked)
+    if SHARE_DIR is not None and not OFF:
+        tests += (test_outside_changes,)
     check.run(tests, (smb2raw.Dropped, Timeout, OSError, RuntimeError))
 
 

@@ -1,0 +1,223 @@
+/* Changes around the server break directory leases (smbd/dir_lease_watch.h). */
+#include "config.h"
+#include "smbd/dir_lease_watch.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/statfs.h>
+#include <talloc.h>
+#include <unistd.h>
+
+#include "lib/dlist.h"
+#include "lib/log.h"
+#include "smbd/lease.h"
+#include "smbd/server.h"
+
+/* What changes a listing: entries (directories too: FAN_ONDIR) created,
+ * deleted, renamed in or out, their attributes or times set, a file
+ * closed after writing (Windows breaks at that CLOSE, not at each WRITE). */
+#define WATCH_MASK \
+	(FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_ATTRIB | FAN_CLOSE_WRITE | FAN_ONDIR | \
+	 FAN_EVENT_ON_CHILD)
+
+/* One watched directory, as fanotify names it in events: its file system
+ * id and file handle. */
+struct watched {
+	struct watched *prev, *next;
+	dev_t dev;
+	ino_t ino;
+	unsigned refs;
+	int fd; /* O_PATH: what the mark is removed through */
+	unsigned char fsid[8];
+	unsigned handle_len; /* of handle: struct file_handle and its bytes */
+	unsigned char handle[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+};
+
+struct smbd_dir_watch {
+	struct smbd_server *srv;
+	int fd; /* -1: fanotify is not available */
+	struct event *ev;
+	struct watched *dirs;
+	pid_t self;
+};
+
+static void mark_path(const struct watched *d, char *path, size_t len)
+{
+	snprintf(path, len, "/proc/self/fd/%d", d->fd);
+}
+
+static int watched_destructor(struct watched *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	return 0;
+}
+
+static struct watched *find(struct smbd_dir_watch *w, dev_t dev, ino_t ino)
+{
+	for (struct watched *d = w->dirs; d != NULL; d = d->next)
+		if (d->dev == dev && d->ino == ino)
+			return d;
+	return NULL;
+}
+
+/* The directory an event's info record names (the parent of the entry). */
+static struct watched *named(struct smbd_dir_watch *w, const struct fanotify_event_metadata *m)
+{
+	const unsigned char *p = (const unsigned char *)m + m->metadata_len;
+	const unsigned char *end = (const unsigned char *)m + m->event_len;
+	while (p + sizeof(struct fanotify_event_info_header) <= end) {
+		const struct fanotify_event_info_header *h = (const void *)p;
+		if (h->len < sizeof(*h) || p + h->len > end)
+			return NULL;
+		if ((h->info_type == FAN_EVENT_INFO_TYPE_DFID_NAME || h->info_type == FAN_EVENT_INFO_TYPE_DFID ||
+		     h->info_type == FAN_EVENT_INFO_TYPE_FID) &&
+		    h->len >= sizeof(struct fanotify_event_info_fid) + sizeof(struct file_handle)) {
+			const struct fanotify_event_info_fid *fid = (const void *)p;
+			const struct file_handle *fh = (const void *)fid->handle;
+			size_t len = sizeof(*fh) + fh->handle_bytes;
+			if (sizeof(*fid) + len > h->len)
+				return NULL;
+			for (struct watched *d = w->dirs; d != NULL; d = d->next)
+				if (d->handle_len == len && memcmp(d->handle, fh, len) == 0 &&
+				    memcmp(d->fsid, &fid->fsid, sizeof(d->fsid)) == 0)
+					return d;
+			return NULL;
+		}
+		p += h->len;
+	}
+	return NULL;
+}
+
+static void break_all(struct smbd_dir_watch *w)
+{
+	for (struct watched *d = w->dirs; d != NULL; d = d->next)
+		smbd_lease_break_listing(w->srv, d->dev, d->ino, NULL);
+}
+
+static void events_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smbd_dir_watch *w = arg;
+	union {
+		struct fanotify_event_metadata m;
+		char bytes[8192];
+	} buf;
+	for (;;) {
+		ssize_t n = read(fd, &buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		for (struct fanotify_event_metadata *m = &buf.m; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
+			if (m->vers != FANOTIFY_METADATA_VERSION)
+				return;
+			if (m->mask & FAN_Q_OVERFLOW) {
+				/* Changes were lost: every watched listing may be stale. */
+				break_all(w);
+				continue;
+			}
+			if (m->pid == w->self)
+				continue; /* broken where it was made (dir_lease.h) */
+			struct watched *d = named(w, m);
+			if (d != NULL)
+				smbd_lease_break_listing(w->srv, d->dev, d->ino, NULL);
+		}
+	}
+}
+
+static int watch_destructor(struct smbd_dir_watch *w)
+{
+	w->srv->dir_watch = NULL; /* leases freed after it find nothing to remove */
+	if (w->ev != NULL)
+		event_free(w->ev);
+	if (w->fd >= 0)
+		close(w->fd);
+	return 0;
+}
+
+static struct smbd_dir_watch *get(struct smbd_server *srv)
+{
+	if (srv->dir_watch != NULL)
+		return srv->dir_watch;
+	struct smbd_dir_watch *w = talloc_zero(srv, struct smbd_dir_watch);
+	if (w == NULL)
+		return NULL;
+	w->srv = srv;
+	w->self = getpid();
+	talloc_set_destructor(w, watch_destructor);
+	w->fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_NONBLOCK | FAN_CLOEXEC, O_RDONLY);
+	if (w->fd < 0) {
+		LOG_WARN("fanotify: %s: directory leases do not see changes made around the server", strerror(errno));
+	} else if ((w->ev = event_new(srv->ev, w->fd, EV_READ | EV_PERSIST, events_cb, w)) == NULL ||
+		   event_add(w->ev, NULL) != 0) {
+		talloc_free(w);
+		return NULL;
+	}
+	srv->dir_watch = w;
+	return w;
+}
+
+bool smbd_dir_watch_add(struct smbd_server *srv, int dir_fd, dev_t dev, ino_t ino, bool *held)
+{
+	*held = false;
+	struct smbd_dir_watch *w = get(srv);
+	if (w == NULL)
+		return false;
+	if (w->fd < 0)
+		return true; /* said once, at get() */
+	struct watched *d = find(w, dev, ino);
+	if (d != NULL) {
+		d->refs++;
+		*held = true;
+		return true;
+	}
+	d = talloc_zero(w, struct watched);
+	if (d == NULL)
+		return false;
+	d->fd = -1;
+	talloc_set_destructor(d, watched_destructor);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dir_fd);
+	struct file_handle *fh = (struct file_handle *)d->handle;
+	fh->handle_bytes = MAX_HANDLE_SZ;
+	int mount_id;
+	struct statfs sf;
+	if ((d->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    name_to_handle_at(d->fd, "", fh, &mount_id, AT_EMPTY_PATH) != 0 || fstatfs(d->fd, &sf) != 0) {
+		LOG_INFO("directory lease not granted: cannot name the directory for fanotify: %s", strerror(errno));
+		talloc_free(d);
+		return false;
+	}
+	memcpy(d->fsid, &sf.f_fsid, sizeof(d->fsid));
+	d->handle_len = (unsigned)(sizeof(*fh) + fh->handle_bytes);
+	mark_path(d, path, sizeof(path));
+	if (fanotify_mark(w->fd, FAN_MARK_ADD, WATCH_MASK, AT_FDCWD, path) != 0) {
+		LOG_INFO("directory lease not granted: fanotify_mark: %s", strerror(errno));
+		talloc_free(d);
+		return false;
+	}
+	d->dev = dev;
+	d->ino = ino;
+	d->refs = 1;
+	DLIST_PUSH_FRONT(w->dirs, d, prev, next);
+	*held = true;
+	return true;
+}
+
+void smbd_dir_watch_remove(struct smbd_server *srv, dev_t dev, ino_t ino)
+{
+	struct smbd_dir_watch *w = srv->dir_watch;
+	struct watched *d = w != NULL ? find(w, dev, ino) : NULL;
+	if (d == NULL || --d->refs > 0)
+		return;
+	char path[64];
+	mark_path(d, path, sizeof(path));
+	/* Fails harmlessly for a directory since deleted: its mark went with it. */
+	fanotify_mark(w->fd, FAN_MARK_REMOVE, WATCH_MASK, AT_FDCWD, path);
+	DLIST_REMOVE(w->dirs, d, prev, next);
+	talloc_free(d);
+}
