@@ -80,6 +80,8 @@ static NTSTATUS entry_info(struct dir_query *q, const struct vfs_dirent *e, stru
 	NTSTATUS status;
 	if (strcmp(e->name, ".") == 0 || strcmp(e->name, "..") == 0) {
 		status = vfs_dos_get(q->fd, &e->st, &dos);
+	} else if (!e->link && (S_ISREG(e->st.st_mode) || S_ISDIR(e->st.st_mode))) {
+		status = vfs_dos_get_entry(q->fd, e->name, &e->st, &dos);
 	} else {
 		char *rel = strcmp(q->rel_path, ".") == 0 ? talloc_strdup(q, e->name)
 							  : talloc_asprintf(q, "%s/%s", q->rel_path, e->name);

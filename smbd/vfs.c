@@ -914,7 +914,7 @@ struct listing_build {
 };
 
 /* Adds an entry; its name is kept as an offset until the names stop moving. */
-static bool listing_add(struct listing_build *b, const char *name, const struct stat *st)
+static bool listing_add(struct listing_build *b, const char *name, const struct stat *st, bool link)
 {
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 32;
@@ -930,6 +930,7 @@ static bool listing_add(struct listing_build *b, const char *name, const struct 
 	struct vfs_dirent *e = (struct vfs_dirent *)mapbuf_data(b->ents) + b->n;
 	e->name = (char *)(uintptr_t)b->names_len;
 	e->st = *st;
+	e->link = link;
 	b->names_len += len;
 	b->n++;
 	return true;
@@ -952,7 +953,7 @@ static NTSTATUS vfs_list_dir_common(TALLOC_CTX *mem, struct vfs_share *s, int di
 	}
 	static const struct stat none;
 	for (size_t i = 0; i < lead; i++)
-		if (!listing_add(&b, "", &none)) {
+		if (!listing_add(&b, "", &none, false)) {
 			talloc_free(b.l);
 			return NT_STATUS_NO_MEMORY;
 		}
@@ -997,9 +998,10 @@ static NTSTATUS vfs_list_dir_common(TALLOC_CTX *mem, struct vfs_share *s, int di
 			status = NT_STATUS_INSUFF_SERVER_RESOURCES;
 			break;
 		}
-		if (S_ISLNK(st.st_mode))
+		bool link = S_ISLNK(st.st_mode);
+		if (link)
 			vfs_list_follow(s, dir_rel, dirfd(d), de->d_name, &st);
-		if (!listing_add(&b, de->d_name, &st)) {
+		if (!listing_add(&b, de->d_name, &st, link)) {
 			status = NT_STATUS_NO_MEMORY;
 			break;
 		}

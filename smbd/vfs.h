@@ -218,7 +218,8 @@ NTSTATUS vfs_statvfs(struct vfs_share *s, struct statvfs *st);
  */
 struct vfs_dirent {
 	char *name;
-	struct stat st;
+	struct stat st;  /* of what a symlink leads to, within the share */
+	bool link;       /* the entry itself is a symlink */
 };
 struct vfs_listing {
 	struct vfs_dirent *ents; /* NULL when n is 0 */

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -42,12 +44,12 @@ static int vfs_ts_cmp(const struct timespec *a, const struct timespec *b)
 	return 0;
 }
 
-/* Birth time if the file system records one, else the mtime. */
-static uint64_t vfs_dos_derived_ctime(int fd, const struct stat *st)
+/* Birth time of (dirfd, name) if the file system records one, else the mtime. */
+static uint64_t vfs_dos_derived_ctime_at(int dirfd, const char *name, int flags, const struct stat *st)
 {
 	struct statx stx;
 
-	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_BTIME, &stx) == 0 &&
+	if (statx(dirfd, name, flags | AT_STATX_SYNC_AS_STAT, STATX_BTIME, &stx) == 0 &&
 	    (stx.stx_mask & STATX_BTIME)) {
 		struct timespec ts = { .tv_sec = stx.stx_btime.tv_sec,
 				       .tv_nsec = stx.stx_btime.tv_nsec };
@@ -71,7 +73,7 @@ static uint32_t vfs_dos_fix_attrs(uint32_t attrs, const struct stat *st)
 static void vfs_dos_derive(int fd, const struct stat *st, struct vfs_dos_info *out)
 {
 	vfs_dos_from_stat(st, out);
-	out->creation_time = vfs_dos_derived_ctime(fd, st);
+	out->creation_time = vfs_dos_derived_ctime_at(fd, "", AT_EMPTY_PATH, st);
 }
 
 void vfs_dos_from_stat(const struct stat *st, struct vfs_dos_info *out)
@@ -106,16 +108,19 @@ static void vfs_dos_check_override(struct wire_rd *r, const struct stat *st,
 	out->change_time_set = true;
 }
 
-NTSTATUS vfs_dos_get(int fd, const struct stat *st, struct vfs_dos_info *out)
+/*
+ * The attributes from a record read with (f|l)getxattr (n: its result):
+ * true if it gave them, false (OK) where they are to be derived, false
+ * with *status set for an error to return.
+ */
+static bool vfs_dos_from_record(const uint8_t *rec, ssize_t n, const struct stat *st,
+				struct vfs_dos_info *out, NTSTATUS *status)
 {
-	/* One spare byte tells an over-long (newer or foreign) record. */
-	uint8_t rec[VFS_DOS_XATTR_SIZE2 + 1];
 	struct wire_rd r;
 	uint32_t version, attrs;
 	uint64_t ctime;
-	ssize_t n;
 
-	n = fgetxattr(fd, VFS_DOS_XATTR_NAME, rec, sizeof(rec));
+	*status = NT_STATUS_OK;
 	if (n < 0) {
 		switch (errno) {
 		case ENOTSUP:
@@ -127,10 +132,10 @@ NTSTATUS vfs_dos_get(int fd, const struct stat *st, struct vfs_dos_info *out)
 		case EPERM:
 			/* Attributes are readable without read access
 			 * (FILE_READ_ATTRIBUTES): fall back, do not fail. */
-			vfs_dos_derive(fd, st, out);
-			return NT_STATUS_OK;
+			return false;
 		default:
-			return ntstatus_from_errno(errno);
+			*status = ntstatus_from_errno(errno);
+			return false;
 		}
 	}
 
@@ -143,8 +148,7 @@ NTSTATUS vfs_dos_get(int fd, const struct stat *st, struct vfs_dos_info *out)
 	      (version == VFS_DOS_XATTR_VERSION2 && n == VFS_DOS_XATTR_SIZE2))) {
 		LOG_DBG("ignoring %s of %zd bytes, version %u", VFS_DOS_XATTR_NAME, n,
 			wire_ok(&r) ? version : 0);
-		vfs_dos_derive(fd, st, out);
-		return NT_STATUS_OK;
+		return false;
 	}
 
 	out->attributes = vfs_dos_fix_attrs(attrs, st);
@@ -154,6 +158,42 @@ NTSTATUS vfs_dos_get(int fd, const struct stat *st, struct vfs_dos_info *out)
 	out->from_xattr = true;
 	if (version == VFS_DOS_XATTR_VERSION2)
 		vfs_dos_check_override(&r, st, out);
+	return true;
+}
+
+NTSTATUS vfs_dos_get(int fd, const struct stat *st, struct vfs_dos_info *out)
+{
+	/* One spare byte tells an over-long (newer or foreign) record. */
+	uint8_t rec[VFS_DOS_XATTR_SIZE2 + 1];
+	NTSTATUS status;
+
+	if (!vfs_dos_from_record(rec, fgetxattr(fd, VFS_DOS_XATTR_NAME, rec, sizeof(rec)), st, out, &status) &&
+	    NT_STATUS_IS_OK(status))
+		vfs_dos_derive(fd, st, out);
+	return status;
+}
+
+/*
+ * One syscall per entry of a listing instead of two opens: the record is
+ * read by path through the directory's fd, not following a last symlink,
+ * and name is one component of the directory's own listing, so nothing
+ * outside the directory is reached and nothing is opened (a FIFO or a
+ * device swapped in meanwhile included).
+ */
+NTSTATUS vfs_dos_get_entry(int dir_fd, const char *name, const struct stat *st, struct vfs_dos_info *out)
+{
+	uint8_t rec[VFS_DOS_XATTR_SIZE2 + 1];
+	char path[sizeof("/proc/self/fd/") + 12 + NAME_MAX];
+	NTSTATUS status;
+
+	if (strchr(name, '/') != NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    (size_t)snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dir_fd, name) >= sizeof(path))
+		return NT_STATUS_OBJECT_NAME_INVALID;
+	if (vfs_dos_from_record(rec, lgetxattr(path, VFS_DOS_XATTR_NAME, rec, sizeof(rec)), st, out, &status) ||
+	    !NT_STATUS_IS_OK(status))
+		return status;
+	vfs_dos_from_stat(st, out);
+	out->creation_time = vfs_dos_derived_ctime_at(dir_fd, name, AT_SYMLINK_NOFOLLOW, st);
 	return NT_STATUS_OK;
 }
 

@@ -94,6 +94,10 @@ struct vfs_dos_info {
  * name use vfs_dos_get_at().
  */
 NTSTATUS vfs_dos_get(int fd, const struct stat *st, struct vfs_dos_info *out);
+/* The same for entry 'name' (one component) of the directory open as
+ * dir_fd, a regular file or directory whose stat is st, without opening
+ * it: what listings use. */
+NTSTATUS vfs_dos_get_entry(int dir_fd, const char *name, const struct stat *st, struct vfs_dos_info *out);
 /*
  * rel resolved beneath the share, following in-share symlinks like
  * vfs_stat(); st may be NULL (then it is fetched). Only regular files and

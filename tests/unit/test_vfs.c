@@ -912,6 +912,18 @@ static void test_dosattr(void **state)
 	assert_status(vfs_dos_get_at(t->s, "in_link/f2", NULL, &di), NT_STATUS_OK);
 	assert_true(di.creation_time == 42);
 	assert_status(vfs_dos_get_at(t->s, "missing", NULL, &di), NT_STATUS_OBJECT_NAME_NOT_FOUND);
+	/* A listing's entry, through its directory's fd (O_PATH will do). */
+	assert_status(vfs_open(t->s, "sub", O_PATH | O_DIRECTORY, 0, &pfd), NT_STATUS_OK);
+	assert_status(vfs_stat(t->s, "sub/f2", &st), NT_STATUS_OK);
+	memset(&di, 0, sizeof(di));
+	assert_status(vfs_dos_get_entry(pfd, "f2", &st, &di), NT_STATUS_OK);
+	assert_true(di.from_xattr);
+	assert_int_equal(di.attributes, VFS_DOS_ATTR_READONLY);
+	assert_true(di.creation_time == 42);
+	assert_status(vfs_dos_get_entry(pfd, "gone", &st, &di), NT_STATUS_OBJECT_NAME_NOT_FOUND);
+	assert_status(vfs_dos_get_entry(pfd, "..", &st, &di), NT_STATUS_OBJECT_NAME_INVALID);
+	assert_status(vfs_dos_get_entry(pfd, "../f", &st, &di), NT_STATUS_OBJECT_NAME_INVALID);
+	close(pfd);
 	/* A dangling link: derived from the link itself is not possible. */
 	assert_status(vfs_dos_get_at(t->s, "dangling", NULL, &di), NT_STATUS_OBJECT_NAME_NOT_FOUND);
 
