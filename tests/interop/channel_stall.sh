@@ -22,12 +22,7 @@ port_file="$SRV_DIR/channel1-port" blocked="$SRV_DIR/channel1-blocked"
 timeout -k 5 120 /usr/bin/python3 "$here/channel_stall_client.py" 127.0.0.1 "$SRV_PORT" "$TEST_USER" \
 	"$TEST_PASS" "$port_file" "$blocked" > "$SRV_DIR/client.log" 2>&1 &
 client=$!
-for _ in $(seq 300); do
-	[ -s "$port_file" ] && break
-	kill -0 "$client" 2>/dev/null || break
-	sleep 0.1
-done
-[ -s "$port_file" ] || { cat "$SRV_DIR/client.log"; fail "the client never bound its second channel"; }
+wait_client_file "$port_file" "$client" || { cat "$SRV_DIR/client.log"; fail "the client never bound its second channel"; }
 iptables -I OUTPUT -p tcp --sport "$(cat "$port_file")" -j DROP
 touch "$blocked"
 

@@ -148,6 +148,19 @@ fail() {
 	exit 1
 }
 
+# wait_client_file FILE PID: waits up to 30 s for background client PID
+# to make FILE (its signal that it got going; made whole, by a rename),
+# while it runs; false if it does not.
+wait_client_file() {
+	local _
+	for _ in $(seq 300); do
+		[ -e "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -e "$1" ]
+}
+
 # For the kernel-client tests that break the server while a guest writes
 # (kernel_durable.sh, kernel_persistent.sh): HELPER is a background job of
 # the host's (it breaks the server at the guest's signal), stopped with the

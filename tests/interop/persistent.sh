@@ -23,12 +23,7 @@ across() {
 	timeout -k 5 180 /usr/bin/python3 "$here/persistent_client.py" 127.0.0.1 "$SRV_PORT" "$TEST_USER" \
 		"$TEST_PASS" ca "$ready" > "$log" 2>&1 &
 	local client=$!
-	for _ in $(seq 300); do
-		[ -e "$ready" ] && break
-		kill -0 "$client" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -e "$ready" ] || { cat "$log"; fail "the client never got going"; }
+	wait_client_file "$ready" "$client" || { cat "$log"; fail "the client never got going"; }
 	ls "$SRV_DIR/state/persistent" | grep -q '\.ph$' || fail "no record in the store while the handle is open"
 
 	kill -"$sig" "$SRV_PID"
