@@ -89,38 +89,43 @@ trap porthos_stop EXIT
 # A second user for the tests that need one (smb2.session.bind_different_user).
 USER2=porthostest2
 USER2_PASS='An0ther-pass!'
-PORTHOS_EXTRA_SHARES='[ca]
+PORTHOS_EXTRA_SHARES='[test2]
+path = @SRV_DIR@/share2
+read only = no
+[ca]
 path = @SRV_DIR@/ca
 read only = no
 continuous availability = yes'
 porthos_pre_start() {
-	mkdir -p "$SRV_DIR/ca"
+	mkdir -p "$SRV_DIR/ca" "$SRV_DIR/share2"
 	printf '%s\n' "$USER2_PASS" | "$CTL" --passdb "$SRV_DIR/state/passdb" user add "$USER2" \
 		--uid 0 --gid 0 --password-stdin >/dev/null
 }
 PORTHOS_ALLOW_ANONYMOUS=yes porthos_start || exit 1
 
 results="$SRV_DIR/torture-results"
-: > "$results"
-for entry in "${suites[@]}" "${blocking[@]}"; do
-	share=test prefix=
-	iptables=no
+
+# run_entry ENTRY SHARE OUT: one smbtorture run (on SHARE unless the entry
+# names its share), its results appended to OUT as "result name" lines.
+run_entry() {
+	local entry=$1 share=$2 out=$3 prefix= iptables=no suite=$1 log rc
 	! stalls "$entry" || iptables=yes
-	suite=$entry
 	if [[ "$entry" == *:* ]]; then
 		share=${entry%%:*} suite=${entry#*:} prefix="$share:"
 	fi
 	log="$SRV_DIR/torture-$entry.log"
+	local t0=$SECONDS
 	(cd "$SRV_DIR" && timeout -k 5 180 smbtorture "//127.0.0.1/$share" -p "$SRV_PORT" -s "$(smbclient_conf)" \
 		-U "$TEST_USER%$TEST_PASS" --option=torture:progress=no --option=torture:use_iptables=$iptables \
 		--option=torture:user2name="$USER2" --option=torture:user2password="$USER2_PASS" \
 		--option=torture:user2domain=WORKGROUP "$suite") >"$log" 2>&1
 	rc=$?
+	echo "$((SECONDS - t0)) $entry" >>"$SRV_DIR/torture-times"
 	# A suite that hangs, crashes or reports nothing is a failure of its own.
 	if [ $rc -ge 124 ] || ! grep -qE '^(success|failure|error|skip|xfail): ' "$log"; then
-		echo "error $entry" >>"$results"
+		echo "error $entry" >>"$out"
 		echo "$entry: smbtorture exited with $rc" >>"$log"
-		continue
+		return
 	fi
 	# "success: name", "failure: name [", "error: name [", "skip: name [":
 	# a multi-test suite prefixes nothing, so qualify names with the suite
@@ -134,8 +139,39 @@ for entry in "${suites[@]}" "${blocking[@]}"; do
 		*) full="$suite.$name" ;;
 		esac
 		echo "$result $prefix$full"
-	done >>"$results"
+	done >>"$out"
+}
+
+# Two runs at a time, each on a share of its own, taking the next entry
+# as they finish: most tests wait (break time-outs, sleeps) far more than
+# they work, so the two halve the time on 2 cores. Entries that name a
+# share, and the channel stalls (they share iptables chains), run after,
+# one at a time.
+parallel=() serial=()
+for entry in "${suites[@]}"; do
+	if [[ "$entry" == *:* ]]; then serial+=("$entry"); else parallel+=("$entry"); fi
 done
+serial+=("${blocking[@]}")
+printf '%s\n' "${parallel[@]}" > "$SRV_DIR/torture-queue"
+echo 0 > "$SRV_DIR/torture-next"
+worker() { # worker SHARE OUT
+	local i entry
+	while :; do
+		i=$(flock "$SRV_DIR/torture-next" sh -c 'i=$(cat "$0"); echo $((i + 1)) > "$0"; echo "$i"' \
+			"$SRV_DIR/torture-next")
+		entry=$(sed -n "$((i + 1))p" "$SRV_DIR/torture-queue")
+		[ -n "$entry" ] || return 0
+		run_entry "$entry" "$1" "$2"
+	done
+}
+worker test "$results.0" &
+other=$!
+worker test2 "$results.1"
+wait "$other"
+for entry in "${serial[@]}"; do
+	run_entry "$entry" test "$results.2"
+done
+cat "$results.0" "$results.1" "$results.2" > "$results" 2>/dev/null
 
 # A known-failure entry names one test, or ends in '*' to name every test
 # that starts so (a family waiting on one feature, e.g. session binding).
@@ -172,4 +208,5 @@ if [ $bad -ne 0 ]; then
 	tail -30 "$SRV_DIR/smbd.log"
 fi
 echo "smbtorture: $(grep -c '^success' "$results") succeeded, $(grep -cE '^(failure|error)' "$results") failed (known: $(grep -cvE '^\s*(#|$)' "$knownfail"))"
+echo "slowest runs (s): $(sort -rn "$SRV_DIR/torture-times" | head -5 | paste -sd ' ' | sed 's/ \([0-9]\)/, \1/g')"
 exit $bad
