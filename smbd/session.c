@@ -175,20 +175,18 @@ void smbd_sessions_drop_conn(struct smbd_server *srv, uint64_t conn_id)
 
 struct smbd_conn *smbd_session_notify_conn(const struct smbd_session *s)
 {
-	struct smbd_conn *primary = idtable_find(s->srv->conns, s->conn_id);
-	struct smbd_conn *alive = primary != NULL && !primary->terminating ? primary : NULL;
-	if (alive != NULL && !smbd_conn_stalled(alive))
-		return alive;
+	struct smbd_conn *moving = NULL, *alive = NULL;
 	for (const struct smbd_channel *ch = s->channels; ch != NULL; ch = ch->next) {
 		struct smbd_conn *conn = ch->ready ? idtable_find(s->srv->conns, ch->conn_id) : NULL;
 		if (conn == NULL || conn->terminating)
 			continue;
+		alive = conn;
 		if (!smbd_conn_stalled(conn))
-			return conn;
-		if (alive == NULL)
-			alive = conn;
+			moving = conn;
 	}
-	return alive != NULL ? alive : primary;
+	if (moving != NULL)
+		return moving;
+	return alive != NULL ? alive : idtable_find(s->srv->conns, s->conn_id);
 }
 
 void smbd_session_main_key(const struct smbd_session *s, struct smbd_sign_key *out)

@@ -116,10 +116,11 @@ struct smbd_tcon;
 void smbd_session_requests_forget(struct smbd_session *s, const struct smbd_tcon *t);
 /*
  * Where to send what the server says unasked (an oplock break): the
- * primary channel, or while that one is closing or stalled
- * (smbd_conn_stalled) another ready one that is neither; failing that,
- * one that is only stalled. Windows too moves on from a channel whose
- * path died (smbtorture smb2.multichannel.oplocks.test2).
+ * session's newest channel, as Windows does (and not on every channel in
+ * turn, as MS-SMB2 3.3.4.6 has it: smbtorture
+ * smb2.multichannel.oplocks.test3_windows), skipping channels that are
+ * closing or stalled (smbd_conn_stalled, a path that died: oplocks.test2);
+ * failing that, the newest that is only stalled.
  */
 struct smbd_conn *smbd_session_notify_conn(const struct smbd_session *s);
 /* Session.SigningKey with the session's algorithm: what a binding is signed with. */
