@@ -6,9 +6,9 @@
 #include <talloc.h>
 
 #include "lib/dlist.h"
+#include "lib/log.h"
 #include "smbd/conn.h"
 #include "smbd/req.h"
-#include "lib/log.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
 

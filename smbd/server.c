@@ -81,10 +81,6 @@ static struct smbd_share *share_new(struct smbd_server *srv, const char *name, c
 	return sh;
 }
 
-/*
- * The workers go first, while everything they report to is alive: their
- * last transfers complete into live requests and connections.
- */
 static void free_cb(uint64_t id, void *obj, void *arg)
 {
 	talloc_free(obj);
@@ -96,12 +92,13 @@ static void destroy_session_cb(uint64_t id, void *obj, void *arg)
 }
 
 /*
- * Stopping with clients still there: connections go first, and with them
- * their sessions and opens, then what is left of those (disconnected
- * durable opens), while the tables and files those destructors reach are
- * all still there; left to talloc's order, an open could outlive the fd
- * or file state it lets go of. Persistent handles keep their records
- * (srv->stopping).
+ * The workers go first, while everything they report to is alive: their
+ * last transfers complete into live requests and connections. Then, with
+ * clients still there, connections go, and with them their sessions and
+ * opens, then what is left of those (disconnected durable opens), while
+ * the tables and files those destructors reach are all still there; left
+ * to talloc's order, an open could outlive the fd or file state it lets
+ * go of. Persistent handles keep their records (srv->stopping).
  */
 static int server_destructor(struct smbd_server *srv)
 {
