@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/fanotify.h>
@@ -65,30 +67,38 @@ static struct watched *find(struct smbd_dir_watch *w, dev_t dev, ino_t ino)
 	return NULL;
 }
 
-/* The directory an event's info record names (the parent of the entry). */
-static struct watched *named(struct smbd_dir_watch *w, const struct fanotify_event_metadata *m)
+/*
+ * The directory an event's info records name (the parent of the entry).
+ * Events carry names, so they and their records are not aligned: read
+ * through copies.
+ */
+static struct watched *named(struct smbd_dir_watch *w, const unsigned char *ev, size_t metadata_len,
+			     size_t event_len)
 {
-	const unsigned char *p = (const unsigned char *)m + m->metadata_len;
-	const unsigned char *end = (const unsigned char *)m + m->event_len;
-	while (p + sizeof(struct fanotify_event_info_header) <= end) {
-		const struct fanotify_event_info_header *h = (const void *)p;
-		if (h->len < sizeof(*h) || p + h->len > end)
+	size_t off = metadata_len;
+	while (off + sizeof(struct fanotify_event_info_header) <= event_len) {
+		struct fanotify_event_info_header h;
+		memcpy(&h, ev + off, sizeof(h));
+		if (h.len < sizeof(h) || off + h.len > event_len)
 			return NULL;
-		if ((h->info_type == FAN_EVENT_INFO_TYPE_DFID_NAME || h->info_type == FAN_EVENT_INFO_TYPE_DFID ||
-		     h->info_type == FAN_EVENT_INFO_TYPE_FID) &&
-		    h->len >= sizeof(struct fanotify_event_info_fid) + sizeof(struct file_handle)) {
-			const struct fanotify_event_info_fid *fid = (const void *)p;
-			const struct file_handle *fh = (const void *)fid->handle;
-			size_t len = sizeof(*fh) + fh->handle_bytes;
-			if (sizeof(*fid) + len > h->len)
+		size_t fh_at = off + sizeof(struct fanotify_event_info_fid);
+		if ((h.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME || h.info_type == FAN_EVENT_INFO_TYPE_DFID ||
+		     h.info_type == FAN_EVENT_INFO_TYPE_FID) &&
+		    fh_at + sizeof(struct file_handle) <= off + h.len) {
+			uint32_t handle_bytes;
+			memcpy(&handle_bytes, ev + fh_at + offsetof(struct file_handle, handle_bytes),
+			       sizeof(handle_bytes));
+			size_t len = sizeof(struct file_handle) + handle_bytes;
+			if (fh_at + len > off + h.len)
 				return NULL;
+			const unsigned char *fsid = ev + off + offsetof(struct fanotify_event_info_fid, fsid);
 			for (struct watched *d = w->dirs; d != NULL; d = d->next)
-				if (d->handle_len == len && memcmp(d->handle, fh, len) == 0 &&
-				    memcmp(d->fsid, &fid->fsid, sizeof(d->fsid)) == 0)
+				if (d->handle_len == len && memcmp(d->handle, ev + fh_at, len) == 0 &&
+				    memcmp(d->fsid, fsid, sizeof(d->fsid)) == 0)
 					return d;
 			return NULL;
 		}
-		p += h->len;
+		off += h.len;
 	}
 	return NULL;
 }
@@ -102,29 +112,29 @@ static void break_all(struct smbd_dir_watch *w)
 static void events_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct smbd_dir_watch *w = arg;
-	union {
-		struct fanotify_event_metadata m;
-		char bytes[8192];
-	} buf;
+	unsigned char buf[8192];
 	for (;;) {
-		ssize_t n = read(fd, &buf, sizeof(buf));
+		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return;
-		for (struct fanotify_event_metadata *m = &buf.m; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
-			if (m->vers != FANOTIFY_METADATA_VERSION)
+		size_t off = 0;
+		struct fanotify_event_metadata m;
+		while (off + sizeof(m) <= (size_t)n) {
+			memcpy(&m, buf + off, sizeof(m));
+			if (m.vers != FANOTIFY_METADATA_VERSION || m.event_len < sizeof(m) ||
+			    off + m.event_len > (size_t)n || m.metadata_len > m.event_len)
 				return;
-			if (m->mask & FAN_Q_OVERFLOW) {
+			if (m.mask & FAN_Q_OVERFLOW) {
 				/* Changes were lost: every watched listing may be stale. */
 				break_all(w);
-				continue;
+			} else if (m.pid != w->self) { /* the server's own: broken where made (dir_lease.h) */
+				struct watched *d = named(w, buf + off, m.metadata_len, m.event_len);
+				if (d != NULL)
+					smbd_lease_break_listing(w->srv, d->dev, d->ino, NULL);
 			}
-			if (m->pid == w->self)
-				continue; /* broken where it was made (dir_lease.h) */
-			struct watched *d = named(w, m);
-			if (d != NULL)
-				smbd_lease_break_listing(w->srv, d->dev, d->ino, NULL);
+			off += m.event_len;
 		}
 	}
 }
