@@ -47,9 +47,10 @@ struct smbd_dir_watch {
 	pid_t self;
 };
 
-static void mark_path(const struct watched *d, char *path, size_t len)
+/* What fd names, as a path: fanotify_mark() takes no O_PATH fd itself. */
+static void fd_path(int fd, char *path, size_t len)
 {
-	snprintf(path, len, "/proc/self/fd/%d", d->fd);
+	snprintf(path, len, "/proc/self/fd/%d", fd);
 }
 
 static int watched_destructor(struct watched *d)
@@ -191,7 +192,7 @@ bool smbd_dir_watch_add(struct smbd_server *srv, int dir_fd, dev_t dev, ino_t in
 	d->fd = -1;
 	talloc_set_destructor(d, watched_destructor);
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", dir_fd);
+	fd_path(dir_fd, path, sizeof(path));
 	struct file_handle *fh = (struct file_handle *)d->handle;
 	fh->handle_bytes = MAX_HANDLE_SZ;
 	int mount_id;
@@ -204,7 +205,7 @@ bool smbd_dir_watch_add(struct smbd_server *srv, int dir_fd, dev_t dev, ino_t in
 	}
 	memcpy(d->fsid, &sf.f_fsid, sizeof(d->fsid));
 	d->handle_len = (unsigned)(sizeof(*fh) + fh->handle_bytes);
-	mark_path(d, path, sizeof(path));
+	fd_path(d->fd, path, sizeof(path));
 	if (fanotify_mark(w->fd, FAN_MARK_ADD, WATCH_MASK, AT_FDCWD, path) != 0) {
 		LOG_INFO("directory lease not granted: fanotify_mark: %s", strerror(errno));
 		talloc_free(d);
@@ -225,7 +226,7 @@ void smbd_dir_watch_remove(struct smbd_server *srv, dev_t dev, ino_t ino)
 	if (d == NULL || --d->refs > 0)
 		return;
 	char path[64];
-	mark_path(d, path, sizeof(path));
+	fd_path(d->fd, path, sizeof(path));
 	/* Fails harmlessly for a directory since deleted: its mark went with it. */
 	fanotify_mark(w->fd, FAN_MARK_REMOVE, WATCH_MASK, AT_FDCWD, path);
 	DLIST_REMOVE(w->dirs, d, prev, next);
