@@ -175,6 +175,7 @@ TPID=$!
 
 timed_out=0
 announced=0
+boot_retry=1
 announce() {
 	if [ "$announced" = 0 ] && [ -s "$T/job/started" ]; then
 		announced=1
@@ -188,14 +189,16 @@ while kill -0 "$QPID" 2>/dev/null; do
 		break
 	fi
 	sleep 0.2
-	# auto: a KVM that dies before the guest starts -> retry once with TCG
-	if [ "$ACCEL" = auto ] && [ "$ACCEL_USED" = kvm ] &&
-			! kill -0 "$QPID" 2>/dev/null && [ ! -e "$T/job/started" ]; then
+	# A guest that dies before its script starts (a KVM that cannot run the
+	# kernel, or a rare panic while booting under emulation) boots once
+	# more, with TCG unless KVM was asked for: nothing was tested yet.
+	if [ "$boot_retry" = 1 ] && ! kill -0 "$QPID" 2>/dev/null && [ ! -e "$T/job/started" ]; then
 		wait "$QPID" 2>/dev/null
-		msg "KVM failed, retrying with TCG"
-		tail -n 5 "$T/qemu.log" >&2
-		ACCEL_USED=tcg
-		start_qemu tcg
+		boot_retry=0
+		msg "the guest died before its script started ($ACCEL_USED): booting it once more"
+		console_tail
+		[ "$ACCEL" = kvm ] || ACCEL_USED=tcg
+		start_qemu "$ACCEL_USED"
 	fi
 done
 
