@@ -14,9 +14,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${PORTHOS_TORTURE_NETNS:-}" ]; then
 	ns=porthos-torture-$$
 	ip netns add "$ns" || exit 1
+	# Gone with the run, even one that is killed.
+	trap 'ip netns del "$ns" 2>/dev/null' EXIT
+	trap 'exit 143' TERM INT
 	PORTHOS_TORTURE_NETNS=$ns ip netns exec "$ns" sh -c 'ip link set lo up && exec bash "$0"' "$0"
 	rc=$?
-	ip netns del "$ns"
 	exit $rc
 fi
 . "$here/lib.sh"
