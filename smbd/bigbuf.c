@@ -5,9 +5,7 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 
-/* What the cache may hold: enough for a few streams of 4 MiB READs. */
-#define BIGBUF_CACHE_MAX (16u * 1024 * 1024)
-#define BIGBUF_SLOTS 16
+#define BIGBUF_STEP (64u * 1024)
 /* Cached buffers go once no buffer was asked for during this long. */
 #define BIGBUF_IDLE_S 2
 
@@ -101,12 +99,11 @@ struct smbd_bigbufs *smbd_bigbufs_new(TALLOC_CTX *mem, struct event_base *ev)
 
 void *smbd_bigbuf_get(struct smbd_bigbufs *c, TALLOC_CTX *mem, size_t len, uint8_t **data)
 {
-	size_t cap = BIGBUF_MIN;
-	while (cap < len) {
-		if (cap > SIZE_MAX / 2)
-			return NULL;
-		cap *= 2;
-	}
+	/* Sizes in steps of 64 KiB: a sealed 1 MiB READ (the data and some
+	 * headers) takes 1 MiB + 64 KiB, not 2 MiB of the cache. */
+	if (len > SIZE_MAX - BIGBUF_STEP)
+		return NULL;
+	size_t cap = len < BIGBUF_MIN ? BIGBUF_MIN : (len + BIGBUF_STEP - 1) / BIGBUF_STEP * BIGBUF_STEP;
 	struct bigbuf *b = talloc(mem, struct bigbuf);
 	if (b == NULL)
 		return NULL;

@@ -24,6 +24,14 @@ struct smbd_bigbufs;
 
 /* Buffers from this size up come from the cache; smaller ones from talloc. */
 #define BIGBUF_MIN (256u * 1024)
+/*
+ * What the cache may hold: a deep queue of 1 MiB sealed READs on one
+ * connection (32 in flight: 32 read buffers and 32 frames) churns through
+ * more than 16 MiB, and each buffer the cache could not keep is faulted in
+ * and cleared again (a sixth of the server's CPU).
+ */
+#define BIGBUF_CACHE_MAX (64u * 1024 * 1024)
+#define BIGBUF_SLOTS 64
 
 struct smbd_bigbufs *smbd_bigbufs_new(TALLOC_CTX *mem, struct event_base *ev);
 

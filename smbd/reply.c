@@ -279,7 +279,7 @@ static void reply_done(struct smbd_iojob *base)
 		smbd_conn_terminate(conn, job->seal ? "encryption failed" : "signing failed");
 	else if (job->seal)
 		smbd_conn_send_owned(conn, &(struct iovec){ job->sealer.frame, job->sealer.len }, 1,
-				     talloc_steal(NULL, job->sealer.frame));
+				     talloc_steal(NULL, job->sealer.owner));
 	else
 		smbd_conn_send_owned(conn, job->iov, job->niov, large_buffers(req, job->from, job->to));
 	talloc_free(req);
@@ -305,7 +305,7 @@ static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struc
 	if (job == NULL)
 		return false;
 	job->seal = encryptor != NULL;
-	if (job->seal && !smbd_transform_prepare(encryptor, job, len, &job->sealer)) {
+	if (job->seal && !smbd_transform_prepare(encryptor, conn->srv->bigbufs, job, len, &job->sealer)) {
 		talloc_free(job);
 		return false;
 	}
@@ -374,11 +374,12 @@ bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_o
 	}
 	if (niov > 0 && encryptor != NULL) {
 		struct iovec sealed;
-		if (!smbd_transform_encrypt(encryptor, req, iov, niov, &sealed)) {
+		void *owner;
+		if (!smbd_transform_encrypt(encryptor, conn->srv->bigbufs, req, iov, niov, &sealed, &owner)) {
 			smbd_conn_terminate(conn, "encryption failed");
 			return false;
 		}
-		smbd_conn_send_owned(conn, &sealed, 1, talloc_steal(NULL, sealed.iov_base));
+		smbd_conn_send_owned(conn, &sealed, 1, talloc_steal(NULL, owner));
 	} else if (spliced != NULL) {
 		smbd_conn_send_spliced(conn, iov, niov, talloc_steal(NULL, spliced->out_pipe), spliced->out_data_len);
 		spliced->out_pipe = NULL;

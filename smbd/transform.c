@@ -8,6 +8,7 @@
 #include "lib/crypto/smb2_aead.h"
 #include "lib/log.h"
 #include "lib/wire.h"
+#include "smbd/bigbuf.h"
 #include "smbd/conn.h"
 #include "smbd/iopool.h"
 #include "smbd/server.h"
@@ -164,13 +165,16 @@ static void next_nonce(struct smbd_session *s, uint8_t nonce[16])
 		nonce[11] = s->nonce_prefix[3];
 }
 
-bool smbd_transform_prepare(struct smbd_session *s, TALLOC_CTX *mem, size_t payload_len,
-			    struct smbd_sealer *out)
+bool smbd_transform_prepare(struct smbd_session *s, struct smbd_bigbufs *bufs, TALLOC_CTX *mem,
+			    size_t payload_len, struct smbd_sealer *out)
 {
 	if (payload_len > UINT32_MAX)
 		return false;
-	uint8_t *buf = talloc_size(mem, SMB2_TRANSFORM_HDR_LEN + payload_len);
-	if (buf == NULL)
+	size_t len = SMB2_TRANSFORM_HDR_LEN + payload_len;
+	uint8_t *buf;
+	void *owner = len >= BIGBUF_MIN && bufs != NULL ? smbd_bigbuf_get(bufs, mem, len, &buf)
+							 : (buf = talloc_size(mem, len));
+	if (owner == NULL)
 		return false;
 	uint8_t *h = buf;
 	memset(h, 0, SMB2_TRANSFORM_HDR_LEN);
@@ -179,7 +183,7 @@ bool smbd_transform_prepare(struct smbd_session *s, TALLOC_CTX *mem, size_t payl
 	put_le32(h + 36, (uint32_t)payload_len);
 	put_le16(h + 42, TRANSFORM_FLAG_ENCRYPTED);
 	put_le64(h + 44, s->id);
-	*out = (struct smbd_sealer){ .cipher = s->cipher, .frame = buf, .len = SMB2_TRANSFORM_HDR_LEN + payload_len };
+	*out = (struct smbd_sealer){ .cipher = s->cipher, .frame = buf, .len = len, .owner = owner };
 	memcpy(out->key, s->keys.encryption, sizeof(out->key));
 	return true;
 }
@@ -195,19 +199,20 @@ bool smbd_transform_seal(struct smbd_sealer *z, const struct iovec *iov, int iov
 	return ok;
 }
 
-bool smbd_transform_encrypt(struct smbd_session *s, TALLOC_CTX *mem, const struct iovec *iov, int iovcnt,
-			    struct iovec *out)
+bool smbd_transform_encrypt(struct smbd_session *s, struct smbd_bigbufs *bufs, TALLOC_CTX *mem,
+			    const struct iovec *iov, int iovcnt, struct iovec *out, void **owner)
 {
 	size_t size = 0;
 	for (int i = 0; i < iovcnt; i++)
 		size += iov[i].iov_len;
 	struct smbd_sealer z;
-	if (!smbd_transform_prepare(s, mem, size, &z))
+	if (!smbd_transform_prepare(s, bufs, mem, size, &z))
 		return false;
 	if (!smbd_transform_seal(&z, iov, iovcnt)) {
-		talloc_free(z.frame);
+		talloc_free(z.owner);
 		return false;
 	}
 	*out = (struct iovec){ z.frame, z.len };
+	*owner = z.owner;
 	return true;
 }

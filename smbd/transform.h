@@ -13,6 +13,7 @@
 
 #include "lib/ntstatus.h"
 
+struct smbd_bigbufs;
 struct smbd_conn;
 struct smbd_session;
 
@@ -34,10 +35,12 @@ NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len
 
 /*
  * Encrypts the message in iov for session s into one new buffer
- * (transform header + ciphertext) allocated on mem; *out describes it.
+ * (transform header + ciphertext) owned by *owner, a child of mem; *out
+ * describes it. Large frames come from bufs (kept mapped between uses:
+ * a deep queue of sealed READs otherwise faults in every frame).
  */
-bool smbd_transform_encrypt(struct smbd_session *s, TALLOC_CTX *mem, const struct iovec *iov, int iovcnt,
-			    struct iovec *out);
+bool smbd_transform_encrypt(struct smbd_session *s, struct smbd_bigbufs *bufs, TALLOC_CTX *mem,
+			    const struct iovec *iov, int iovcnt, struct iovec *out, void **owner);
 
 /*
  * Large messages are sealed and opened on an I/O worker when there are
@@ -75,7 +78,7 @@ NTSTATUS smbd_transform_decrypt_offload(struct smbd_conn *conn, uint8_t *pdu, si
 /*
  * Sealing in two steps, for a worker: prepare() takes the next nonce of
  * the session and lays out the frame (header, room for payload_len bytes)
- * on mem, with a copy of the key; seal() encrypts the payload into it on
+ * on mem (from bufs when large), with a copy of the key; seal() encrypts the payload into it on
  * any thread and forgets the key.
  */
 struct smbd_sealer {
@@ -83,9 +86,10 @@ struct smbd_sealer {
 	uint8_t key[32];
 	uint8_t *frame;
 	size_t len;
+	void *owner; /* talloc object that holds frame: free it, or hand it to the send */
 };
-bool smbd_transform_prepare(struct smbd_session *s, TALLOC_CTX *mem, size_t payload_len,
-			    struct smbd_sealer *out);
+bool smbd_transform_prepare(struct smbd_session *s, struct smbd_bigbufs *bufs, TALLOC_CTX *mem,
+			    size_t payload_len, struct smbd_sealer *out);
 bool smbd_transform_seal(struct smbd_sealer *z, const struct iovec *iov, int iovcnt);
 
 /* Whether s can encrypt at all (a cipher was agreed and keys derived). */

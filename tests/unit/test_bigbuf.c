@@ -61,28 +61,49 @@ static void test_reused(void **state)
 	talloc_free(oc);
 }
 
-/* The cache keeps at most 16 MiB: of 24 1 MiB buffers freed, 16 come back
- * (marked), the rest are fresh mappings (zeroed). */
+/* The cache keeps at most BIGBUF_CACHE_MAX bytes: of that many 1 MiB
+ * buffers and 8 more, freed, the first come back (marked), the rest are
+ * fresh mappings (zeroed). */
 static void test_bounded(void **state)
 {
 	struct fixture *f = *state;
-	void *o[24];
+	enum { KEPT = BIGBUF_CACHE_MAX / MIB, N = KEPT + 8 };
+	void *o[N];
 	uint8_t *p;
-	for (int i = 0; i < 24; i++) {
+	for (int i = 0; i < N; i++) {
 		o[i] = smbd_bigbuf_get(f->c, f->mem, MIB, &p);
 		assert_non_null(o[i]);
 		p[0] = 0xC5;
 	}
-	for (int i = 0; i < 24; i++)
+	for (int i = 0; i < N; i++)
 		talloc_free(o[i]);
 	int cached = 0;
-	for (int i = 0; i < 24; i++) {
+	for (int i = 0; i < N; i++) {
 		o[i] = smbd_bigbuf_get(f->c, f->mem, MIB, &p);
 		cached += p[0] == 0xC5;
 	}
-	assert_int_equal(cached, 16);
-	for (int i = 0; i < 24; i++)
+	assert_int_equal(cached, KEPT);
+	for (int i = 0; i < N; i++)
 		talloc_free(o[i]);
+}
+
+/* Sizes go in 64 KiB steps: a sealed 1 MiB READ's frame (1 MiB and its
+ * headers) reuses a frame of its own size, not a 2 MiB one. */
+static void test_steps(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *a, *b, *c;
+	void *oa = smbd_bigbuf_get(f->c, f->mem, MIB + 132, &a);
+	assert_non_null(oa);
+	a[MIB + 64 * 1024 - 1] = 0x77; /* the whole step is usable */
+	talloc_free(oa);
+	void *oc = smbd_bigbuf_get(f->c, f->mem, MIB, &c); /* a smaller step: not that one */
+	assert_ptr_not_equal(c, a);
+	void *ob = smbd_bigbuf_get(f->c, f->mem, MIB + 4096, &b);
+	assert_ptr_equal(b, a);
+	assert_int_equal(b[MIB + 64 * 1024 - 1], 0x77);
+	talloc_free(ob);
+	talloc_free(oc);
 }
 
 /* The server's state may go first at teardown: a buffer still out stays
@@ -106,6 +127,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_steps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orphan, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
