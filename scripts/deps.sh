@@ -2,6 +2,9 @@
 # Installs the Debian packages Porthos needs that are missing.
 #   scripts/deps.sh build   what building needs
 #   scripts/deps.sh test    that, plus the peers the tests talk to
+#   scripts/deps.sh bench   build, plus what `make bench` runs (Samba's smbd,
+#                           with the vfs modules the reference share uses,
+#                           libsmbclient for the kit's client, iperf3)
 # Idempotent: when everything is there it only checks.
 set -euo pipefail
 
@@ -22,8 +25,13 @@ test_pkgs=(smbclient samba-testsuite python3-impacket cifs-utils
 	krb5-kdc krb5-admin-server krb5-user keyutils python3-gssapi
 	clang libclang-rt-14-dev e2fsprogs iptables)
 
+bench_pkgs=(samba samba-vfs-modules smbclient libsmbclient-dev libnss-wrapper iperf3 python3-impacket)
+
 want=("${build_pkgs[@]}")
-[ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
+case "${1:-build}" in
+test) want+=("${test_pkgs[@]}") ;;
+bench) want+=("${bench_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
