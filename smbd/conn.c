@@ -105,10 +105,9 @@ void smbd_conn_recv_tail(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_
 	smbd_dispatch_pdu(conn, pdu, len, tail_len);
 }
 
-void smbd_conn_recv_partial(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len)
+bool smbd_conn_recv_partial(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len)
 {
-	if (!conn->terminating)
-		smbd_transform_stream_progress(conn, pdu, got, len);
+	return !conn->terminating && smbd_transform_stream_progress(conn, pdu, got, len);
 }
 
 void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len)

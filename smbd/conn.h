@@ -68,8 +68,9 @@ void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len);
 /*
  * The first got of len bytes of a large frame are in, at pdu, which stays
  * put until smbd_conn_recv() delivers it: the engine may begin on them.
+ * False when it does not: the transport need not offer the rest in pieces.
  */
-void smbd_conn_recv_partial(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len);
+bool smbd_conn_recv_partial(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len);
 /* A WRITE whose last tail_len bytes (its data) are still in the transport
  * (smbd/transport.h): pdu holds the rest. */
 void smbd_conn_recv_tail(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t tail_len);

@@ -146,22 +146,24 @@ static struct smbd_transform_stream *stream_start(struct smbd_conn *conn, uint8_
 	return s;
 }
 
-void smbd_transform_stream_progress(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len)
+bool smbd_transform_stream_progress(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len)
 {
 	struct smbd_transform_stream *s = conn->opening_stream;
 	if (s == NULL) {
-		if (conn->terminating || got < SMB2_TRANSFORM_HDR_LEN || pdu[0] != 0xFD ||
-		    memcmp(pdu + 1, "SMB", 3) != 0 || conn->n_opening >= SMBD_MAX_OPENING ||
-		    !smbd_crypto_offload_wanted(conn, len))
-			return;
+		if (got < SMB2_TRANSFORM_HDR_LEN)
+			return true; /* too early to tell */
+		if (conn->terminating || pdu[0] != 0xFD || memcmp(pdu + 1, "SMB", 3) != 0 ||
+		    conn->n_opening > 0 || !smbd_crypto_offload_wanted(conn, len))
+			return false;
 		s = stream_start(conn, pdu, len);
 		if (s == NULL)
-			return;
+			return false;
 	}
 	if (s->pdu != pdu || s->whole)
-		return;
+		return false;
 	s->got = got;
 	stream_step(s);
+	return true;
 }
 
 bool smbd_transform_stream_finish(struct smbd_conn *conn, uint8_t *pdu, size_t len,

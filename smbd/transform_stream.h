@@ -26,8 +26,17 @@ struct smbd_conn;
  * is until the frame is delivered (smbd_transform_stream_finish()) or the
  * connection ends. Starts opening it if it is a large sealed message on a
  * session that can be opened so, and hands what arrived since to a worker.
+ * True while the frame is opened so; false when it is left to be opened
+ * whole once delivered.
+ *
+ * Only a frame that is the connection's one being opened goes in steps:
+ * at one request in flight that hides most of the decryption behind the
+ * arrival, but with a queue (other frames already opening on workers)
+ * whole frames opened side by side on workers cost fewer hand-offs and
+ * let the transport read in large pieces (sealed 1 MiB WRITEs at depth
+ * 32: about 1.2 GB/s in steps, 1.5-1.7 whole).
  */
-void smbd_transform_stream_progress(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len);
+bool smbd_transform_stream_progress(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len);
 
 /*
  * The whole frame is in. If it was being opened as it arrived: takes pdu,

@@ -141,6 +141,9 @@ struct tcp_transport {
 	struct event *direct_ev;
 	uint8_t *direct_pdu;
 	size_t direct_len, direct_got, direct_cap;
+	/* Its buffer is whole and the engine opens it as it arrives: read it
+	 * in pieces, each offered (smbd_conn_recv_partial). */
+	bool direct_offer;
 	uint64_t direct_start_ms;   /* CLOCK_MONOTONIC; a split frame's too */
 	/* A split frame (a WRITE whose data goes to the file, tcp_tail.h). */
 	struct tcp_tail *tail;      /* made with the first one */
@@ -573,8 +576,6 @@ static void direct_read_cb(evutil_socket_t fd, short what, void *arg)
 		smbd_conn_terminate(tt->base.conn, "frame stalled");
 		return;
 	}
-	/* A buffer made whole at once is offered to the engine piece by piece. */
-	bool offer = tt->direct_cap == tt->direct_len;
 	while (tt->direct_got < tt->direct_len) {
 		if (tt->direct_got == tt->direct_cap && !direct_grow(tt)) {
 			event_del(tt->direct_ev);
@@ -582,13 +583,14 @@ static void direct_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		size_t room = tt->direct_cap - tt->direct_got;
-		if (offer && room > DIRECT_OFFER_STEP)
+		if (tt->direct_offer && room > DIRECT_OFFER_STEP)
 			room = DIRECT_OFFER_STEP;
 		ssize_t n = recv(fd, tt->direct_pdu + tt->direct_got, room, 0);
 		if (n > 0) {
 			tt->direct_got += (size_t)n;
-			if (offer && tt->direct_got < tt->direct_len)
-				smbd_conn_recv_partial(tt->base.conn, tt->direct_pdu, tt->direct_got, tt->direct_len);
+			if (tt->direct_offer && tt->direct_got < tt->direct_len)
+				tt->direct_offer = smbd_conn_recv_partial(tt->base.conn, tt->direct_pdu,
+									  tt->direct_got, tt->direct_len);
 			if (tt->closing)
 				return;
 			continue;
@@ -644,6 +646,8 @@ static bool start_direct_read(struct tcp_transport *tt, struct evbuffer *in, uin
 	tt->direct_pdu = pdu;
 	tt->direct_got = have;
 	tt->direct_cap = cap;
+	/* A buffer made whole at once is offered to the engine piece by piece. */
+	tt->direct_offer = cap == len;
 	large_frame_begins(tt, len);
 	/* EV_PERSIST with a time-out: the clock restarts at every callback. */
 	event_add(tt->direct_ev, tt->stall_on ? &tt->stall_tv : NULL);
