@@ -43,8 +43,11 @@ struct tcp_tail {
 	NTSTATUS status;
 	const char *broken;         /* the socket failed or stalled */
 	bool aborted;
+	bool sock_done;             /* ended() was told: the socket is the transport's again */
 	tcp_tail_ended_fn ended;
 	void *arg;
+	tcp_tail_idle_fn idle;      /* idle again after ended() was told */
+	void *idle_arg;
 	struct vfs_uring_req ureq;
 };
 
@@ -140,7 +143,7 @@ static void finish(struct tcp_tail *t)
 		drain_pipe(t);
 	struct smbd_tail_write *w = t->w;
 	const char *why = t->broken;
-	bool tell = !t->aborted;
+	bool tell = !t->aborted && !t->sock_done;
 	tcp_tail_ended_fn ended = t->ended;
 	void *arg = t->arg;
 	t->active = false;
@@ -150,9 +153,11 @@ static void finish(struct tcp_tail *t)
 										      : t->status;
 		w->done(w);
 	}
-	/* Last: ended() may start the next transfer. */
+	/* Last: ended() may start the next transfer, idle() make it wait no more. */
 	if (tell)
 		ended(arg, why);
+	else if (!t->aborted && t->idle != NULL)
+		t->idle(t->idle_arg);
 }
 
 /* What comes next, after any event of the transfer. */
@@ -180,8 +185,16 @@ static void step(struct tcp_tail *t)
 	 * stream of 1 MiB WRITEs: 291 us per WRITE against 262-281). */
 	if (t->writing && !t->file_busy && t->in_pipe > 0 && (t->from_sock == 0 || t->pipe_full))
 		write_pipe_to_file(t);
-	if (t->from_sock == 0 && t->in_pipe == 0 && !t->file_busy)
+	if (t->from_sock == 0 && t->in_pipe == 0 && !t->file_busy) {
 		finish(t);
+	} else if (t->from_sock == 0 && !t->sock_done) {
+		/* All in from the socket, the file still writing: the transport
+		 * reads on (the next WRITE's data into another pipe) while this
+		 * one goes to the file. Last: ended() may start that transfer. */
+		t->sock_done = true;
+		event_del(t->sock_ev);
+		t->ended(t->arg, NULL);
+	}
 }
 
 static void sock_cb(evutil_socket_t fd, short what, void *arg)
@@ -213,6 +226,7 @@ void tcp_tail_start(struct tcp_tail *t, size_t len, const uint8_t *pre, size_t p
 	t->status = NT_STATUS_OK;
 	t->broken = NULL;
 	t->aborted = false;
+	t->sock_done = false;
 	t->ended = ended;
 	t->arg = arg;
 	t->stall_on = stall != NULL;
@@ -252,6 +266,11 @@ size_t tcp_tail_received(const struct tcp_tail *t)
 	return t->active ? t->len - t->from_sock : 0;
 }
 
+bool tcp_tail_idle(const struct tcp_tail *t)
+{
+	return !t->active;
+}
+
 static int tail_destructor(struct tcp_tail *t)
 {
 	if (t->sock_ev)
@@ -263,7 +282,8 @@ static int tail_destructor(struct tcp_tail *t)
 	return 0;
 }
 
-struct tcp_tail *tcp_tail_new(TALLOC_CTX *mem, struct event_base *ev, struct vfs_uring *u, int sock)
+struct tcp_tail *tcp_tail_new(TALLOC_CTX *mem, struct event_base *ev, struct vfs_uring *u, int sock,
+			      tcp_tail_idle_fn idle, void *idle_arg)
 {
 	int p[2];
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) {
@@ -281,6 +301,8 @@ struct tcp_tail *tcp_tail_new(TALLOC_CTX *mem, struct event_base *ev, struct vfs
 	t->sock = sock;
 	t->pipe_r = p[0];
 	t->pipe_w = p[1];
+	t->idle = idle;
+	t->idle_arg = idle_arg;
 	talloc_set_destructor(t, tail_destructor);
 	/* Best effort: a smaller pipe only means more steps. */
 	(void)fcntl(t->pipe_w, F_SETPIPE_SZ, TAIL_PIPE_SIZE);

@@ -96,6 +96,14 @@
  * least this and "max pdu size" (one largest reply); reading resumes at
  * half of it. */
 #define OUT_HIGH_MIN (4u * 1024 * 1024)
+/*
+ * Split WRITEs whose data a connection may have on its way to the file at
+ * once: while one pipe is written to the file, the next WRITE's data
+ * comes into another (a queue of 1 MiB WRITEs on one connection: the file
+ * copy and the socket's no longer take turns). Each holds up to 1 MiB of
+ * received pages; a WRITE that finds all busy is read as usual.
+ */
+#define TCP_TAILS 2
 /* Refused connections and accept failures are logged at most this often. */
 #define LOG_INTERVAL_S 10
 /* An accept that fails for want of descriptors or memory is retried after this. */
@@ -146,7 +154,9 @@ struct tcp_transport {
 	bool direct_offer;
 	uint64_t direct_start_ms;   /* CLOCK_MONOTONIC; a split frame's too */
 	/* A split frame (a WRITE whose data goes to the file, tcp_tail.h). */
-	struct tcp_tail *tail;      /* made with the first one */
+	struct tcp_tail *tails[TCP_TAILS]; /* made as they are needed */
+	struct tcp_tail *tail;      /* the one taking the socket's bytes */
+	bool tail_wait;             /* a WRITE to split waits for one to be idle */
 	bool tail_active;           /* its header delivered, its data not all in */
 	bool tail_offered;          /* ... the header being delivered now */
 	struct smbd_tail_write *tail_claim;
@@ -217,7 +227,7 @@ static void sockaddr_to_addr(const struct sockaddr *sa, char *buf, size_t len)
 
 static bool tcp_may_read(const struct tcp_transport *tt)
 {
-	return !tt->closing && !tt->engine_paused && !tt->output_paused && !tt->budget_wait;
+	return !tt->closing && !tt->engine_paused && !tt->output_paused && !tt->budget_wait && !tt->tail_wait;
 }
 
 /* A large frame is being read (directly, or its data moved to a file):
@@ -517,8 +527,9 @@ static void tcp_shutdown(struct smbd_transport *t)
 	bufferevent_disable(tt->bev, EV_READ);
 	event_del(tt->direct_ev);
 	event_del(tt->wake_ev);
-	if (tt->tail_active)
-		tcp_tail_abort(tt->tail);
+	for (int i = 0; i < TCP_TAILS; i++)
+		if (tt->tails[i] != NULL)
+			tcp_tail_abort(tt->tails[i]); /* those still at work */
 	/* Output is dropped (below), spliced replies too. */
 	TALLOC_FREE(tt->spliced);
 	/* What this connection held of the receive budget goes to others now;
@@ -660,8 +671,12 @@ static bool start_direct_read(struct tcp_transport *tt, struct evbuffer *in, uin
  * Where a frame may be split (smbd/transport.h): a lone WRITE, neither
  * signed nor sealed, whose data runs from its DataOffset to the frame's
  * end and whose header and body are buffered. Returns the header's
- * length, or 0 to read the frame whole.
+ * length, 0 to read the frame whole, or TAIL_BUSY when every tail is
+ * still writing to the file: reading one whole would cost a copy and
+ * fresh pages, more than the short wait.
  */
+#define TAIL_BUSY SIZE_MAX
+static void tail_idle(void *arg);
 static size_t tail_split_at(struct tcp_transport *tt, struct evbuffer *in, uint32_t len)
 {
 	struct smbd_server *srv = tt->st != NULL ? tt->st->srv : NULL;
@@ -680,9 +695,30 @@ static size_t tail_split_at(struct tcp_transport *tt, struct evbuffer *in, uint3
 	if (data_off < SMB2_HDR_LEN + 48 || data_off >= len || length != len - data_off ||
 	    evbuffer_get_length(in) < 4 + data_off)
 		return 0;
-	if (tt->tail == NULL)
-		tt->tail = tcp_tail_new(tt, srv->ev, srv->uring, bufferevent_getfd(tt->bev));
+	struct tcp_tail **free_slot = NULL;
+	for (int i = 0; i < TCP_TAILS; i++) {
+		if (tt->tails[i] != NULL && tcp_tail_idle(tt->tails[i])) {
+			tt->tail = tt->tails[i];
+			return data_off;
+		}
+		if (tt->tails[i] == NULL && free_slot == NULL)
+			free_slot = &tt->tails[i];
+	}
+	if (free_slot == NULL)
+		return TAIL_BUSY;
+	*free_slot = tcp_tail_new(tt, srv->ev, srv->uring, bufferevent_getfd(tt->bev), tail_idle, tt);
+	tt->tail = *free_slot;
 	return tt->tail != NULL ? data_off : 0;
+}
+
+/* A tail whose file writes outlasted its socket's part is free again. */
+static void tail_idle(void *arg)
+{
+	struct tcp_transport *tt = arg;
+	if (!tt->tail_wait)
+		return;
+	tt->tail_wait = false;
+	tcp_resume(tt);
 }
 
 /* A split frame's data is all in (or the connection must go). */
@@ -764,6 +800,13 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 			if (!budget_reserve(tt, len))
 				return; /* reading paused: no stall clock, the wait is ours */
 			size_t head = tail_split_at(tt, in, len);
+			if (head == TAIL_BUSY) {
+				/* tail_idle() resumes; the budget is asked for again then. */
+				budget_release(tt);
+				tt->tail_wait = true;
+				tcp_update_reading(tt);
+				return;
+			}
 			if (head != 0) {
 				start_tail(tt, in, len, head);
 				return;
@@ -840,7 +883,9 @@ static int tcp_transport_destructor(struct tcp_transport *tt)
 	if (tt->direct_ev)
 		event_free(tt->direct_ev);
 	/* Its events go before the socket they watch. */
-	TALLOC_FREE(tt->tail);
+	for (int i = 0; i < TCP_TAILS; i++)
+		TALLOC_FREE(tt->tails[i]);
+	tt->tail = NULL;
 	TALLOC_FREE(tt->spliced);
 	if (tt->wake_ev)
 		event_free(tt->wake_ev);
