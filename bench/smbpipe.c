@@ -189,8 +189,10 @@ static void *receiver(void *arg)
 			pthread_mutex_lock(&r->lock);
 			bool expected = r->sending_done && r->inflight == 0;
 			pthread_mutex_unlock(&r->lock);
-			if (!expected)
+			if (!expected) {
 				fail_run(r, "connection lost");
+				pipe_conn_shutdown(r->c); /* a sender waiting for credits */
+			}
 			return NULL;
 		}
 		if (m.status == STATUS_PENDING && (m.flags & SMB2_FLAGS_ASYNC_COMMAND))
@@ -199,6 +201,7 @@ static void *receiver(void *arg)
 		struct slot *s = &r->slots[idx];
 		if (idx >= (uint32_t)r->depth || !complete(r, &m, s)) {
 			fail_run(r, "bad reply");
+			pipe_conn_shutdown(r->c);
 			return NULL;
 		}
 		pthread_mutex_lock(&r->lock);
@@ -252,7 +255,9 @@ static bool pump(struct run *r, uint64_t until_ns)
 			stamp(s->data, s->len, s->offset);
 		uint16_t charge = charge_of(s->len);
 		/* Waits while the server grants fewer credits than the depth needs. */
-		uint64_t mid = pipe_conn_take(r->c, charge);
+		uint64_t mid;
+		if (!pipe_conn_take(r->c, charge, &mid))
+			break; /* the receiver failed */
 		pthread_mutex_lock(&r->lock);
 		if (r->inflight > r->max_inflight) /* the others sent and this one */
 			r->max_inflight = r->inflight;

@@ -53,7 +53,9 @@ void pipe_hdr(uint8_t hdr[64], uint16_t cmd, uint16_t credit_request)
 static bool send_all(int fd, struct iovec *iov, int n)
 {
 	while (n > 0) {
-		ssize_t k = writev(fd, iov, n);
+		/* No SIGPIPE from a server that went away: an error, reported. */
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		ssize_t k = sendmsg(fd, &mh, MSG_NOSIGNAL);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -92,16 +94,18 @@ static bool recv_all(struct pipe_conn *c, void *buf, size_t len)
 	return true;
 }
 
-uint64_t pipe_conn_take(struct pipe_conn *c, uint16_t charge)
+bool pipe_conn_take(struct pipe_conn *c, uint16_t charge, uint64_t *mid)
 {
 	pthread_mutex_lock(&c->lock);
-	while (c->credits < charge)
+	while (c->credits < charge && !c->closing)
 		pthread_cond_wait(&c->changed, &c->lock);
-	c->credits -= charge;
+	bool ok = !c->closing;
+	if (ok)
+		c->credits -= charge;
 	pthread_mutex_unlock(&c->lock);
-	uint64_t mid = c->next_mid;
+	*mid = c->next_mid;
 	c->next_mid += charge;
-	return mid;
+	return ok;
 }
 
 static void fill_hdr(struct pipe_conn *c, uint8_t *hdr, uint16_t charge, uint64_t mid)
@@ -228,7 +232,9 @@ static bool is_interim(const struct pipe_msg *m)
 static bool call(struct pipe_conn *c, uint8_t *req, size_t req_len, bool sign,
 		 uint8_t *preauth, struct pipe_msg *m)
 {
-	uint64_t mid = pipe_conn_take(c, 1);
+	uint64_t mid;
+	if (!pipe_conn_take(c, 1, &mid))
+		return false;
 	fill_hdr(c, req, 1, mid);
 	struct iovec iov = { req, req_len };
 	if (preauth && !smb2_preauth_update(preauth, &iov, 1))
@@ -568,7 +574,10 @@ bool pipe_conn_open(struct pipe_conn *c, const struct pipe_login *l)
 
 void pipe_conn_shutdown(struct pipe_conn *c)
 {
+	pthread_mutex_lock(&c->lock);
 	c->closing = true;
+	pthread_cond_broadcast(&c->changed);
+	pthread_mutex_unlock(&c->lock);
 	shutdown(c->fd, SHUT_RDWR);
 }
 

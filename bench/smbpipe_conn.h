@@ -48,7 +48,7 @@ struct pipe_conn {
 	int64_t credits;
 
 	/* Receiving side: one frame at a time. */
-	bool closing; /* a receive that fails now is the end, not an error */
+	bool closing; /* shut down: a receive that fails now is the end, not an error */
 	uint8_t *rbuf;
 	size_t rbuf_cap;
 };
@@ -68,15 +68,16 @@ struct pipe_msg {
 bool pipe_conn_open(struct pipe_conn *c, const struct pipe_login *l);
 /* Opens (creates if missing) 'name' for reading and writing. */
 bool pipe_conn_create(struct pipe_conn *c, const char *name);
-/* Ends the connection under a thread waiting to receive. */
+/* Ends the connection under a thread waiting to receive or for credits. */
 void pipe_conn_shutdown(struct pipe_conn *c);
 void pipe_conn_close(struct pipe_conn *c);
 
 /*
- * Takes 'charge' credits, waiting for replies to grant them, and returns the
- * MessageId they pay for (the sending thread only).
+ * Takes 'charge' credits, waiting for replies to grant them, and sets *mid
+ * to the MessageId they pay for (the sending thread only). False once the
+ * connection is shut down.
  */
-uint64_t pipe_conn_take(struct pipe_conn *c, uint16_t charge);
+bool pipe_conn_take(struct pipe_conn *c, uint16_t charge, uint64_t *mid);
 /*
  * Frames and sends one request taken by pipe_conn_take(): hdr is a full SMB2
  * header plus body (its MessageId, CreditCharge, TreeId and SessionId are
