@@ -248,6 +248,16 @@ static bool call(struct pipe_conn *c, uint8_t *req, size_t req_len, bool sign,
 	return true;
 }
 
+/* Starts a set-up request in w: its header, then the body goes after it. */
+static void request_start(struct wire_wr *w, TALLOC_CTX *mem, uint16_t cmd, uint16_t credit_request,
+			  size_t body_hint)
+{
+	uint8_t hdr[SMB2_HDR_LEN];
+	pipe_hdr(hdr, cmd, credit_request);
+	wire_wr_init(w, mem, SMB2_HDR_LEN + body_hint);
+	wire_put_bytes(w, hdr, sizeof(hdr));
+}
+
 static bool fail(const char *what, uint32_t status)
 {
 	fprintf(stderr, "smbpipe: %s failed: 0x%08x\n", what, status);
@@ -257,13 +267,11 @@ static bool fail(const char *what, uint32_t status)
 static bool negotiate(struct pipe_conn *c, TALLOC_CTX *mem, uint8_t preauth[64])
 {
 	struct wire_wr w;
-	uint8_t hdr[SMB2_HDR_LEN], guid[16], salt[32];
+	uint8_t guid[16], salt[32];
 
 	crypto_random(guid, sizeof(guid));
 	crypto_random(salt, sizeof(salt));
-	pipe_hdr(hdr, SMB2_NEGOTIATE, 1);
-	wire_wr_init(&w, mem, 256);
-	wire_put_bytes(&w, hdr, sizeof(hdr));
+	request_start(&w, mem, SMB2_NEGOTIATE, 1, 192);
 	wire_put_u16(&w, 36);
 	wire_put_u16(&w, 1); /* one dialect */
 	wire_put_u16(&w, SMB2_NEGOTIATE_SIGNING_ENABLED);
@@ -413,10 +421,7 @@ static uint8_t *ntlm_authenticate(TALLOC_CTX *mem, const struct pipe_login *l, c
 static uint8_t *session_setup_req(TALLOC_CTX *mem, const uint8_t *token, size_t len, size_t *out_len)
 {
 	struct wire_wr w;
-	uint8_t hdr[SMB2_HDR_LEN];
-	pipe_hdr(hdr, SMB2_SESSION_SETUP, 256);
-	wire_wr_init(&w, mem, SMB2_HDR_LEN + 24 + len);
-	wire_put_bytes(&w, hdr, sizeof(hdr));
+	request_start(&w, mem, SMB2_SESSION_SETUP, 256, 24 + len);
 	wire_put_u16(&w, 25);
 	wire_put_u8(&w, 0);
 	wire_put_u8(&w, SMB2_NEGOTIATE_SIGNING_ENABLED);
@@ -471,11 +476,8 @@ static bool tree_connect(struct pipe_conn *c, TALLOC_CTX *mem, const struct pipe
 	char *unc = talloc_asprintf(mem, "\\\\%s\\%s", l->host, l->share);
 	size_t ulen = 0;
 	uint8_t *u16 = unc ? utf8_to_utf16le(mem, unc, &ulen) : NULL;
-	uint8_t hdr[SMB2_HDR_LEN];
 	struct wire_wr w;
-	pipe_hdr(hdr, SMB2_TREE_CONNECT, 256);
-	wire_wr_init(&w, mem, 128);
-	wire_put_bytes(&w, hdr, sizeof(hdr));
+	request_start(&w, mem, SMB2_TREE_CONNECT, 256, 8 + ulen);
 	wire_put_u16(&w, 9);
 	wire_put_u16(&w, 0);
 	wire_put_u16(&w, SMB2_HDR_LEN + 8);
@@ -498,11 +500,8 @@ bool pipe_conn_create(struct pipe_conn *c, const char *name)
 	TALLOC_CTX *mem = talloc_new(NULL);
 	size_t nlen = 0;
 	uint8_t *n16 = utf8_to_utf16le(mem, name, &nlen);
-	uint8_t hdr[SMB2_HDR_LEN];
 	struct wire_wr w;
-	pipe_hdr(hdr, SMB2_CREATE, 256);
-	wire_wr_init(&w, mem, 256);
-	wire_put_bytes(&w, hdr, sizeof(hdr));
+	request_start(&w, mem, SMB2_CREATE, 256, 56 + nlen);
 	wire_put_u16(&w, 57);
 	wire_put_u8(&w, 0);
 	wire_put_u8(&w, 0); /* no oplock: nothing to break */
