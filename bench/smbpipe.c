@@ -198,8 +198,8 @@ static void *receiver(void *arg)
 		if (m.status == STATUS_PENDING && (m.flags & SMB2_FLAGS_ASYNC_COMMAND))
 			continue; /* interim: its credits are counted */
 		uint32_t idx = r->mid_slot[m.mid % MID_RING];
-		struct slot *s = &r->slots[idx];
-		if (idx >= (uint32_t)r->depth || !complete(r, &m, s)) {
+		struct slot *s = idx < (uint32_t)r->depth ? &r->slots[idx] : NULL;
+		if (s == NULL || !complete(r, &m, s)) {
 			fail_run(r, "bad reply");
 			pipe_conn_shutdown(r->c);
 			return NULL;

@@ -101,7 +101,7 @@
  * once: while one pipe is written to the file, the next WRITE's data
  * comes into another (a queue of 1 MiB WRITEs on one connection: the file
  * copy and the socket's no longer take turns). Each holds up to 1 MiB of
- * received pages; a WRITE that finds all busy is read as usual.
+ * received pages; a WRITE that finds all busy waits for one (TAIL_BUSY).
  */
 #define TCP_TAILS 2
 /* A reply of more pieces than this is queued, not sent at once (send_now). */
@@ -425,9 +425,8 @@ static void hold_unref(const void *data, size_t len, void *arg)
 		talloc_free(h);
 }
 
-/* Queues the pieces: large ones by reference when hold owns them. */
-/* Queues the frame (NBSS header, then iov) from byte 'skip' on: what a
- * direct send did not take. */
+/* Queues the frame (NBSS header, then iov) from byte 'skip' on, what a
+ * direct send did not take: large pieces by reference when hold owns them. */
 static int queue_pdu(struct evbuffer *out, const struct iovec *iov, int iovcnt, size_t total,
 		     struct send_hold *hold, size_t skip)
 {
