@@ -136,7 +136,9 @@ static bool frame_send(struct pipe_conn *c, uint8_t *hdr, size_t hdr_len, void *
 		memcpy(hdr + SMB2_HDR_SIGNATURE, sig, 16);
 	}
 	if (c->seal) {
-		/* MS-SMB2 2.2.41: the AAD is the transform header from its Nonce on. */
+		/* MS-SMB2 2.2.41: the AAD is the transform header from its Nonce on.
+		 * smb2_session_keys are named from the server's side: the client
+		 * seals with its "decryption" key (SMBC2SCipherKey). */
 		memset(th, 0, sizeof(th));
 		memcpy(th, "\xfdSMB", 4);
 		put_le64(th + 20, ++c->nonce);
@@ -190,6 +192,7 @@ bool pipe_conn_recv(struct pipe_conn *c, struct pipe_msg *m)
 			return false;
 		}
 		struct iovec iov = { p + SMB2_TRANSFORM_HDR_LEN, inner };
+		/* The server's "encryption" key (SMBS2CCipherKey) opens what it sealed. */
 		if (!smb2_aead_decrypt(SMB2_CIPHER_AES128_GCM, c->keys.encryption, p + 20, p + 20, 32,
 				       &iov, 1, p + 4)) {
 			fprintf(stderr, "smbpipe: a sealed reply does not open\n");
