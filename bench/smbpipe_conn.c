@@ -209,7 +209,6 @@ bool pipe_conn_recv(struct pipe_conn *c, struct pipe_msg *m)
 		.hdr = p,
 		.len = len,
 		.status = le32(p + SMB2_HDR_STATUS),
-		.command = le16(p + SMB2_HDR_COMMAND),
 		.credits = le16(p + SMB2_HDR_CREDIT),
 		.flags = le32(p + SMB2_HDR_FLAGS),
 		.mid = le64(p + SMB2_HDR_MESSAGE_ID),

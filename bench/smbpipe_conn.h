@@ -58,7 +58,6 @@ struct pipe_msg {
 	const uint8_t *hdr;
 	size_t len;
 	uint32_t status;
-	uint16_t command;
 	uint16_t credits;
 	uint32_t flags;
 	uint64_t mid;

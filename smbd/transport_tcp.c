@@ -425,12 +425,22 @@ static void hold_unref(const void *data, size_t len, void *arg)
 		talloc_free(h);
 }
 
+/* The direct-TCP framing header of a frame of 'total' bytes (MS-SMB2 2.1). */
+static void nbss_header(uint8_t out[4], size_t total)
+{
+	out[0] = 0;
+	out[1] = (uint8_t)(total >> 16);
+	out[2] = (uint8_t)(total >> 8);
+	out[3] = (uint8_t)total;
+}
+
 /* Queues the frame (NBSS header, then iov) from byte 'skip' on, what a
  * direct send did not take: large pieces by reference when hold owns them. */
 static int queue_pdu(struct evbuffer *out, const struct iovec *iov, int iovcnt, size_t total,
 		     struct send_hold *hold, size_t skip)
 {
-	uint8_t nbss[4] = { 0, (uint8_t)(total >> 16), (uint8_t)(total >> 8), (uint8_t)total };
+	uint8_t nbss[4];
+	nbss_header(nbss, total);
 	if (skip < 4 && evbuffer_add(out, nbss + skip, 4 - skip) != 0)
 		return ENOMEM;
 	skip = skip > 4 ? skip - 4 : 0;
@@ -467,7 +477,8 @@ static size_t send_now(struct tcp_transport *tt, const struct iovec *iov, int io
 	struct iovec v[SEND_NOW_IOV];
 	if (iovcnt + 1 > SEND_NOW_IOV)
 		return 0;
-	uint8_t nbss[4] = { 0, (uint8_t)(total >> 16), (uint8_t)(total >> 8), (uint8_t)total };
+	uint8_t nbss[4];
+	nbss_header(nbss, total);
 	v[0] = (struct iovec){ nbss, 4 };
 	memcpy(v + 1, iov, (size_t)iovcnt * sizeof(*iov));
 	struct msghdr mh = { .msg_iov = v, .msg_iovlen = (size_t)iovcnt + 1 };
