@@ -16,9 +16,23 @@
 #define IOPOOL_STACK_SIZE (256 * 1024)
 #define IOPOOL_MAX_THREADS 256
 
+/* A call of smbd_iopool_share(), and the helpers it asks for (on its stack). */
+struct share_call {
+	void (*fn)(void *arg);
+	void *arg;
+	unsigned running; /* helpers taken by a worker and not yet back */
+};
+
+struct share_helper {
+	struct share_helper *next;
+	struct share_call *call;
+};
+
 struct smbd_iopool {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	pthread_cond_t helped;                      /* a share call's last helper is back */
+	struct share_helper *helpers;               /* waiting for a worker, before the queue */
 	struct smbd_iojob *queue_head, *queue_tail; /* waiting for a worker */
 	struct smbd_iojob *done_head, *done_tail;   /* waiting for the loop */
 	bool stopping;
@@ -34,8 +48,20 @@ static void *worker_main(void *arg)
 	struct smbd_iopool *p = arg;
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (p->queue_head == NULL && !p->stopping)
+		while (p->helpers == NULL && p->queue_head == NULL && !p->stopping)
 			pthread_cond_wait(&p->wake, &p->lock);
+		if (p->helpers != NULL) {
+			struct share_helper *h = p->helpers;
+			struct share_call *call = h->call;
+			p->helpers = h->next;
+			call->running++;
+			pthread_mutex_unlock(&p->lock);
+			call->fn(call->arg);
+			pthread_mutex_lock(&p->lock);
+			if (--call->running == 0)
+				pthread_cond_broadcast(&p->helped);
+			continue;
+		}
 		struct smbd_iojob *job = p->queue_head;
 		if (job == NULL)
 			break; /* stopping, and the queue is drained */
@@ -101,6 +127,7 @@ static int iopool_destructor(struct smbd_iopool *p)
 	if (p->efd >= 0)
 		close(p->efd);
 	pthread_cond_destroy(&p->wake);
+	pthread_cond_destroy(&p->helped);
 	pthread_mutex_destroy(&p->lock);
 	return 0;
 }
@@ -114,6 +141,7 @@ struct smbd_iopool *smbd_iopool_new(TALLOC_CTX *mem, struct event_base *ev, unsi
 		return NULL;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
+	pthread_cond_init(&p->helped, NULL);
 	p->efd = -1;
 	talloc_set_destructor(p, iopool_destructor);
 	if (n_threads == 0)
@@ -167,5 +195,36 @@ void smbd_iopool_submit(struct smbd_iopool *p, struct smbd_iojob *job)
 		p->queue_head = job;
 	p->queue_tail = job;
 	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void smbd_iopool_share(struct smbd_iopool *p, unsigned n_helpers, void (*fn)(void *arg), void *arg)
+{
+	struct share_call call = { .fn = fn, .arg = arg };
+	struct share_helper helpers[SMBD_IOPOOL_MAX_HELPERS];
+	if (n_helpers > SMBD_IOPOOL_MAX_HELPERS)
+		n_helpers = SMBD_IOPOOL_MAX_HELPERS;
+	if (n_helpers > p->n_threads)
+		n_helpers = p->n_threads;
+
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < n_helpers; i++) {
+		helpers[i] = (struct share_helper){ .next = p->helpers, .call = &call };
+		p->helpers = &helpers[i];
+		pthread_cond_signal(&p->wake);
+	}
+	pthread_mutex_unlock(&p->lock);
+
+	fn(arg);
+
+	pthread_mutex_lock(&p->lock);
+	for (struct share_helper **h = &p->helpers; *h != NULL;) {
+		if ((*h)->call == &call)
+			*h = (*h)->next;
+		else
+			h = &(*h)->next;
+	}
+	while (call.running > 0)
+		pthread_cond_wait(&p->helped, &p->lock);
 	pthread_mutex_unlock(&p->lock);
 }

@@ -39,4 +39,16 @@ unsigned smbd_iopool_threads(const struct smbd_iopool *p);
 /* Queues the job; its done() follows on the loop thread. */
 void smbd_iopool_submit(struct smbd_iopool *p, struct smbd_iojob *job);
 
+/*
+ * One job's work spread over idle workers: runs fn(arg) on the calling
+ * thread and on up to n_helpers workers beside it, and returns once every
+ * call has returned. fn deals out the work itself (an atomic counter),
+ * so a helper that starts late finds less or nothing left; helpers no
+ * worker has taken by the time the caller's own fn returns are withdrawn,
+ * so the caller never waits for a busy pool. Helpers go before queued
+ * jobs. Any thread may call it, a worker inside work() included.
+ */
+#define SMBD_IOPOOL_MAX_HELPERS 8
+void smbd_iopool_share(struct smbd_iopool *p, unsigned n_helpers, void (*fn)(void *arg), void *arg);
+
 #endif

@@ -309,6 +309,7 @@ static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struc
 		talloc_free(job);
 		return false;
 	}
+	job->sealer.pool = conn->srv->iopool; /* sealed on a worker: its idle fellows help */
 	job->base.work = reply_work;
 	job->base.done = reply_done;
 	job->req = req;

@@ -10,6 +10,7 @@
 #include "lib/wire.h"
 #include "smbd/bigbuf.h"
 #include "smbd/conn.h"
+#include "smbd/crypto_share.h"
 #include "smbd/iopool.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -48,11 +49,18 @@ NTSTATUS smbd_transform_check_header(struct smbd_conn *conn, const uint8_t *pdu,
 	return NT_STATUS_OK;
 }
 
-static bool open_sealed(enum smb2_cipher cipher, const uint8_t *key, uint8_t *pdu, size_t len)
+/* pool: on a worker, whose idle fellows may help with a large message. */
+static bool open_sealed(struct smbd_iopool *pool, enum smb2_cipher cipher, const uint8_t *key, uint8_t *pdu,
+			size_t len)
 {
-	struct iovec iov = { pdu + SMB2_TRANSFORM_HDR_LEN, len - SMB2_TRANSFORM_HDR_LEN };
-	return smb2_aead_decrypt(cipher, key, pdu + 20, pdu + TRANSFORM_AAD_OFFSET,
-				 SMB2_TRANSFORM_HDR_LEN - TRANSFORM_AAD_OFFSET, &iov, 1, pdu + 4);
+	uint8_t *payload = pdu + SMB2_TRANSFORM_HDR_LEN;
+	size_t payload_len = len - SMB2_TRANSFORM_HDR_LEN;
+	const uint8_t *aad = pdu + TRANSFORM_AAD_OFFSET;
+	size_t aad_len = SMB2_TRANSFORM_HDR_LEN - TRANSFORM_AAD_OFFSET;
+	if (smbd_crypto_share_wanted(pool, cipher, payload_len))
+		return smbd_crypto_share_open(pool, cipher, key, pdu + 20, aad, aad_len, payload, payload_len, pdu + 4);
+	struct iovec iov = { payload, payload_len };
+	return smb2_aead_decrypt(cipher, key, pdu + 20, aad, aad_len, &iov, 1, pdu + 4);
 }
 
 NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len, uint8_t **plain,
@@ -62,7 +70,7 @@ NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len
 	NTSTATUS status = smbd_transform_check_header(conn, pdu, len, &s);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	if (!open_sealed((enum smb2_cipher)s->cipher, s->keys.decryption, pdu, len))
+	if (!open_sealed(NULL, (enum smb2_cipher)s->cipher, s->keys.decryption, pdu, len))
 		return NT_STATUS_ACCESS_DENIED;
 	*plain = pdu + SMB2_TRANSFORM_HDR_LEN;
 	*plain_len = len - SMB2_TRANSFORM_HDR_LEN;
@@ -95,6 +103,7 @@ struct open_job {
 	enum smb2_cipher cipher;
 	uint8_t key[32];
 	uint64_t session_id;
+	struct smbd_iopool *pool;
 	bool ok;
 	smbd_transform_opened_fn opened;
 };
@@ -102,7 +111,7 @@ struct open_job {
 static void open_work(struct smbd_iojob *base)
 {
 	struct open_job *job = (struct open_job *)base;
-	job->ok = open_sealed(job->cipher, job->key, job->pdu, job->len);
+	job->ok = open_sealed(job->pool, job->cipher, job->key, job->pdu, job->len);
 }
 
 static void open_done(struct smbd_iojob *base)
@@ -144,6 +153,7 @@ NTSTATUS smbd_transform_decrypt_offload(struct smbd_conn *conn, uint8_t *pdu, si
 	job->cipher = (enum smb2_cipher)s->cipher;
 	memcpy(job->key, s->keys.decryption, sizeof(job->key));
 	job->session_id = s->id;
+	job->pool = conn->srv->iopool;
 	job->opened = opened;
 	smbd_crypto_offload_account(conn, len, true);
 	smbd_conn_io_begin(conn);
@@ -191,10 +201,15 @@ bool smbd_transform_prepare(struct smbd_session *s, struct smbd_bigbufs *bufs, T
 bool smbd_transform_seal(struct smbd_sealer *z, const struct iovec *iov, int iovcnt)
 {
 	uint8_t *h = z->frame;
+	enum smb2_cipher cipher = (enum smb2_cipher)z->cipher;
+	const uint8_t *aad = h + TRANSFORM_AAD_OFFSET;
+	size_t aad_len = SMB2_TRANSFORM_HDR_LEN - TRANSFORM_AAD_OFFSET;
 	/* The reply's pieces are sealed straight into the frame. */
-	bool ok = smb2_aead_encrypt_to((enum smb2_cipher)z->cipher, z->key, h + 20, h + TRANSFORM_AAD_OFFSET,
-				       SMB2_TRANSFORM_HDR_LEN - TRANSFORM_AAD_OFFSET, iov, iovcnt,
-				       h + SMB2_TRANSFORM_HDR_LEN, h + 4);
+	bool ok = smbd_crypto_share_wanted(z->pool, cipher, z->len - SMB2_TRANSFORM_HDR_LEN)
+			  ? smbd_crypto_share_seal(z->pool, cipher, z->key, h + 20, aad, aad_len, iov, iovcnt,
+						   h + SMB2_TRANSFORM_HDR_LEN, h + 4)
+			  : smb2_aead_encrypt_to(cipher, z->key, h + 20, aad, aad_len, iov, iovcnt,
+						 h + SMB2_TRANSFORM_HDR_LEN, h + 4);
 	explicit_bzero(z->key, sizeof(z->key));
 	return ok;
 }

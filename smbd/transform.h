@@ -15,6 +15,7 @@
 
 struct smbd_bigbufs;
 struct smbd_conn;
+struct smbd_iopool;
 struct smbd_session;
 
 /*
@@ -79,7 +80,8 @@ NTSTATUS smbd_transform_decrypt_offload(struct smbd_conn *conn, uint8_t *pdu, si
  * Sealing in two steps, for a worker: prepare() takes the next nonce of
  * the session and lays out the frame (header, room for payload_len bytes)
  * on mem (from bufs when large), with a copy of the key; seal() encrypts the payload into it on
- * any thread and forgets the key.
+ * any thread and forgets the key. On a worker, set pool: a large payload
+ * is then sealed by the idle workers too (smbd/crypto_share.h).
  */
 struct smbd_sealer {
 	uint16_t cipher;
@@ -87,6 +89,7 @@ struct smbd_sealer {
 	uint8_t *frame;
 	size_t len;
 	void *owner; /* talloc object that holds frame: free it, or hand it to the send */
+	struct smbd_iopool *pool;
 };
 bool smbd_transform_prepare(struct smbd_session *s, struct smbd_bigbufs *bufs, TALLOC_CTX *mem,
 			    size_t payload_len, struct smbd_sealer *out);

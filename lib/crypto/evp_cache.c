@@ -18,6 +18,11 @@ static void evp_fetch_all(void)
 	evp.aes128_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
 	evp.aes256_ccm = EVP_CIPHER_fetch(NULL, "AES-256-CCM", NULL);
 	evp.aes256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	/* Optional: without them a message is sealed in one pass. */
+	evp.aes128_ctr = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
+	evp.aes256_ctr = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+	evp.aes128_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+	evp.aes256_ecb = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
 
 	if (!evp.hmac || !evp.cmac || !evp.gmac || !evp.sha512 ||
 	    !evp.aes128_ccm || !evp.aes128_gcm || !evp.aes256_ccm || !evp.aes256_gcm)

@@ -17,6 +17,11 @@ struct crypto_evp {
 	EVP_CIPHER *aes128_gcm;
 	EVP_CIPHER *aes256_ccm;
 	EVP_CIPHER *aes256_gcm;
+	/* GCM's pieces, for a message sealed in parts (gcm_parts.c) */
+	EVP_CIPHER *aes128_ctr;
+	EVP_CIPHER *aes256_ctr;
+	EVP_CIPHER *aes128_ecb;
+	EVP_CIPHER *aes256_ecb;
 };
 
 /*
