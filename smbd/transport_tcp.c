@@ -34,8 +34,8 @@
 /*
  * What one connection can make the server hold (docs/SECURITY.md, Limits):
  *
- * - Input. A frame under DIRECT_READ_MIN waits in the bufferevent, so at
- *   most that much per connection. A larger one is read into a buffer of
+ * - Input. A frame under DIRECT_READ_MIN waits in the input buffer, so at
+ *   most that much per connection, and one read (SMALL_READ) past it. A larger one is read into a buffer of
  *   its own that grows as its bytes arrive (DIRECT_INITIAL, then 4 times
  *   bigger each time it fills): a header that claims 8 MiB costs no more
  *   than DIRECT_INITIAL until the bytes come. A sealed frame's buffer has
@@ -70,6 +70,13 @@
  * cost some 260 loop turns and a copy (docs/PERFORMANCE.md).
  */
 #define DIRECT_READ_MIN 65536
+/*
+ * Smaller ones are read into the connection's input buffer (the
+ * bufferevent only writes), up to this much per call: libevent 2.1 reads
+ * 4 KiB at a time with a FIONREAD before each, so a 4 KiB WRITE took four
+ * system calls.
+ */
+#define SMALL_READ (64u * 1024)
 /*
  * The first buffer of such a frame, and how it grows as the bytes arrive:
  * few steps, since each may copy what came so far (a 1 MiB WRITE takes
@@ -134,20 +141,23 @@ struct tcp_transport {
 	struct smbd_tcp_state *st;  /* NULL once the server's state is gone */
 	struct tcp_transport *prev, *next;   /* st->all */
 	struct tcp_transport *wprev, *wnext; /* st->wait_* while budget_wait */
-	struct bufferevent *bev;
+	struct bufferevent *bev;    /* the output */
+	struct evbuffer *in;        /* received bytes of small frames */
+	struct event *read_ev;      /* the socket readable, or the stall time-out */
+	bool read_on;               /* read_ev is added */
 	struct event *wake_ev;      /* handles buffered input on the next loop turn */
 	bool closing;
 	/* Reading stops while any of these holds. */
 	bool engine_paused;         /* set_receiving(false) */
 	bool output_paused;         /* unsent replies above out_high */
 	bool budget_wait;           /* queued for rx budget */
-	bool stall_armed;           /* the bufferevent's read time-out is set */
+	bool stall_armed;           /* read_ev has the stall time-out */
 	size_t want;                /* the frame length waited for */
 	size_t reserved;            /* rx budget held for the frame being read */
 	size_t out_high, out_low;
 	struct timeval stall_tv;    /* smbd_conn_frame_timeout() */
 	bool stall_on;              /* ... unless that is 0 */
-	/* A large frame being read directly (the bufferevent is paused). */
+	/* A large frame being read directly (read_ev is paused). */
 	struct event *direct_ev;
 	uint8_t *direct_pdu;
 	size_t direct_len, direct_got, direct_cap;
@@ -174,7 +184,7 @@ struct tcp_listener {
 	struct event *retry;        /* re-enables it after a failed accept */
 };
 
-static void tcp_read_cb(struct bufferevent *bev, void *arg);
+static void tcp_read_frames(struct tcp_transport *tt);
 
 static uint64_t now_ms(void)
 {
@@ -233,10 +243,19 @@ static bool tcp_may_read(const struct tcp_transport *tt)
 }
 
 /* A large frame is being read (directly, or its data moved to a file):
- * the bufferevent waits until it is in. */
+ * read_ev waits until it is in. */
 static bool frame_in_progress(const struct tcp_transport *tt)
 {
 	return tt->direct_pdu != NULL || tt->tail_active;
+}
+
+static void reading(struct tcp_transport *tt, bool on)
+{
+	if (on && !tt->read_on)
+		event_add(tt->read_ev, tt->stall_armed ? &tt->stall_tv : NULL);
+	else if (!on && tt->read_on)
+		event_del(tt->read_ev);
+	tt->read_on = on;
 }
 
 /* Reading on or off as the flags say; a large frame keeps its own event. */
@@ -244,10 +263,7 @@ static void tcp_update_reading(struct tcp_transport *tt)
 {
 	if (tt->closing || frame_in_progress(tt))
 		return;
-	if (tcp_may_read(tt))
-		bufferevent_enable(tt->bev, EV_READ);
-	else
-		bufferevent_disable(tt->bev, EV_READ);
+	reading(tt, tcp_may_read(tt));
 }
 
 /* Reading may resume: what the input buffer already holds is handled on
@@ -263,17 +279,19 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_transport *tt = arg;
 	if (tcp_may_read(tt) && !frame_in_progress(tt))
-		tcp_read_cb(tt->bev, tt);
+		tcp_read_frames(tt);
 }
 
-/* The bufferevent's read time-out is the stall clock of a partial small frame. */
-static void stall_bev(struct tcp_transport *tt, bool on)
+/* read_ev's time-out is the stall clock of a partial small frame: it
+ * runs while the socket is watched, and starts again with each read. */
+static void stall_small(struct tcp_transport *tt, bool on)
 {
 	on = on && tt->stall_on;
 	if (on == tt->stall_armed)
 		return;
 	tt->stall_armed = on;
-	bufferevent_set_timeouts(tt->bev, on ? &tt->stall_tv : NULL, NULL);
+	if (tt->read_on)
+		event_add(tt->read_ev, on ? &tt->stall_tv : NULL);
 }
 
 /* ------------------------------------------------------------- rx budget */
@@ -569,7 +587,7 @@ static void tcp_shutdown(struct smbd_transport *t)
 	if (tt->closing)
 		return;
 	tt->closing = true;
-	bufferevent_disable(tt->bev, EV_READ);
+	reading(tt, false);
 	event_del(tt->direct_ev);
 	event_del(tt->wake_ev);
 	for (int i = 0; i < TCP_TAILS; i++)
@@ -666,20 +684,19 @@ static void direct_read_cb(evutil_socket_t fd, short what, void *arg)
 	smbd_conn_recv(tt->base.conn, pdu, tt->direct_len);
 	if (tt->closing)
 		return;
-	/* Back to the bufferevent, and to whatever it already holds. */
+	/* Back to small frames, and to whatever the input buffer already holds. */
 	tcp_update_reading(tt);
 	if (tcp_may_read(tt))
-		tcp_read_cb(tt->bev, tt);
+		tcp_read_frames(tt);
 }
 
-/* A large frame's own reading takes over from the bufferevent's. */
+/* A large frame's own reading takes over from read_ev's. */
 static void large_frame_begins(struct tcp_transport *tt, uint32_t len)
 {
 	tt->direct_len = len;
 	tt->direct_start_ms = now_ms();
-	bufferevent_setwatermark(tt->bev, EV_READ, 4, 0);
-	bufferevent_disable(tt->bev, EV_READ);
-	stall_bev(tt, false);
+	reading(tt, false);
+	stall_small(tt, false);
 }
 
 /* Starts reading a large frame (its budget reserved) whose first bytes are buffered. */
@@ -780,7 +797,7 @@ static void tail_ended(void *arg, const char *why)
 		return;
 	tcp_update_reading(tt);
 	if (tcp_may_read(tt))
-		tcp_read_cb(tt->bev, tt);
+		tcp_read_frames(tt);
 }
 
 /* Delivers a split frame's header (its budget reserved), then moves its data. */
@@ -814,10 +831,9 @@ static void start_tail(struct tcp_transport *tt, struct evbuffer *in, uint32_t l
 }
 
 /* Hands every complete frame in the input buffer to the engine. */
-static void tcp_read_cb(struct bufferevent *bev, void *arg)
+static void tcp_read_frames(struct tcp_transport *tt)
 {
-	struct tcp_transport *tt = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = tt->in;
 
 	while (tcp_may_read(tt)) {
 		uint8_t nbss[4];
@@ -862,12 +878,8 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 			}
 			return;
 		}
-		/* Ask libevent not to call us again before the whole frame is in. */
-		if (evbuffer_get_length(in) < (size_t)len + 4) {
-			bufferevent_setwatermark(bev, EV_READ, (size_t)len + 4, 0);
+		if (evbuffer_get_length(in) < (size_t)len + 4)
 			break;
-		}
-		bufferevent_setwatermark(bev, EV_READ, 4, 0);
 		evbuffer_drain(in, 4);
 		uint8_t *pdu = smbd_conn_alloc_pdu(tt->base.conn, len);
 		if (pdu == NULL) {
@@ -883,7 +895,47 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 	}
 	/* Part of a frame is here: the rest must keep coming. */
 	if (!tt->closing)
-		stall_bev(tt, evbuffer_get_length(in) > 0);
+		stall_small(tt, evbuffer_get_length(in) > 0);
+}
+
+/* The socket has bytes for small frames (or the stall time-out ran out). */
+static void tcp_readable_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_transport *tt = arg;
+	struct evbuffer *in = tt->in;
+	if (what & EV_TIMEOUT) {
+		LOG_INFO("%s: frame stalled with %zu bytes buffered", tt->base.peer, evbuffer_get_length(in));
+		smbd_conn_terminate(tt->base.conn, "frame stalled");
+		return;
+	}
+	struct evbuffer_iovec v[2];
+	int nv = evbuffer_reserve_space(in, SMALL_READ, v, 2);
+	if (nv <= 0) {
+		smbd_conn_terminate(tt->base.conn, "out of memory");
+		return;
+	}
+	struct iovec iov[2];
+	for (int i = 0; i < nv; i++)
+		iov[i] = (struct iovec){ v[i].iov_base, v[i].iov_len };
+	ssize_t n;
+	do
+		n = readv(fd, iov, nv);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		evbuffer_commit_space(in, v, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		LOG_DBG("%s: %s", tt->base.peer, n == 0 ? "closed by peer" : strerror(errno));
+		smbd_conn_terminate(tt->base.conn, n == 0 ? "closed by peer" : "socket error");
+		return;
+	}
+	size_t left = (size_t)n;
+	for (int i = 0; i < nv; i++) {
+		v[i].iov_len = left < v[i].iov_len ? left : v[i].iov_len;
+		left -= v[i].iov_len;
+	}
+	evbuffer_commit_space(in, v, nv);
+	tcp_read_frames(tt);
 }
 
 /* Output drained to out_low (the bufferevent's write low-water mark),
@@ -901,15 +953,10 @@ static void tcp_write_cb(struct bufferevent *bev, void *arg)
 	check_output(tt);
 }
 
+/* The bufferevent only writes: a failed write, or an end it saw. */
 static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct tcp_transport *tt = arg;
-	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
-		LOG_INFO("%s: frame stalled with %zu bytes buffered", tt->base.peer,
-			 evbuffer_get_length(bufferevent_get_input(bev)));
-		smbd_conn_terminate(tt->base.conn, "frame stalled");
-		return;
-	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		LOG_DBG("%s: %s", tt->base.peer, (what & BEV_EVENT_EOF) ? "closed by peer" : strerror(errno));
 		smbd_conn_terminate(tt->base.conn, (what & BEV_EVENT_EOF) ? "closed by peer" : "socket error");
@@ -927,6 +974,10 @@ static int tcp_transport_destructor(struct tcp_transport *tt)
 		DLIST_REMOVE(st->all, tt, prev, next);
 	if (tt->direct_ev)
 		event_free(tt->direct_ev);
+	if (tt->read_ev)
+		event_free(tt->read_ev);
+	if (tt->in)
+		evbuffer_free(tt->in);
 	/* Its events go before the socket they watch. */
 	for (int i = 0; i < TCP_TAILS; i++)
 		TALLOC_FREE(tt->tails[i]);
@@ -1015,8 +1066,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	talloc_set_destructor(tt, tcp_transport_destructor);
 	tt->direct_ev = event_new(srv->ev, fd, EV_READ | EV_PERSIST, direct_read_cb, tt);
+	tt->read_ev = event_new(srv->ev, fd, EV_READ | EV_PERSIST, tcp_readable_cb, tt);
 	tt->wake_ev = event_new(srv->ev, -1, 0, wake_cb, tt);
-	if (tt->direct_ev == NULL || tt->wake_ev == NULL) {
+	tt->in = evbuffer_new();
+	if (tt->direct_ev == NULL || tt->read_ev == NULL || tt->wake_ev == NULL || tt->in == NULL) {
 		talloc_free(tt);
 		return;
 	}
@@ -1046,10 +1099,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	/* libevent writes 16 KiB per loop turn by default: a 1 MiB READ reply
 	 * would take 64 turns (docs/PERFORMANCE.md). */
 	bufferevent_set_max_single_write(tt->bev, 4 * 1024 * 1024);
-	bufferevent_setcb(tt->bev, tcp_read_cb, tcp_write_cb, tcp_event_cb, tt);
-	bufferevent_setwatermark(tt->bev, EV_READ, 4, 0);
+	bufferevent_setcb(tt->bev, NULL, tcp_write_cb, tcp_event_cb, tt);
 	bufferevent_setwatermark(tt->bev, EV_WRITE, tt->out_low, 0);
-	bufferevent_enable(tt->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(tt->bev, EV_WRITE);
+	tcp_update_reading(tt);
 	(void)salen;
 	(void)l;
 }
