@@ -13,13 +13,31 @@
 
 /* Room for the requests of many connections; more wait for a free slot. */
 #define URING_ENTRIES 1024
+/* A submission the kernel refused (no memory for it) is tried again after this. */
+#define FLUSH_RETRY_US 1000
 
 struct vfs_uring {
 	struct io_uring ring;
 	int efd;
 	struct event *ev;
+	/* Entries queued this loop turn go to the kernel together, after the
+	 * turn's other callbacks: one io_uring_enter for the WRITEs of all
+	 * connections that became readable at once, not one each. */
+	struct event *flush_ev;
 	unsigned in_flight;
 };
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct vfs_uring *u = arg;
+	int rc = io_uring_submit(&u->ring);
+	if (rc < 0 && io_uring_sq_ready(&u->ring) > 0) {
+		/* The entries stay in the ring: they go with the next try. */
+		LOG_WARN("io_uring submission failed (%s): tried again shortly", strerror(-rc));
+		struct timeval later = { 0, FLUSH_RETRY_US };
+		event_add(u->flush_ev, &later);
+	}
+}
 
 static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
 {
@@ -41,14 +59,7 @@ static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
 		io_uring_prep_write(sqe, r->fd, (const uint8_t *)r->buf + r->moved, (unsigned)(r->len - r->moved),
 				    r->offset + r->moved);
 	io_uring_sqe_set_data(sqe, r);
-	if (io_uring_submit(&u->ring) < 0) {
-		/* The entry stays in the ring and goes with the next submission:
-		 * make it a no-op that names no request, as the caller now does
-		 * the work another way. */
-		io_uring_prep_nop(sqe);
-		io_uring_sqe_set_data(sqe, NULL);
-		return false;
-	}
+	event_active(u->flush_ev, EV_TIMEOUT, 0); /* once per turn, however often called */
 	u->in_flight++;
 	return true;
 }
@@ -90,8 +101,7 @@ static void reap(struct vfs_uring *u)
 		struct vfs_uring_req *r = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
 		io_uring_cqe_seen(&u->ring, cqe);
-		if (r != NULL) /* NULL: a no-op left by a failed submission */
-			complete(u, r, res);
+		complete(u, r, res);
 	}
 }
 
@@ -105,15 +115,20 @@ static void ring_cb(evutil_socket_t fd, short what, void *arg)
 
 static int uring_destructor(struct vfs_uring *u)
 {
-	/* What is in flight finishes into live requests first. */
+	/* What is in flight finishes into live requests first (a completion
+	 * may queue the rest of its request). */
 	while (u->in_flight > 0) {
 		struct io_uring_cqe *cqe;
+		if (io_uring_sq_ready(&u->ring) > 0)
+			io_uring_submit(&u->ring);
 		if (io_uring_wait_cqe(&u->ring, &cqe) != 0)
 			break;
 		reap(u);
 	}
 	if (u->ev)
 		event_free(u->ev);
+	if (u->flush_ev)
+		event_free(u->flush_ev);
 	io_uring_queue_exit(&u->ring);
 	close(u->efd);
 	return 0;
@@ -141,7 +156,8 @@ struct vfs_uring *vfs_uring_new(TALLOC_CTX *mem, struct event_base *ev)
 	}
 	talloc_set_destructor(u, uring_destructor);
 	u->ev = event_new(ev, u->efd, EV_READ | EV_PERSIST, ring_cb, u);
-	if (u->ev == NULL || event_add(u->ev, NULL) != 0) {
+	u->flush_ev = evtimer_new(ev, flush_cb, u);
+	if (u->ev == NULL || u->flush_ev == NULL || event_add(u->ev, NULL) != 0) {
 		talloc_free(u);
 		return NULL;
 	}
