@@ -299,6 +299,10 @@ bool smb2_gcm_parts_tag(enum smb2_cipher c, const uint8_t *key, const uint8_t *n
 	}
 	acc = gf_xor(acc, gf_mul(len_block(aad_len, total), h));
 	gf_store(tag, gf_xor(acc, ej0));
-	h = acc = ej0 = h_m = (struct gf128){ 0, 0 };
+	/* H is the authentication key: no copy of it stays behind. */
+	OPENSSL_cleanse(&h, sizeof(h));
+	OPENSSL_cleanse(&h_m, sizeof(h_m));
+	OPENSSL_cleanse(&ej0, sizeof(ej0));
+	OPENSSL_cleanse(&acc, sizeof(acc));
 	return true;
 }
