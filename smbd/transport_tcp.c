@@ -488,9 +488,11 @@ static int queue_pdu(struct evbuffer *out, const struct iovec *iov, int iovcnt, 
  * one sendmsg: queued in the bufferevent instead, it would cost turning
  * the write event on and off (two epoll_ctl) and a loop turn before the
  * writev, for every request (strace of 4 KiB WRITEs at one in flight).
- * Returns the bytes the socket took; the caller queues the rest.
+ * Returns the bytes the socket took; the caller queues the rest. more:
+ * the frame goes on (a spliced reply's data), so the header need not
+ * leave in a segment of its own.
  */
-static size_t send_now(struct tcp_transport *tt, const struct iovec *iov, int iovcnt, size_t total)
+static size_t send_now(struct tcp_transport *tt, const struct iovec *iov, int iovcnt, size_t total, bool more)
 {
 	struct iovec v[SEND_NOW_IOV];
 	if (iovcnt + 1 > SEND_NOW_IOV)
@@ -500,7 +502,7 @@ static size_t send_now(struct tcp_transport *tt, const struct iovec *iov, int io
 	v[0] = (struct iovec){ nbss, 4 };
 	memcpy(v + 1, iov, (size_t)iovcnt * sizeof(*iov));
 	struct msghdr mh = { .msg_iov = v, .msg_iovlen = (size_t)iovcnt + 1 };
-	ssize_t n = sendmsg(bufferevent_getfd(tt->bev), &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t n = sendmsg(bufferevent_getfd(tt->bev), &mh, MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 	/* An error is the bufferevent's to find and report, on the queued frame. */
 	return n > 0 ? (size_t)n : 0;
 }
@@ -526,7 +528,7 @@ static int tcp_send_pdu(struct smbd_transport *t, const struct iovec *iov, int i
 	struct evbuffer *out = output(tt);
 	size_t sent = 0;
 	if (err == 0 && out == bufferevent_get_output(tt->bev) && evbuffer_get_length(out) == 0)
-		sent = send_now(tt, iov, iovcnt, total);
+		sent = send_now(tt, iov, iovcnt, total, false);
 	if (err == 0 && sent < total + 4)
 		err = queue_pdu(out, iov, iovcnt, total, hold, sent);
 	if (hold != NULL && --hold->refs == 0)
@@ -559,8 +561,14 @@ static int tcp_send_spliced(struct smbd_transport *t, const struct iovec *iov, i
 	if (err == 0 && tt->spliced == NULL &&
 	    (tt->spliced = tcp_spliced_new(tt, tt->bev, tt->out_low, spliced_event, tt)) == NULL)
 		err = ENOMEM;
-	if (err == 0)
-		err = queue_pdu(output(tt), iov, iovcnt, total, NULL, 0);
+	/* Nothing before it: the header goes at once and the data follows
+	 * (tcp_spliced_add), with no write event turned on and off. */
+	struct evbuffer *out = err == 0 ? output(tt) : NULL;
+	size_t sent = 0;
+	if (err == 0 && out == bufferevent_get_output(tt->bev) && evbuffer_get_length(out) == 0)
+		sent = send_now(tt, iov, iovcnt, total, true);
+	if (err == 0 && sent < total - len + 4)
+		err = queue_pdu(out, iov, iovcnt, total, NULL, sent);
 	if (err != 0) {
 		talloc_free(p);
 		return err;
@@ -914,9 +922,15 @@ static void tcp_readable_cb(evutil_socket_t fd, short what, void *arg)
 		smbd_conn_terminate(tt->base.conn, "out of memory");
 		return;
 	}
+	/* The buffer may offer more room than asked (its chains grow in
+	 * powers of two): the bound on what a connection holds is SMALL_READ. */
 	struct iovec iov[2];
-	for (int i = 0; i < nv; i++)
-		iov[i] = (struct iovec){ v[i].iov_base, v[i].iov_len };
+	size_t room = SMALL_READ;
+	for (int i = 0; i < nv; i++) {
+		size_t take = v[i].iov_len < room ? v[i].iov_len : room;
+		iov[i] = (struct iovec){ v[i].iov_base, take };
+		room -= take;
+	}
 	ssize_t n;
 	do
 		n = readv(fd, iov, nv);

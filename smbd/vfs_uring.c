@@ -27,6 +27,8 @@ struct vfs_uring {
 	unsigned in_flight;
 };
 
+static void reap(struct vfs_uring *u);
+
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct vfs_uring *u = arg;
@@ -37,6 +39,9 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 		struct timeval later = { 0, FLUSH_RETRY_US };
 		event_add(u->flush_ev, &later);
 	}
+	/* Reads the page cache holds completed during the submission: their
+	 * replies go in this turn, not after another wait for the eventfd. */
+	reap(u);
 }
 
 static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
