@@ -35,6 +35,7 @@ struct smbd_iopool {
 	struct share_helper *helpers;               /* waiting for a worker, before the queue */
 	struct smbd_iojob *queue_head, *queue_tail; /* waiting for a worker */
 	struct smbd_iojob *done_head, *done_tail;   /* waiting for the loop */
+	unsigned idle;                              /* workers waiting for work */
 	bool stopping;
 
 	pthread_t *threads;
@@ -48,8 +49,11 @@ static void *worker_main(void *arg)
 	struct smbd_iopool *p = arg;
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (p->helpers == NULL && p->queue_head == NULL && !p->stopping)
+		while (p->helpers == NULL && p->queue_head == NULL && !p->stopping) {
+			__atomic_store_n(&p->idle, p->idle + 1, __ATOMIC_RELAXED);
 			pthread_cond_wait(&p->wake, &p->lock);
+			__atomic_store_n(&p->idle, p->idle - 1, __ATOMIC_RELAXED);
+		}
 		if (p->helpers != NULL) {
 			struct share_helper *h = p->helpers;
 			struct share_call *call = h->call;
@@ -183,6 +187,12 @@ fail:
 unsigned smbd_iopool_threads(const struct smbd_iopool *p)
 {
 	return p->n_threads;
+}
+
+unsigned smbd_iopool_idle(const struct smbd_iopool *p)
+{
+	/* Written under the lock, read without: a hint, maybe just stale. */
+	return __atomic_load_n(&p->idle, __ATOMIC_RELAXED);
 }
 
 void smbd_iopool_submit(struct smbd_iopool *p, struct smbd_iojob *job)

@@ -35,6 +35,8 @@ struct smbd_iojob {
 struct smbd_iopool *smbd_iopool_new(TALLOC_CTX *mem, struct event_base *ev, unsigned n_threads);
 
 unsigned smbd_iopool_threads(const struct smbd_iopool *p);
+/* Workers waiting for work just now (a hint for sharing work out). */
+unsigned smbd_iopool_idle(const struct smbd_iopool *p);
 
 /* Queues the job; its done() follows on the loop thread. */
 void smbd_iopool_submit(struct smbd_iopool *p, struct smbd_iojob *job);
