@@ -35,10 +35,11 @@
  * What one connection can make the server hold (docs/SECURITY.md, Limits):
  *
  * - Input. A frame under DIRECT_READ_MIN waits in the input buffer, so at
- *   most that much per connection, and one read (SMALL_READ) past it. A larger one is read into a buffer of
- *   its own that grows as its bytes arrive (DIRECT_INITIAL, then 4 times
- *   bigger each time it fills): a header that claims 8 MiB costs no more
- *   than DIRECT_INITIAL until the bytes come. A sealed frame's buffer has
+ *   most that much per connection, and one read (SMALL_READ) past it. A
+ *   larger one is read into a buffer of its own that grows as its bytes
+ *   arrive (DIRECT_INITIAL, then 4 times bigger each time it fills): a
+ *   header that claims 8 MiB costs no more than DIRECT_INITIAL until the
+ *   bytes come. A sealed frame's buffer has
  *   its full size at once, so the engine can open it in place as it
  *   arrives (smbd/transform_stream.h); malloc maps a buffer that large,
  *   and its pages cost memory only as the bytes land. Before
