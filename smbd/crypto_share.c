@@ -71,7 +71,7 @@ bool smbd_crypto_share_wanted(const struct smbd_iopool *pool, enum smb2_cipher c
 }
 
 /* Runs the parts on this thread and on as many helpers as there are other
- * cores (and workers) to run them; the joined tag goes to tag. */
+ * cores and idle workers to run them; the joined tag goes to tag. */
 static bool run_shared(struct smbd_iopool *pool, struct share *s, const uint8_t *aad, size_t aad_len,
 		       uint8_t tag[16])
 {
@@ -82,11 +82,10 @@ static bool run_shared(struct smbd_iopool *pool, struct share *s, const uint8_t 
 	atomic_init(&s->next, 0);
 	atomic_init(&s->failed, false);
 
+	/* Idle workers are never more than the pool has: share() needs no other bound. */
 	unsigned helpers = online_cpus() - 1;
 	if (helpers > smbd_iopool_idle(pool))
 		helpers = smbd_iopool_idle(pool);
-	if (helpers > smbd_iopool_threads(pool) - 1)
-		helpers = smbd_iopool_threads(pool) - 1;
 	if (helpers > s->nparts - 1)
 		helpers = (unsigned)(s->nparts - 1);
 	smbd_iopool_share(pool, helpers, run_parts, s);

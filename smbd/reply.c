@@ -305,11 +305,13 @@ static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struc
 	if (job == NULL)
 		return false;
 	job->seal = encryptor != NULL;
-	if (job->seal && !smbd_transform_prepare(encryptor, conn->srv->bigbufs, job, len, &job->sealer)) {
-		talloc_free(job);
-		return false;
+	if (job->seal) {
+		if (!smbd_transform_prepare(encryptor, conn->srv->bigbufs, job, len, &job->sealer)) {
+			talloc_free(job);
+			return false;
+		}
+		job->sealer.pool = conn->srv->iopool; /* sealed on a worker: its idle fellows help */
 	}
-	job->sealer.pool = conn->srv->iopool; /* sealed on a worker: its idle fellows help */
 	job->base.work = reply_work;
 	job->base.done = reply_done;
 	job->req = req;

@@ -508,6 +508,12 @@ static size_t send_now(struct tcp_transport *tt, const struct iovec *iov, int io
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* Nothing is queued before a frame that goes to out: it may be sent at once. */
+static bool nothing_queued(struct tcp_transport *tt, struct evbuffer *out)
+{
+	return out == bufferevent_get_output(tt->bev) && evbuffer_get_length(out) == 0;
+}
+
 static int tcp_send_pdu(struct smbd_transport *t, const struct iovec *iov, int iovcnt, void *owner)
 {
 	struct tcp_transport *tt = (struct tcp_transport *)t;
@@ -528,7 +534,7 @@ static int tcp_send_pdu(struct smbd_transport *t, const struct iovec *iov, int i
 	int err = total > 0xFFFFFF ? EMSGSIZE : tt->closing ? EPIPE : 0;
 	struct evbuffer *out = output(tt);
 	size_t sent = 0;
-	if (err == 0 && out == bufferevent_get_output(tt->bev) && evbuffer_get_length(out) == 0)
+	if (err == 0 && nothing_queued(tt, out))
 		sent = send_now(tt, iov, iovcnt, total, false);
 	if (err == 0 && sent < total + 4)
 		err = queue_pdu(out, iov, iovcnt, total, hold, sent);
@@ -566,7 +572,7 @@ static int tcp_send_spliced(struct smbd_transport *t, const struct iovec *iov, i
 	 * (tcp_spliced_add), with no write event turned on and off. */
 	struct evbuffer *out = err == 0 ? output(tt) : NULL;
 	size_t sent = 0;
-	if (err == 0 && out == bufferevent_get_output(tt->bev) && evbuffer_get_length(out) == 0)
+	if (err == 0 && nothing_queued(tt, out))
 		sent = send_now(tt, iov, iovcnt, total, true);
 	if (err == 0 && sent < total - len + 4)
 		err = queue_pdu(out, iov, iovcnt, total, NULL, sent);
