@@ -11,7 +11,7 @@
 #include "smbd/replay_pending.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
-#include "smbd/transform_stream.h"
+#include "smbd/arrival_check.h"
 #include "smbd/transport.h"
 
 static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -107,7 +107,7 @@ void smbd_conn_recv_tail(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_
 
 bool smbd_conn_recv_partial(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len)
 {
-	return !conn->terminating && smbd_transform_stream_progress(conn, pdu, got, len);
+	return !conn->terminating && smbd_arrival_check_progress(conn, pdu, got, len);
 }
 
 void smbd_conn_recv(struct smbd_conn *conn, uint8_t *pdu, size_t len)

@@ -19,7 +19,7 @@ struct smbd_server;
 struct smbd_transport;
 struct smbd_pipe;
 struct smbd_req;
-struct smbd_transform_stream;
+struct smbd_arrival_check;
 
 struct smbd_conn {
 	struct smbd_server *srv;
@@ -48,7 +48,7 @@ struct smbd_conn {
 	unsigned n_io;             /* transfers on the I/O pool: the conn outlives them */
 	unsigned n_opening;        /* of those, large messages being decrypted or verified (dispatch.c) */
 	unsigned n_sealing;        /* ... and replies being encrypted */
-	struct smbd_transform_stream *opening_stream; /* a sealed frame opened as it arrives */
+	struct smbd_arrival_check *arrival_check; /* a sealed or signed frame checked as it arrives */
 	uint64_t next_async_id;
 	unsigned n_async;         /* calls waiting asynchronously, at most "max async requests" */
 

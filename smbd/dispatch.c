@@ -14,6 +14,7 @@
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "lib/wire.h"
+#include "smbd/arrival_check.h"
 #include "smbd/conn.h"
 #include "smbd/create_guid.h"
 #include "smbd/identity.h"
@@ -27,7 +28,6 @@
 #include "smbd/tcon.h"
 #include "smbd/channel_sequence.h"
 #include "smbd/transform.h"
-#include "smbd/transform_stream.h"
 
 /* What the framework checks before a handler runs. */
 struct smb2_cmd_desc {
@@ -765,22 +765,31 @@ static void verify_work(struct smbd_iojob *base)
 	job->ok = smbd_sign_key_verify(&job->key, job->pdu, job->len);
 }
 
+/* A large signed request checked off the loop goes on: a bad signature
+ * is refused by the usual check, which finds it again. */
+static void dispatch_verified(struct smbd_conn *conn, uint8_t *pdu, size_t len, NTSTATUS status,
+			      uint64_t session_id)
+{
+	conn->n_opening--;
+	uint64_t verified = NT_STATUS_IS_OK(status) ? session_id : 0;
+	if (conn->terminating)
+		talloc_free(pdu);
+	else
+		dispatch_message(conn, pdu, len, pdu, len, &(struct msg_origin){ .verified_session = verified });
+}
+
 static void verify_done(struct smbd_iojob *base)
 {
 	struct verify_job *job = (struct verify_job *)base;
 	struct smbd_conn *conn = job->conn;
 	uint8_t *pdu = job->pdu;
 	size_t len = job->len;
-	/* A bad signature is refused by the usual check, which finds it again. */
-	uint64_t verified = job->ok ? job->session_id : 0;
+	NTSTATUS status = job->ok ? NT_STATUS_OK : NT_STATUS_ACCESS_DENIED;
+	uint64_t session_id = job->session_id;
 	explicit_bzero(&job->key, sizeof(job->key));
 	talloc_free(job);
-	conn->n_opening--;
 	smbd_crypto_offload_account(conn, len, false);
-	if (conn->terminating)
-		talloc_free(pdu);
-	else
-		dispatch_message(conn, pdu, len, pdu, len, &(struct msg_origin){ .verified_session = verified });
+	dispatch_verified(conn, pdu, len, status, session_id);
 	smbd_conn_io_end(conn);
 }
 
@@ -828,13 +837,11 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t 
 		return;
 	}
 	bool sealed = len >= 4 && pdu[0] == 0xFD && memcmp(pdu + 1, "SMB", 3) == 0;
-	if (sealed) {
-		/* Counted first: the message may be opened, and dispatched, at once. */
-		conn->n_opening++;
-		if (smbd_transform_stream_finish(conn, pdu, len, dispatch_opened))
-			return;
-		conn->n_opening--;
-	}
+	/* Counted first: the message may be checked, and dispatched, at once. */
+	conn->n_opening++;
+	if (smbd_arrival_check_finish(conn, pdu, len, sealed ? dispatch_opened : dispatch_verified))
+		return;
+	conn->n_opening--;
 	if (conn->n_opening < SMBD_MAX_OPENING) {
 		/* Large ones go to a worker; anything it would not take (a
 		 * header it refuses included) is handled inline below. */

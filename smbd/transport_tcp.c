@@ -39,11 +39,11 @@
  *   larger one is read into a buffer of its own that grows as its bytes
  *   arrive (DIRECT_INITIAL, then 4 times bigger each time it fills): a
  *   header that claims 8 MiB costs no more than DIRECT_INITIAL until the
- *   bytes come. A sealed frame's buffer has
- *   its full size at once, so the engine can open it in place as it
- *   arrives (smbd/transform_stream.h); malloc maps a buffer that large,
- *   and its pages cost memory only as the bytes land. Before
- *   such a frame is read, its declared length is reserved from a
+ *   bytes come. A sealed or signed frame's buffer has its full size at
+ *   once, so the engine can check it in place as it arrives
+ *   (smbd/arrival_check.h); malloc maps a buffer that large, and its
+ *   pages cost memory only as the bytes land. Before such a frame is
+ *   read, its declared length is reserved from a
  *   server-wide budget (rx_budget), so all partly received large frames
  *   together never pass it, however many connections send them; a frame
  *   that does not fit waits, its connection paused, in a FIFO until others
@@ -719,10 +719,12 @@ static bool start_direct_read(struct tcp_transport *tt, struct evbuffer *in, uin
 {
 	size_t have = evbuffer_get_length(in) - 4;
 	size_t cap = have > DIRECT_INITIAL ? have : DIRECT_INITIAL;
-	/* A sealed frame's buffer is whole from the start, so the engine can
-	 * open what arrived in place while the rest comes (budget reserved). */
-	uint8_t start[5]; /* the NBSS header, then the frame's first byte */
-	if (evbuffer_copyout(in, start, sizeof(start)) == (ev_ssize_t)sizeof(start) && start[4] == 0xFD)
+	/* A sealed or signed frame's buffer is whole from the start, so the
+	 * engine can check what arrived in place while the rest comes
+	 * (smbd/arrival_check.h; the budget is reserved). */
+	uint8_t start[4 + SMB2_HDR_FLAGS + 4]; /* the NBSS header, then the frame's up to its Flags */
+	if (evbuffer_copyout(in, start, sizeof(start)) == (ev_ssize_t)sizeof(start) &&
+	    (start[4] == 0xFD || (start[4] == 0xFE && (le32(start + 4 + SMB2_HDR_FLAGS) & SMB2_FLAGS_SIGNED))))
 		cap = len;
 	if (cap > len)
 		cap = len;

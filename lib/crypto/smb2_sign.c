@@ -1,6 +1,7 @@
 #include "config.h"
 #include "lib/crypto/smb2_sign.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -15,6 +16,7 @@
 #define SMB2_HDR_COMMAND_OFF 12
 #define SMB2_HDR_FLAGS_OFF 16
 #define SMB2_HDR_MESSAGE_ID_OFF 24
+#define SMB2_HDR_SIGNATURE_OFF 48
 #define SMB2_FLAGS_SERVER_TO_REDIR 0x00000001u
 #define SMB2_CANCEL 0x000C
 
@@ -132,38 +134,140 @@ static void gmac_nonce(const uint8_t hdr[SMB2_HDR_LEN], uint8_t nonce[12])
 	put_le32(nonce + 8, bits);
 }
 
+/*
+ * A MAC context for one message of algo whose 64-byte header is hdr, the
+ * header taken in with its Signature field read as zeros (3.1.5.1).
+ */
+static EVP_MAC_CTX *sign_begin(enum smb2_sign_algo algo, const uint8_t key[16], const uint8_t hdr[SMB2_HDR_LEN])
+{
+	static const uint8_t zeros[SMB2_SIGNATURE_LEN];
+	uint8_t nonce[12];
+	OSSL_PARAM params[3];
+	EVP_MAC *mac;
+
+	switch (algo) {
+	case SMB2_SIGN_HMAC_SHA256:
+		/* MS-SMB2 3.1.4.1: HMAC-SHA256 with the session key, first 16 bytes of the 32. */
+		mac = crypto_evp()->hmac;
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+		params[1] = OSSL_PARAM_construct_end();
+		break;
+	case SMB2_SIGN_AES_CMAC:
+		mac = crypto_evp()->cmac;
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-128-CBC", 0);
+		params[1] = OSSL_PARAM_construct_end();
+		break;
+	case SMB2_SIGN_AES_GMAC:
+		gmac_nonce(hdr, nonce);
+		mac = crypto_evp()->gmac;
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-128-GCM", 0);
+		params[1] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_IV, nonce, sizeof(nonce));
+		params[2] = OSSL_PARAM_construct_end();
+		break;
+	default:
+		return NULL;
+	}
+	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+	if (ctx == NULL)
+		return NULL;
+	if (EVP_MAC_init(ctx, key, 16, params) != 1 || EVP_MAC_update(ctx, hdr, SMB2_HDR_SIGNATURE_OFF) != 1 ||
+	    EVP_MAC_update(ctx, zeros, sizeof(zeros)) != 1 ||
+	    EVP_MAC_update(ctx, hdr + SMB2_HDR_SIGNATURE_OFF + SMB2_SIGNATURE_LEN,
+			   SMB2_HDR_LEN - SMB2_HDR_SIGNATURE_OFF - SMB2_SIGNATURE_LEN) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* The signature: the MAC's first 16 bytes. Frees ctx. */
+static bool sign_end(EVP_MAC_CTX *ctx, uint8_t sig[SMB2_SIGNATURE_LEN])
+{
+	uint8_t full[32];
+	size_t got = 0;
+	bool ok = EVP_MAC_final(ctx, full, &got, sizeof(full)) == 1 && got >= SMB2_SIGNATURE_LEN;
+
+	if (ok)
+		memcpy(sig, full, SMB2_SIGNATURE_LEN);
+	OPENSSL_cleanse(full, sizeof(full));
+	EVP_MAC_CTX_free(ctx);
+	return ok;
+}
+
 bool smb2_sign_iov(enum smb2_sign_algo algo, const uint8_t key[16],
 		   const struct iovec *iov, int iovcnt, uint8_t sig_out[16])
 {
 	uint8_t hdr[SMB2_HDR_LEN];
-	uint8_t full[32];
-	uint8_t nonce[12];
-	bool ok = false;
+	EVP_MAC_CTX *ctx;
 
 	if (sig_out == NULL)
 		return false;
 	memset(sig_out, 0, SMB2_SIGNATURE_LEN);
 	if (key == NULL || !iov_valid(iov, iovcnt) ||
-	    !iov_prefix(iov, iovcnt, hdr, sizeof(hdr)))
+	    !iov_prefix(iov, iovcnt, hdr, sizeof(hdr)) ||
+	    (ctx = sign_begin(algo, key, hdr)) == NULL)
 		return false;
+	/* The rest of the message, after the header's 64 bytes. */
+	size_t skip = SMB2_HDR_LEN;
+	for (int i = 0; i < iovcnt; i++) {
+		size_t len = iov[i].iov_len;
+		size_t from = skip < len ? skip : len;
 
-	switch (algo) {
-	case SMB2_SIGN_HMAC_SHA256:
-		/* MS-SMB2 3.1.4.1: HMAC-SHA256, first 16 bytes of the 32. */
-		ok = smb2_hmac_sha256_iov(key, 16, iov, iovcnt, full);
-		if (ok)
-			memcpy(sig_out, full, SMB2_SIGNATURE_LEN);
-		OPENSSL_cleanse(full, sizeof(full));
-		break;
-	case SMB2_SIGN_AES_CMAC:
-		ok = smb2_aes_cmac_iov(key, iov, iovcnt, sig_out);
-		break;
-	case SMB2_SIGN_AES_GMAC:
-		gmac_nonce(hdr, nonce);
-		ok = smb2_aes_gmac_iov(key, nonce, iov, iovcnt, sig_out);
-		break;
+		skip -= from;
+		if (len > from && EVP_MAC_update(ctx, (const uint8_t *)iov[i].iov_base + from, len - from) != 1) {
+			EVP_MAC_CTX_free(ctx);
+			return false;
+		}
 	}
+	if (!sign_end(ctx, sig_out)) {
+		memset(sig_out, 0, SMB2_SIGNATURE_LEN);
+		return false;
+	}
+	return true;
+}
+
+struct smb2_sign_stream {
+	EVP_MAC_CTX *ctx;
+};
+
+struct smb2_sign_stream *smb2_sign_stream_begin(enum smb2_sign_algo algo, const uint8_t key[16],
+						const uint8_t hdr[64])
+{
+	if (key == NULL || hdr == NULL)
+		return NULL;
+	struct smb2_sign_stream *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->ctx = sign_begin(algo, key, hdr);
+	if (s->ctx == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool smb2_sign_stream_update(struct smb2_sign_stream *s, const uint8_t *p, size_t len)
+{
+	return len == 0 || (p != NULL && EVP_MAC_update(s->ctx, p, len) == 1);
+}
+
+bool smb2_sign_stream_end(struct smb2_sign_stream *s, const uint8_t expected[16])
+{
+	uint8_t sig[SMB2_SIGNATURE_LEN];
+	EVP_MAC_CTX *ctx = s->ctx;
+
+	free(s);
+	bool ok = sign_end(ctx, sig) && expected != NULL && CRYPTO_memcmp(sig, expected, sizeof(sig)) == 0;
+	OPENSSL_cleanse(sig, sizeof(sig));
 	return ok;
+}
+
+void smb2_sign_stream_abandon(struct smb2_sign_stream *s)
+{
+	if (s == NULL)
+		return;
+	EVP_MAC_CTX_free(s->ctx);
+	free(s);
 }
 
 bool smb2_sign_verify_iov(enum smb2_sign_algo algo, const uint8_t key[16],

@@ -43,6 +43,21 @@ bool smb2_sign_verify_iov(enum smb2_sign_algo algo, const uint8_t key[16],
 			  const struct iovec *iov, int iovcnt,
 			  const uint8_t expected[16]);
 
+/*
+ * A received message's signature checked as its bytes arrive: begin()
+ * takes its 64-byte header (the Signature field read as zeros), update()
+ * the bytes after the header in order, in pieces of any size, and end()
+ * compares with expected (constant-time) and frees the stream; abandon()
+ * frees it unchecked (NULL is fine). begin() is NULL on bad arguments or
+ * an OpenSSL failure. Any thread, one at a time per stream.
+ */
+struct smb2_sign_stream;
+struct smb2_sign_stream *smb2_sign_stream_begin(enum smb2_sign_algo algo, const uint8_t key[16],
+						const uint8_t hdr[64]);
+bool smb2_sign_stream_update(struct smb2_sign_stream *s, const uint8_t *p, size_t len);
+bool smb2_sign_stream_end(struct smb2_sign_stream *s, const uint8_t expected[16]);
+void smb2_sign_stream_abandon(struct smb2_sign_stream *s);
+
 /* The MACs alone, for the KDF and for known-answer tests. */
 
 /* HMAC-SHA256 (RFC 2104) of the concatenated iov list; any key length. */

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Large sealed WRITEs on SMB 3.1.1 with AES-128-GCM, the messages the
-server opens while they still arrive (smbd/transform_stream.c), sent by
+server opens while they still arrive (smbd/arrival_check.c), sent by
 hand so their pace and their bytes are the test's:
 
   - a 4 MiB WRITE sent in 64 KiB pieces with pauses lands whole, and reads

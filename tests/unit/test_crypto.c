@@ -308,6 +308,54 @@ static void test_sign_split_invariance(void **state)
 	free(msg);
 }
 
+/* A message checked as it arrives, in pieces of any size, with its
+ * signature in the header: the same verdict as the whole message. */
+static void test_sign_stream(void **state)
+{
+	uint8_t key[16], sig[16];
+	size_t len;
+	uint8_t *msg = signable_msg(&len);
+	struct iovec iov = { msg, len };
+
+	unhex_into("0B7E9C5CAC36C0F6EA9AB275298CEDCE", key, 16);
+	for (int a = SMB2_SIGN_HMAC_SHA256; a <= SMB2_SIGN_AES_GMAC; a++) {
+		memset(msg + 48, 0, 16);
+		assert_true(smb2_sign_iov(a, key, &iov, 1, sig));
+		memcpy(msg + 48, sig, 16); /* as the sender sends it */
+		for (size_t step = 1; step <= len; step = step * 3 + 1) {
+			for (int flip = 0; flip < 2; flip++) {
+				size_t at = 64 + (len - 64) * 2 / 3;
+				msg[at] ^= flip;
+				struct smb2_sign_stream *st = smb2_sign_stream_begin(a, key, msg);
+				assert_non_null(st);
+				for (size_t off = 64; off < len; off += step)
+					assert_true(smb2_sign_stream_update(st, msg + off, off + step < len ? step : len - off));
+				assert_int_equal(smb2_sign_stream_end(st, msg + 48), !flip);
+				msg[at] ^= flip;
+			}
+		}
+		/* Another key, a header changed, or nothing after the header. */
+		uint8_t other[16];
+		memcpy(other, key, 16);
+		other[0] ^= 1;
+		struct smb2_sign_stream *st = smb2_sign_stream_begin(a, other, msg);
+		assert_true(smb2_sign_stream_update(st, msg + 64, len - 64));
+		assert_false(smb2_sign_stream_end(st, msg + 48));
+		msg[24] ^= 1; /* the MessageId, the GMAC nonce's */
+		st = smb2_sign_stream_begin(a, key, msg);
+		assert_true(smb2_sign_stream_update(st, msg + 64, len - 64));
+		assert_false(smb2_sign_stream_end(st, msg + 48));
+		msg[24] ^= 1;
+		st = smb2_sign_stream_begin(a, key, msg);
+		assert_false(smb2_sign_stream_end(st, msg + 48));
+		smb2_sign_stream_abandon(smb2_sign_stream_begin(a, key, msg));
+	}
+	assert_null(smb2_sign_stream_begin(SMB2_SIGN_AES_GMAC + 1, key, msg));
+	assert_null(smb2_sign_stream_begin(SMB2_SIGN_AES_CMAC, NULL, msg));
+	smb2_sign_stream_abandon(NULL);
+	free(msg);
+}
+
 static void test_sign_verify(void **state)
 {
 	uint8_t key[16], sig[16];
@@ -1003,6 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_sign_gmac_nonce_rule),
 		cmocka_unit_test(test_sign_split_invariance),
 		cmocka_unit_test(test_sign_verify),
+		cmocka_unit_test(test_sign_stream),
 		cmocka_unit_test(test_sign_bad_args),
 		cmocka_unit_test(test_kdf_smb300_signing_key),
 		cmocka_unit_test(test_keys_smb300_encryption),

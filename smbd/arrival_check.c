@@ -1,0 +1,229 @@
+#include "config.h"
+#include "smbd/arrival_check.h"
+
+#include <string.h>
+#include <talloc.h>
+
+#include "lib/crypto/smb2_aead.h"
+#include "lib/crypto/smb2_sign.h"
+#include "lib/log.h"
+#include "lib/wire.h"
+#include "smbd/conn.h"
+#include "smbd/iopool.h"
+#include "smbd/server.h"
+#include "smbd/session.h"
+#include "smbd/smb2_proto.h"
+
+/*
+ * A step hands a worker at least this much newly arrived data (the last
+ * one, whatever is left): fewer hand-offs, and still most of a 1 MiB
+ * message checked before its end arrives.
+ */
+#define STEP_MIN (128u * 1024)
+/* The AAD and nonce are the header from its Nonce on (MS-SMB2 3.1.4.3). */
+#define TRANSFORM_NONCE_OFFSET 20
+#define TRANSFORM_SIGNATURE_OFFSET 4
+
+struct smbd_arrival_check {
+	struct smbd_iojob job; /* first: one step on a worker at a time */
+	struct smbd_conn *conn;
+	uint8_t *pdu;
+	size_t len;
+	size_t got;      /* bytes of the frame received */
+	size_t checked;  /* the frame decrypted or hashed up to here */
+	size_t step_end; /* the step on a worker goes up to here, */
+	bool step_final; /* ... and then checks the tag or signature */
+	bool busy;
+	bool whole; /* delivered: pdu is ours */
+	bool ok;    /* every step so far went through */
+	uint64_t session_id;
+	/* One of the two: a sealed message's opener, a signed one's MAC. */
+	struct smb2_aead_opener *aead;
+	struct smb2_sign_stream *mac;
+	smbd_transform_opened_fn done_fn;
+};
+
+static int check_destructor(struct smbd_arrival_check *s)
+{
+	smb2_aead_open_abandon(s->aead);
+	smb2_sign_stream_abandon(s->mac);
+	smbd_crypto_offload_account(s->conn, s->len, false);
+	if (s->conn->arrival_check == s)
+		s->conn->arrival_check = NULL;
+	return 0;
+}
+
+static bool check_update(struct smbd_arrival_check *s, uint8_t *p, size_t n)
+{
+	if (s->aead != NULL)
+		return smb2_aead_open_update(s->aead, p, n);
+	return smb2_sign_stream_update(s->mac, p, n);
+}
+
+static bool check_end(struct smbd_arrival_check *s)
+{
+	if (s->aead != NULL) {
+		bool ok = smb2_aead_open_end(s->aead, s->pdu + TRANSFORM_SIGNATURE_OFFSET);
+		s->aead = NULL;
+		if (!ok) /* never leave unauthenticated plaintext behind */
+			explicit_bzero(s->pdu + SMB2_TRANSFORM_HDR_LEN, s->len - SMB2_TRANSFORM_HDR_LEN);
+		return ok;
+	}
+	bool ok = smb2_sign_stream_end(s->mac, s->pdu + SMB2_HDR_SIGNATURE);
+	s->mac = NULL;
+	return ok;
+}
+
+static void step_work(struct smbd_iojob *job)
+{
+	struct smbd_arrival_check *s = (struct smbd_arrival_check *)job;
+	if (s->ok)
+		s->ok = check_update(s, s->pdu + s->checked, s->step_end - s->checked);
+	if (s->step_final)
+		s->ok = check_end(s) && s->ok;
+}
+
+/* The last step is over: the message goes on, checked or refused. */
+static void check_done(struct smbd_arrival_check *s)
+{
+	struct smbd_conn *conn = s->conn;
+	uint8_t *pdu = talloc_steal(conn, s->pdu);
+	size_t len = s->len;
+	NTSTATUS status = s->ok ? NT_STATUS_OK : NT_STATUS_ACCESS_DENIED;
+	uint64_t sid = s->session_id;
+	smbd_transform_opened_fn done = s->done_fn;
+	talloc_free(s);
+	done(conn, pdu, len, status, sid);
+}
+
+static void step_done(struct smbd_iojob *job);
+
+/* Hands what arrived to a worker, if it is worth a step; finishes a whole message. */
+static void check_step(struct smbd_arrival_check *s)
+{
+	if (s->busy)
+		return;
+	size_t avail = s->whole ? s->len : s->got;
+	if (!s->whole && avail - s->checked < STEP_MIN)
+		return;
+	s->step_end = avail;
+	s->step_final = s->whole;
+	if (s->step_final && s->step_end == s->checked) {
+		/* Nothing left to take in: the tag is a moment's work. */
+		step_work(&s->job);
+		check_done(s);
+		return;
+	}
+	s->busy = true;
+	smbd_conn_io_begin(s->conn);
+	smbd_iopool_submit(s->conn->srv->iopool, &s->job);
+}
+
+static void step_done(struct smbd_iojob *job)
+{
+	struct smbd_arrival_check *s = (struct smbd_arrival_check *)job;
+	struct smbd_conn *conn = s->conn;
+	s->busy = false;
+	s->checked = s->step_end;
+	if (conn->terminating)
+		talloc_free(s); /* with pdu once it was delivered */
+	else if (s->step_final)
+		check_done(s);
+	else if (!s->ok && s->aead != NULL)
+		smbd_conn_terminate(conn, "cannot decrypt");
+	else
+		check_step(s); /* a signed message is refused once whole */
+	smbd_conn_io_end(conn);
+}
+
+static bool sealed_begin(struct smbd_arrival_check *s)
+{
+	struct smbd_session *sess;
+	if (!NT_STATUS_IS_OK(smbd_transform_check_header(s->conn, s->pdu, s->len, &sess)))
+		return false; /* refused again, and said why, once it is whole */
+	if (smb2_cipher_nonce_len((enum smb2_cipher)sess->cipher) != 12)
+		return false; /* CCM: opened whole */
+	s->aead = smb2_aead_open_begin((enum smb2_cipher)sess->cipher, sess->keys.decryption,
+				       s->pdu + TRANSFORM_NONCE_OFFSET, s->pdu + TRANSFORM_NONCE_OFFSET,
+				       SMB2_TRANSFORM_HDR_LEN - TRANSFORM_NONCE_OFFSET);
+	s->session_id = sess->id;
+	s->checked = SMB2_TRANSFORM_HDR_LEN;
+	return s->aead != NULL;
+}
+
+/* As the usual check would verify it: one message (no compound) on a
+ * ready channel of its session that has a key (dispatch.c). */
+static bool signed_begin(struct smbd_arrival_check *s)
+{
+	const uint8_t *h = s->pdu;
+	if (!(le32(h + SMB2_HDR_FLAGS) & SMB2_FLAGS_SIGNED) || le32(h + SMB2_HDR_NEXT_COMMAND) != 0)
+		return false;
+	struct smbd_session *sess = smbd_session_find(s->conn->srv, le64(h + SMB2_HDR_SESSION_ID));
+	const struct smbd_channel *ch = sess != NULL ? smbd_session_channel(sess, s->conn->id) : NULL;
+	if (ch == NULL || !ch->ready || !ch->has_key)
+		return false;
+	s->mac = smb2_sign_stream_begin(ch->sign.algo, ch->sign.key, h);
+	s->session_id = sess->id;
+	s->checked = SMB2_HDR_LEN;
+	return s->mac != NULL;
+}
+
+static struct smbd_arrival_check *check_start(struct smbd_conn *conn, uint8_t *pdu, size_t len, bool sealed)
+{
+	struct smbd_arrival_check *s = talloc_zero(conn, struct smbd_arrival_check);
+	if (s == NULL)
+		return NULL;
+	s->conn = conn;
+	s->pdu = pdu;
+	s->len = len;
+	if (!(sealed ? sealed_begin(s) : signed_begin(s))) {
+		smb2_aead_open_abandon(s->aead);
+		smb2_sign_stream_abandon(s->mac);
+		talloc_free(s);
+		return NULL;
+	}
+	s->job.work = step_work;
+	s->job.done = step_done;
+	s->ok = true;
+	smbd_crypto_offload_account(conn, len, true);
+	talloc_set_destructor(s, check_destructor);
+	conn->arrival_check = s;
+	LOG_DBG("%s: %s frame of %zu bytes checked as it arrives", conn->peer, sealed ? "sealed" : "signed", len);
+	return s;
+}
+
+bool smbd_arrival_check_progress(struct smbd_conn *conn, uint8_t *pdu, size_t got, size_t len)
+{
+	struct smbd_arrival_check *s = conn->arrival_check;
+	if (s == NULL) {
+		if (got < SMB2_HDR_LEN)
+			return true; /* too early to tell (a transform header is shorter) */
+		bool sealed = pdu[0] == 0xFD;
+		if (conn->terminating || (pdu[0] != 0xFD && pdu[0] != 0xFE) || memcmp(pdu + 1, "SMB", 3) != 0 ||
+		    conn->n_opening > 0 || !smbd_crypto_offload_wanted(conn, len))
+			return false;
+		s = check_start(conn, pdu, len, sealed);
+		if (s == NULL)
+			return false;
+	}
+	if (s->pdu != pdu || s->whole)
+		return false;
+	s->got = got;
+	check_step(s);
+	return true;
+}
+
+bool smbd_arrival_check_finish(struct smbd_conn *conn, uint8_t *pdu, size_t len, smbd_transform_opened_fn done)
+{
+	struct smbd_arrival_check *s = conn->arrival_check;
+	if (s == NULL || s->pdu != pdu || s->len != len || s->whole)
+		return false;
+	/* The next frame may start its own while this one's last step runs. */
+	conn->arrival_check = NULL;
+	talloc_steal(s, pdu);
+	s->whole = true;
+	s->got = len;
+	s->done_fn = done;
+	check_step(s);
+	return true;
+}
