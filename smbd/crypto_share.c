@@ -17,6 +17,7 @@
 #define SHARE_MAX_PARTS 64 /* an 8 MiB message in 128 KiB parts */
 
 struct share {
+	bool mac; /* AES-GMAC signing: the parts are only hashed */
 	bool enc;
 	enum smb2_cipher cipher;
 	const uint8_t *key, *nonce;
@@ -39,8 +40,10 @@ static void run_parts(void *arg)
 			return;
 		size_t off = i * s->part_len;
 		size_t n = s->len - off < s->part_len ? s->len - off : s->part_len;
-		if (!smb2_gcm_part_run(s->enc, s->cipher, s->key, s->nonce, off, s->in, s->incnt, s->out + off, n,
-				       &s->parts[i]))
+		bool ok = s->mac ? smb2_gmac_part_run(s->key, s->nonce, off, s->in, s->incnt, n, &s->parts[i])
+				 : smb2_gcm_part_run(s->enc, s->cipher, s->key, s->nonce, off, s->in, s->incnt,
+						     s->out + off, n, &s->parts[i]);
+		if (!ok)
 			atomic_store(&s->failed, true);
 	}
 }
@@ -91,7 +94,8 @@ static bool run_shared(struct smbd_iopool *pool, struct share *s, const uint8_t 
 	smbd_iopool_share(pool, helpers, run_parts, s);
 
 	bool ok = !atomic_load(&s->failed) &&
-		  smb2_gcm_parts_tag(s->cipher, s->key, s->nonce, aad, aad_len, s->parts, s->nparts, tag);
+		  (s->mac ? smb2_gmac_parts_tag(s->key, s->nonce, s->parts, s->nparts, tag)
+			  : smb2_gcm_parts_tag(s->cipher, s->key, s->nonce, aad, aad_len, s->parts, s->nparts, tag));
 	OPENSSL_cleanse(s->parts, sizeof(s->parts));
 	return ok;
 }
@@ -121,4 +125,18 @@ bool smbd_crypto_share_open(struct smbd_iopool *pool, enum smb2_cipher c, const 
 		OPENSSL_cleanse(buf, len);
 	OPENSSL_cleanse(want, sizeof(want));
 	return ok;
+}
+
+bool smbd_crypto_share_gmac(struct smbd_iopool *pool, const uint8_t key[16], const uint8_t nonce[12],
+			    const struct iovec *in, int incnt, uint8_t sig[16])
+{
+	struct share s = { .mac = true, .cipher = SMB2_CIPHER_AES128_GCM, .key = key, .nonce = nonce, .in = in,
+			   .incnt = incnt };
+	for (int i = 0; i < incnt; i++)
+		s.len += in[i].iov_len;
+	if (!run_shared(pool, &s, NULL, 0, sig)) {
+		memset(sig, 0, 16);
+		return false;
+	}
+	return true;
 }

@@ -2,7 +2,8 @@
  * A large GCM message sealed or opened in parts, by the worker that has it
  * and the idle workers beside it (lib/crypto/gcm_parts.h,
  * smbd_iopool_share()): one 1 MiB READ sealed at queue depth one gets
- * every core, not one. Run on a worker, never on the loop.
+ * every core, not one; so does a large AES-GMAC signature. Run on a
+ * worker, never on the loop.
  */
 #ifndef PORTHOS_SMBD_CRYPTO_SHARE_H
 #define PORTHOS_SMBD_CRYPTO_SHARE_H
@@ -33,5 +34,11 @@ bool smbd_crypto_share_seal(struct smbd_iopool *pool, enum smb2_cipher c, const 
  * not match leaves the buffer zeroed. */
 bool smbd_crypto_share_open(struct smbd_iopool *pool, enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce,
 			    const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[16]);
+
+/* What smb2_aes_gmac_iov() does, in parts: the AES-128-GMAC of the
+ * gathered message in (an SMB 3.1.1 signature, 3.1.4.1). Wanted when
+ * smbd_crypto_share_wanted() says so of SMB2_CIPHER_AES128_GCM. */
+bool smbd_crypto_share_gmac(struct smbd_iopool *pool, const uint8_t key[16], const uint8_t nonce[12],
+			    const struct iovec *in, int incnt, uint8_t sig[16]);
 
 #endif

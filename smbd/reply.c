@@ -12,9 +12,11 @@
 #include <talloc.h>
 
 #include "lib/crypto/smb2_preauth.h"
+#include "lib/crypto/smb2_sign.h"
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
+#include "smbd/crypto_share.h"
 #include "smbd/iopool.h"
 #include "smbd/req.h"
 #include "smbd/server.h"
@@ -235,12 +237,32 @@ static bool settle_pipes(struct smbd_req *req, size_t from, size_t to, struct sm
 /* Replies a connection may have on workers being sealed at once. */
 #define SMBD_MAX_SEALING 4
 
+/*
+ * Signs one element (its header first, whole, in iov[0]). On a worker
+ * (pool set) a large AES-GMAC signature is made in parts by the idle
+ * workers too, as a sealed reply is (smbd/crypto_share.h).
+ */
+static bool sign_element(const struct smbd_sign_key *k, struct iovec *iov, int iovcnt, struct smbd_iopool *pool)
+{
+	size_t len = 0;
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (pool == NULL || k->algo != SMB2_SIGN_AES_GMAC ||
+	    !smbd_crypto_share_wanted(pool, SMB2_CIPHER_AES128_GCM, len))
+		return smbd_sign_key_sign(k, iov, iovcnt);
+	uint8_t *hdr = iov[0].iov_base;
+	uint8_t nonce[12];
+	memset(hdr + SMB2_HDR_SIGNATURE, 0, 16);
+	smb2_sign_gmac_nonce(hdr, nonce);
+	return smbd_crypto_share_gmac(pool, k->key, nonce, iov, iovcnt, hdr + SMB2_HDR_SIGNATURE);
+}
+
 /* Signs the elements whose signatures were left for later, and forgets the keys. */
-static bool sign_deferred(struct iovec *iov, struct reply_sig *sigs, size_t n_sigs)
+static bool sign_deferred(struct iovec *iov, struct reply_sig *sigs, size_t n_sigs, struct smbd_iopool *pool)
 {
 	bool ok = true;
 	for (size_t i = 0; i < n_sigs; i++) {
-		ok = ok && smbd_sign_key_sign(&sigs[i].key, &iov[sigs[i].first], sigs[i].count);
+		ok = ok && sign_element(&sigs[i].key, &iov[sigs[i].first], sigs[i].count, pool);
 		explicit_bzero(&sigs[i].key, sizeof(sigs[i].key));
 	}
 	return ok;
@@ -258,6 +280,7 @@ struct reply_job {
 	struct smbd_sealer sealer;  /* seal */
 	struct reply_sig *sigs;     /* or sign */
 	size_t n_sigs;
+	struct smbd_iopool *pool;   /* whose idle workers help with a large signature */
 	bool ok;
 };
 
@@ -265,7 +288,7 @@ static void reply_work(struct smbd_iojob *base)
 {
 	struct reply_job *job = (struct reply_job *)base;
 	job->ok = job->seal ? smbd_transform_seal(&job->sealer, job->iov, job->niov)
-			    : sign_deferred(job->iov, job->sigs, job->n_sigs);
+			    : sign_deferred(job->iov, job->sigs, job->n_sigs, job->pool);
 }
 
 static void reply_done(struct smbd_iojob *base)
@@ -322,6 +345,7 @@ static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struc
 	job->len = len;
 	job->sigs = sigs;
 	job->n_sigs = n_sigs;
+	job->pool = conn->srv->iopool;
 	conn->n_sealing++;
 	smbd_crypto_offload_account(conn, len, true);
 	smbd_conn_io_begin(conn);
@@ -371,7 +395,7 @@ bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_o
 	 * an async element) must not be overtaken by what follows them. */
 	if (niov > 0 && last_of_req && finish_on_worker(req, from, to, encryptor, iov, niov, sigs, n_sigs))
 		return true;
-	if (!sign_deferred(iov, sigs, n_sigs)) {
+	if (!sign_deferred(iov, sigs, n_sigs, NULL)) {
 		smbd_conn_terminate(conn, "signing failed");
 		return false;
 	}

@@ -200,6 +200,29 @@ static bool ctr_gather(EVP_CIPHER_CTX *ctr, const struct iovec *in, int incnt, i
 	return true;
 }
 
+/* A GCM context that only hashes (GMAC): every update() goes in as AAD. */
+static EVP_CIPHER_CTX *gmac_begin(const EVP_CIPHER *gcm_c, const uint8_t *key, const uint8_t *nonce)
+{
+	EVP_CIPHER_CTX *mac = EVP_CIPHER_CTX_new();
+	if (mac != NULL && EVP_EncryptInit_ex2(mac, gcm_c, NULL, NULL, NULL) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(mac, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1 &&
+	    EVP_EncryptInit_ex2(mac, NULL, key, nonce, NULL) == 1)
+		return mac;
+	EVP_CIPHER_CTX_free(mac);
+	return NULL;
+}
+
+/* The GMAC's tag into hash, if ok so far; frees mac (NULL is fine). */
+static bool gmac_end(EVP_CIPHER_CTX *mac, bool ok, uint8_t hash[16])
+{
+	uint8_t final_buf[32];
+	int outl = 0;
+	ok = ok && mac != NULL && EVP_EncryptFinal_ex(mac, final_buf, &outl) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(mac, EVP_CTRL_AEAD_GET_TAG, 16, hash) == 1;
+	EVP_CIPHER_CTX_free(mac);
+	return ok;
+}
+
 bool smb2_gcm_part_run(bool enc, enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce, size_t offset,
 		       const struct iovec *in, int incnt, uint8_t *out, size_t len, struct smb2_gcm_part *part)
 {
@@ -221,11 +244,8 @@ bool smb2_gcm_part_run(bool enc, enum smb2_cipher c, const uint8_t *key, const u
 	for (int i = 0; i < 4; i++)
 		iv[12 + i] = (uint8_t)(first >> (24 - 8 * i));
 
-	EVP_CIPHER_CTX *ctr = EVP_CIPHER_CTX_new(), *mac = EVP_CIPHER_CTX_new();
-	bool ok = ctr != NULL && mac != NULL && EVP_EncryptInit_ex2(ctr, ctr_c, key, iv, NULL) == 1 &&
-		  EVP_EncryptInit_ex2(mac, gcm_c, NULL, NULL, NULL) == 1 &&
-		  EVP_CIPHER_CTX_ctrl(mac, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1 &&
-		  EVP_EncryptInit_ex2(mac, NULL, key, nonce, NULL) == 1;
+	EVP_CIPHER_CTX *ctr = EVP_CIPHER_CTX_new(), *mac = gmac_begin(gcm_c, key, nonce);
+	bool ok = ctr != NULL && mac != NULL && EVP_EncryptInit_ex2(ctr, ctr_c, key, iv, NULL) == 1;
 	/* GMAC over the ciphertext: after CTR when sealing, before it when opening. */
 	for (size_t done = 0; ok && done < len; done += PART_STEP) {
 		size_t n = len - done < PART_STEP ? len - done : PART_STEP;
@@ -235,15 +255,34 @@ bool smb2_gcm_part_run(bool enc, enum smb2_cipher c, const uint8_t *key, const u
 		else
 			ok = update(mac, NULL, o, n) && update(ctr, o, o, n);
 	}
-	uint8_t final_buf[32];
-	int outl = 0;
-	ok = ok && EVP_EncryptFinal_ex(mac, final_buf, &outl) == 1 &&
-	     EVP_CIPHER_CTX_ctrl(mac, EVP_CTRL_AEAD_GET_TAG, 16, part->hash) == 1;
+	ok = gmac_end(mac, ok, part->hash);
 	part->len = len;
 	EVP_CIPHER_CTX_free(ctr);
-	EVP_CIPHER_CTX_free(mac);
 	OPENSSL_cleanse(iv, sizeof(iv));
 	return ok;
+}
+
+bool smb2_gmac_part_run(const uint8_t key[16], const uint8_t nonce[12], size_t offset, const struct iovec *in,
+			int incnt, size_t len, struct smb2_gcm_part *part)
+{
+	const EVP_CIPHER *gcm_c = crypto_evp()->aes128_gcm;
+	int idx = 0;
+	size_t pos = 0;
+	if (gcm_c == NULL || key == NULL || nonce == NULL || part == NULL || offset % 16 != 0 ||
+	    (len > 0 && !iov_seek(in, incnt, offset, &idx, &pos)))
+		return false;
+	EVP_CIPHER_CTX *mac = gmac_begin(gcm_c, key, nonce);
+	bool ok = mac != NULL;
+	size_t left = len;
+	for (; ok && left > 0 && idx < incnt; idx++, pos = 0) {
+		size_t take = in[idx].iov_len - pos;
+		if (take > left)
+			take = left;
+		ok = take <= INT_MAX && update(mac, NULL, (const uint8_t *)in[idx].iov_base + pos, take);
+		left -= take;
+	}
+	part->len = len;
+	return gmac_end(mac, ok && left == 0, part->hash);
 }
 
 /* H = E(K, 0^128) and E(K, J0), J0 = nonce || 0^31 || 1. */
@@ -269,13 +308,12 @@ static bool hash_keys(const EVP_CIPHER *ecb, const uint8_t *key, const uint8_t *
  * and a part's GMAC gives GHASH(C_p)·H = tag_p + E(K,J0) + len_p·H, as
  * GMAC hashes C_p || len_p. Horner's rule shifts each part into place.
  */
-bool smb2_gcm_parts_tag(enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
-			size_t aad_len, const struct smb2_gcm_part *parts, size_t nparts, uint8_t tag[16])
+static bool join(const EVP_CIPHER *ecb_c, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
+		 size_t aad_len, const struct smb2_gcm_part *parts, size_t nparts, bool parts_are_aad, uint8_t tag[16])
 {
-	const EVP_CIPHER *ctr_c, *gcm_c, *ecb_c;
 	struct gf128 h, ej0;
-	if (!pick(c, &ctr_c, &gcm_c, &ecb_c) || key == NULL || nonce == NULL || tag == NULL ||
-	    (aad == NULL && aad_len > 0) || (parts == NULL && nparts > 0) || !hash_keys(ecb_c, key, nonce, &h, &ej0))
+	if (key == NULL || nonce == NULL || tag == NULL || (aad == NULL && aad_len > 0) ||
+	    (parts == NULL && nparts > 0) || !hash_keys(ecb_c, key, nonce, &h, &ej0))
 		return false;
 
 	struct gf128 acc = { 0, 0 };
@@ -297,7 +335,8 @@ bool smb2_gcm_parts_tag(enum smb2_cipher c, const uint8_t *key, const uint8_t *n
 		acc = gf_xor(gf_mul(acc, h_m), t);
 		total += parts[i].len;
 	}
-	acc = gf_xor(acc, gf_mul(len_block(aad_len, total), h));
+	struct gf128 lens = parts_are_aad ? len_block(total, 0) : len_block(aad_len, total);
+	acc = gf_xor(acc, gf_mul(lens, h));
 	gf_store(tag, gf_xor(acc, ej0));
 	/* H is the authentication key: no copy of it stays behind. */
 	OPENSSL_cleanse(&h, sizeof(h));
@@ -305,4 +344,22 @@ bool smb2_gcm_parts_tag(enum smb2_cipher c, const uint8_t *key, const uint8_t *n
 	OPENSSL_cleanse(&ej0, sizeof(ej0));
 	OPENSSL_cleanse(&acc, sizeof(acc));
 	return true;
+}
+
+bool smb2_gcm_parts_tag(enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
+			size_t aad_len, const struct smb2_gcm_part *parts, size_t nparts, uint8_t tag[16])
+{
+	const EVP_CIPHER *ctr_c, *gcm_c, *ecb_c;
+	return pick(c, &ctr_c, &gcm_c, &ecb_c) && join(ecb_c, key, nonce, aad, aad_len, parts, nparts, false, tag);
+}
+
+/*
+ * The same sum with the message as GCM's AAD and no ciphertext (AES-GMAC):
+ * only the length block differs, the bits counted as AAD.
+ */
+bool smb2_gmac_parts_tag(const uint8_t key[16], const uint8_t nonce[12], const struct smb2_gcm_part *parts,
+			 size_t nparts, uint8_t tag[16])
+{
+	const EVP_CIPHER *ecb_c = crypto_evp()->aes128_ecb;
+	return ecb_c != NULL && join(ecb_c, key, nonce, NULL, 0, parts, nparts, true, tag);
 }

@@ -43,6 +43,18 @@ bool smb2_gcm_part_run(bool enc, enum smb2_cipher c, const uint8_t *key, const u
 bool smb2_gcm_parts_tag(enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
 			size_t aad_len, const struct smb2_gcm_part *parts, size_t nparts, uint8_t tag[16]);
 
+/*
+ * AES-128-GMAC, the SMB 3.1.1 signature (MS-SMB2 3.1.4.1), in parts the
+ * same way: the message is GMAC's AAD. A part hashes the message bytes
+ * [offset, offset + len) of the gathered list in; offset is a multiple of
+ * 16, and so is len unless the part is the last. The join gives the
+ * GMAC of the whole message under nonce.
+ */
+bool smb2_gmac_part_run(const uint8_t key[16], const uint8_t nonce[12], size_t offset, const struct iovec *in,
+			int incnt, size_t len, struct smb2_gcm_part *part);
+bool smb2_gmac_parts_tag(const uint8_t key[16], const uint8_t nonce[12], const struct smb2_gcm_part *parts,
+			 size_t nparts, uint8_t tag[16]);
+
 /* For tests: the field arithmetic without the CPU's carry-less multiply. */
 void smb2_gcm_parts_portable(bool on);
 

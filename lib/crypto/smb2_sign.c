@@ -121,7 +121,7 @@ static bool iov_prefix(const struct iovec *iov, int iovcnt, uint8_t *dst, size_t
 }
 
 /* MS-SMB2 3.1.4.1: the AES-GMAC nonce is MessageId || role/cancel bits. */
-static void gmac_nonce(const uint8_t hdr[SMB2_HDR_LEN], uint8_t nonce[12])
+void smb2_sign_gmac_nonce(const uint8_t hdr[64], uint8_t nonce[12])
 {
 	uint32_t bits = 0;
 
@@ -158,7 +158,7 @@ static EVP_MAC_CTX *sign_begin(enum smb2_sign_algo algo, const uint8_t key[16], 
 		params[1] = OSSL_PARAM_construct_end();
 		break;
 	case SMB2_SIGN_AES_GMAC:
-		gmac_nonce(hdr, nonce);
+		smb2_sign_gmac_nonce(hdr, nonce);
 		mac = crypto_evp()->gmac;
 		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-128-GCM", 0);
 		params[1] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_IV, nonce, sizeof(nonce));

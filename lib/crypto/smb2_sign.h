@@ -43,6 +43,9 @@ bool smb2_sign_verify_iov(enum smb2_sign_algo algo, const uint8_t key[16],
 			  const struct iovec *iov, int iovcnt,
 			  const uint8_t expected[16]);
 
+/* The AES-GMAC nonce of the message whose header is hdr (3.1.4.1). */
+void smb2_sign_gmac_nonce(const uint8_t hdr[64], uint8_t nonce[12]);
+
 /*
  * A received message's signature checked as its bytes arrive: begin()
  * takes its 64-byte header (the Signature field read as zeros), update()

@@ -992,6 +992,65 @@ static void test_gcm_parts_match_one_pass(void **state)
 
 /* ---- random ---- */
 
+/* GMAC signing in parts (the message as AAD) gives the one-pass GMAC,
+ * cut anywhere on a block, over a message gathered as the server lays a
+ * reply out, with and without the carry-less multiply. */
+static void test_gmac_parts_match_one_pass(void **state)
+{
+	enum { MAX = 1048576 + 80 };
+	static uint8_t msg[MAX];
+	static const size_t lens[] = { 1, 15, 16, 17, 64, 4096, 65536 + 80, 100003, MAX };
+	uint8_t key[16], nonce[12], want[16], got[16];
+	for (size_t i = 0; i < MAX; i++)
+		msg[i] = (uint8_t)(i * 37 + 11);
+	assert_true(crypto_random(key, sizeof(key)));
+	assert_true(crypto_random(nonce, sizeof(nonce)));
+
+	for (int portable = 0; portable <= 1; portable++) {
+		smb2_gcm_parts_portable(portable);
+		for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			size_t len = lens[k];
+			size_t h = len < 80 ? len : 64, b = len < 80 ? 0 : 16;
+			struct iovec in[3] = { { msg, h }, { msg + h, b }, { msg + h + b, len - h - b } };
+			assert_true(smb2_aes_gmac_iov(key, nonce, in, 3, want));
+			/* none, one in the middle, many (one inside the header), one right after the start */
+			size_t cuts[4][5] = { { 0 }, { len / 32 * 16 }, { 16, len / 64 * 16, len / 32 * 16, len / 16 * 16 }, { 16 } };
+			size_t ncuts[4] = { 0, 1, len >= 64 ? 4 : 0, len > 16 ? 1 : 0 };
+			for (int c = 0; c < 4; c++) {
+				struct smb2_gcm_part parts[6];
+				size_t from = 0, n = 0;
+				for (size_t j = 0; j <= ncuts[c]; j++) {
+					size_t to = j < ncuts[c] ? cuts[c][j] : len;
+					if (to <= from && j < ncuts[c])
+						continue;
+					assert_true(smb2_gmac_part_run(key, nonce, from, in, 3, to - from, &parts[n++]));
+					from = to;
+				}
+				assert_true(smb2_gmac_parts_tag(key, nonce, parts, n, got));
+				assert_memory_equal(got, want, 16);
+			}
+			/* A changed byte changes the joined tag. */
+			msg[len * 2 / 3] ^= 0x10;
+			struct smb2_gcm_part parts[2];
+			size_t cut = len / 32 * 16;
+			assert_true(smb2_gmac_part_run(key, nonce, 0, in, 3, cut, &parts[0]));
+			assert_true(smb2_gmac_part_run(key, nonce, cut, in, 3, len - cut, &parts[1]));
+			assert_true(smb2_gmac_parts_tag(key, nonce, parts, 2, got));
+			assert_memory_not_equal(got, want, 16);
+			msg[len * 2 / 3] ^= 0x10;
+		}
+	}
+	smb2_gcm_parts_portable(false);
+
+	/* A part starts on a block and lies within the message. */
+	struct smb2_gcm_part part;
+	struct iovec one = { msg, 64 };
+	assert_false(smb2_gmac_part_run(key, nonce, 8, &one, 1, 32, &part));
+	assert_false(smb2_gmac_part_run(key, nonce, 48, &one, 1, 32, &part));
+	assert_false(smb2_gmac_part_run(key, nonce, 80, &one, 1, 16, &part));
+	assert_false(smb2_gmac_parts_tag(NULL, nonce, &part, 1, got));
+}
+
 static void test_random(void **state)
 {
 	uint8_t a[64] = { 0 }, b[64] = { 0 };
@@ -1065,6 +1124,7 @@ int main(void)
 		cmocka_unit_test(test_aead_bad_args),
 		cmocka_unit_test(test_aead_open_in_steps),
 		cmocka_unit_test(test_gcm_parts_match_one_pass),
+		cmocka_unit_test(test_gmac_parts_match_one_pass),
 		cmocka_unit_test(test_random),
 	};
 
