@@ -12,6 +12,7 @@
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/arrival_check.h"
+#include "smbd/heap_keep.h"
 #include "smbd/transport.h"
 
 static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -89,6 +90,7 @@ struct smbd_conn *smbd_conn_new(struct smbd_server *srv, struct smbd_transport *
 
 uint8_t *smbd_conn_alloc_pdu(struct smbd_conn *conn, size_t len)
 {
+	smbd_heap_keep_note(conn->srv->heap_keep, len);
 	return talloc_size(conn, len);
 }
 

@@ -25,6 +25,7 @@
 #include "smbd/ph_store.h"
 #include "smbd/session.h"
 #include "smbd/share.h"
+#include "smbd/heap_keep.h"
 #include "smbd/splice_pipe.h"
 #include "smbd/transport_tcp.h"
 #include "smbd/vfs.h"
@@ -217,7 +218,8 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 		goto fail;
 	srv->iopool = smbd_iopool_new(srv, ev, cfg->io_threads);
 	srv->bigbufs = smbd_bigbufs_new(srv, ev);
-	if (srv->iopool == NULL || srv->bigbufs == NULL)
+	srv->heap_keep = smbd_heap_keep_new(srv, ev);
+	if (srv->iopool == NULL || srv->bigbufs == NULL || srv->heap_keep == NULL)
 		goto fail;
 	if (cfg->splice_reads && (srv->pipes = smbd_pipes_new(srv)) == NULL)
 		goto fail;

@@ -23,6 +23,7 @@ struct smbd_backoff;
 struct smbd_notify_ctx;
 struct smbd_tcp_state;
 struct smbd_bigbufs;
+struct smbd_heap_keep;
 struct smbd_pipes;
 struct smbd_durable;
 struct vfs_uring;
@@ -50,6 +51,7 @@ struct smbd_server {
 	size_t crypto_offloaded;    /* bytes of messages being sealed or opened on workers (transform.c) */
 	struct vfs_uring *uring;    /* reads, writes, syncs ("io uring"); NULL: on iopool */
 	struct smbd_bigbufs *bigbufs; /* large READ buffers kept mapped (bigbuf.h) */
+	struct smbd_heap_keep *heap_keep; /* freed large frames kept while they come (heap_keep.h) */
 	struct smbd_pipes *pipes;   /* large plain READs' pipes (splice_pipe.h); NULL: "splice reads = no" */
 	struct smbd_create_gate *create_gates; /* names a CREATE is working on, create_gate.c */
 
