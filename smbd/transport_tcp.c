@@ -41,9 +41,9 @@
  *   header that claims 8 MiB costs no more than DIRECT_INITIAL until the
  *   bytes come. A sealed or signed frame's buffer has its full size at
  *   once, so the engine can check it in place as it arrives
- *   (smbd/arrival_check.h); malloc maps a buffer that large, and its
- *   pages cost memory only as the bytes land. Before such a frame is
- *   read, its declared length is reserved from a
+ *   (smbd/arrival_check.h); heap pages no frame touched before cost
+ *   memory only as the bytes land (smbd/heap_keep.h). Before such a
+ *   frame is read, its declared length is reserved from a
  *   server-wide budget (rx_budget), so all partly received large frames
  *   together never pass it, however many connections send them; a frame
  *   that does not fit waits, its connection paused, in a FIFO until others
@@ -722,7 +722,7 @@ static bool start_direct_read(struct tcp_transport *tt, struct evbuffer *in, uin
 	/* A sealed or signed frame's buffer is whole from the start, so the
 	 * engine can check what arrived in place while the rest comes
 	 * (smbd/arrival_check.h; the budget is reserved). */
-	uint8_t start[4 + SMB2_HDR_FLAGS + 4]; /* the NBSS header, then the frame's up to its Flags */
+	uint8_t start[4 + SMB2_HDR_FLAGS + 4]; /* the NBSS header, then the frame's header to its Flags */
 	if (evbuffer_copyout(in, start, sizeof(start)) == (ev_ssize_t)sizeof(start) &&
 	    (start[4] == 0xFD || (start[4] == 0xFE && (le32(start + 4 + SMB2_HDR_FLAGS) & SMB2_FLAGS_SIGNED))))
 		cap = len;
