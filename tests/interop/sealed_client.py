@@ -22,8 +22,8 @@ import time
 from Cryptodome.Cipher import AES
 from impacket import ntlm
 
-from smb2raw import (CLOSE, CREATE, MORE_PROCESSING, NEGOTIATE, READ, SESSION_SETUP, SUCCESS, TREE_CONNECT,
-                     WRITE, Checks, Conn, close_body, closed_within, create_body, frame, read_body,
+from smb2raw import (CLOSE, CREATE, MORE_PROCESSING, NEGOTIATE, SESSION_SETUP, SUCCESS, TREE_CONNECT, WRITE,
+                     Checks, Conn, close_body, closed_within, create_body, frame, read_back,
                      session_setup_body, tree_connect_body, write_body, kdf)
 
 host, port, share, user, password = sys.argv[1:6]
@@ -123,18 +123,6 @@ def session():
     r = c.call(CREATE, create_body("sealed.bin"))
     check(r.status == SUCCESS, "file opened")
     return c, r.body[64:80]
-
-
-def read_back(c, fid, length):
-    out = b""
-    while len(out) < length:
-        n = min(1 << 20, length - len(out))
-        r = c.call(READ, read_body(fid, n, len(out)), charge=(n + 65535) // 65536)
-        if r.status != SUCCESS:
-            return None
-        off, ln = struct.unpack_from("<BxI", r.body, 2)
-        out += r.raw[off:off + ln]
-    return out
 
 
 def sealed_write(c, fid, data, offset=0):

@@ -23,9 +23,9 @@ import time
 from Cryptodome.Cipher import AES
 from impacket import ntlm
 
-from smb2raw import (CANCEL, MORE_PROCESSING, NEGOTIATE, READ, SESSION_SETUP, SUCCESS, TREE_CONNECT, WRITE,
-                     Checks, Conn, create, frame, kdf, negotiate, ntlm_login, read_body, session_setup_body,
-                     signature, tree_connect_body, write_body)
+from smb2raw import (CANCEL, MORE_PROCESSING, NEGOTIATE, SESSION_SETUP, SUCCESS, TREE_CONNECT, WRITE, Checks,
+                     Conn, create, frame, kdf, negotiate, ntlm_login, read_back, session_setup_body, signature,
+                     tree_connect_body, write_body)
 
 host, port, share, user, password, server_log = sys.argv[1:7]
 port = int(port)
@@ -129,18 +129,6 @@ def session(algo):
     return c, fid
 
 
-def read_back(c, fid, length):
-    out = b""
-    while len(out) < length:
-        n = min(1 << 20, length - len(out))
-        r = c.call(READ, read_body(fid, n, len(out)), charge=(n + 65535) // 65536)
-        if r.status != SUCCESS or not c.verify(r.raw):
-            return None
-        off, ln = struct.unpack_from("<BxI", r.body, 2)
-        out += r.raw[off:off + ln]
-    return out
-
-
 def signed_write(c, fid, data, offset=0):
     """A signed WRITE's frame, and its message id."""
     mid = c.mid
@@ -167,7 +155,7 @@ def test_pieces(algo):
     check(r.status == SUCCESS and struct.unpack_from("<I", r.body, 4)[0] == len(data) and c.verify(r.raw),
           "%s: 4 MiB signed WRITE sent in 64 KiB pieces written whole" % algo)
     check(checked_on_arrival() > before, "%s: its signature was checked as it arrived" % algo)
-    check(read_back(c, fid, len(data)) == data, "%s: it reads back the same" % algo)
+    check(read_back(c, fid, len(data), verify=True) == data, "%s: it reads back the same" % algo)
     return c, fid, data
 
 
@@ -186,7 +174,7 @@ def test_tampered(algo, c, fid, data):
         check(r.status == ACCESS_DENIED, "%s: a WRITE changed %s after signing is refused (0x%08x)" %
               (algo, where, r.status))
         check(checked_on_arrival() > before, "%s: ... by the check as it arrived" % algo)
-        check(read_back(c, fid, len(data)) == data, "%s: the file is as it was (%s)" % (algo, where))
+        check(read_back(c, fid, len(data), verify=True) == data, "%s: the file is as it was (%s)" % (algo, where))
 
 
 def test_vanish(algo):

@@ -430,6 +430,20 @@ def read_body(fid, length, offset=0, minimum=0):
     return struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, length, offset, fid, minimum, 0, 0, 0, 0) + b"\0"
 
 
+def read_back(c, fid, length, verify=False):
+    """The file's first 'length' bytes, in READs of 1 MiB at most; None if
+    one fails, or with verify=True if a reply's signature does not check."""
+    out = b""
+    while len(out) < length:
+        n = min(1 << 20, length - len(out))
+        r = c.call(READ, read_body(fid, n, len(out)), charge=(n + 65535) // 65536)
+        if r.status != SUCCESS or (verify and not c.verify(r.raw)):
+            return None
+        off, ln = struct.unpack_from("<BxI", r.body, 2)
+        out += r.raw[off:off + ln]
+    return out
+
+
 def write_body(fid, data, offset=0, flags=0):
     """WRITE (MS-SMB2 2.2.21) with the data right after the body."""
     return struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), offset, fid, 0, 0, 0, 0, flags) + data
