@@ -7,7 +7,6 @@
 #include "lib/crypto/smb2_aead.h"
 #include "lib/crypto/smb2_sign.h"
 #include "lib/log.h"
-#include "lib/wire.h"
 #include "smbd/conn.h"
 #include "smbd/iopool.h"
 #include "smbd/server.h"
@@ -151,19 +150,13 @@ static bool sealed_begin(struct smbd_arrival_check *s)
 	return s->aead != NULL;
 }
 
-/* As the usual check would verify it: one message (no compound) on a
- * ready channel of its session that has a key (dispatch.c). */
 static bool signed_begin(struct smbd_arrival_check *s)
 {
-	const uint8_t *h = s->pdu;
-	if (!(le32(h + SMB2_HDR_FLAGS) & SMB2_FLAGS_SIGNED) || le32(h + SMB2_HDR_NEXT_COMMAND) != 0)
+	const struct smbd_channel *ch = smbd_sign_channel(s->conn->srv, s->conn->id, s->pdu);
+	if (ch == NULL)
 		return false;
-	struct smbd_session *sess = smbd_session_find(s->conn->srv, le64(h + SMB2_HDR_SESSION_ID));
-	const struct smbd_channel *ch = sess != NULL ? smbd_session_channel(sess, s->conn->id) : NULL;
-	if (ch == NULL || !ch->ready || !ch->has_key)
-		return false;
-	s->mac = smb2_sign_stream_begin(ch->sign.algo, ch->sign.key, h);
-	s->session_id = sess->id;
+	s->mac = smb2_sign_stream_begin(ch->sign.algo, ch->sign.key, s->pdu);
+	s->session_id = ch->session->id;
 	s->checked = SMB2_HDR_LEN;
 	return s->mac != NULL;
 }

@@ -16,9 +16,11 @@
 #define SHARE_PART (128u * 1024)
 #define SHARE_MAX_PARTS 64 /* an 8 MiB message in 128 KiB parts */
 
+/* What the parts do: seal, open, or only hash (an AES-GMAC signature). */
+enum share_op { SHARE_SEAL, SHARE_OPEN, SHARE_MAC };
+
 struct share {
-	bool mac; /* AES-GMAC signing: the parts are only hashed */
-	bool enc;
+	enum share_op op;
 	enum smb2_cipher cipher;
 	const uint8_t *key, *nonce;
 	const struct iovec *in;
@@ -40,9 +42,10 @@ static void run_parts(void *arg)
 			return;
 		size_t off = i * s->part_len;
 		size_t n = s->len - off < s->part_len ? s->len - off : s->part_len;
-		bool ok = s->mac ? smb2_gmac_part_run(s->key, s->nonce, off, s->in, s->incnt, n, &s->parts[i])
-				 : smb2_gcm_part_run(s->enc, s->cipher, s->key, s->nonce, off, s->in, s->incnt,
-						     s->out + off, n, &s->parts[i]);
+		bool ok = s->op == SHARE_MAC
+				  ? smb2_gmac_part_run(s->key, s->nonce, off, s->in, s->incnt, n, &s->parts[i])
+				  : smb2_gcm_part_run(s->op == SHARE_SEAL, s->cipher, s->key, s->nonce, off, s->in,
+						      s->incnt, s->out + off, n, &s->parts[i]);
 		if (!ok)
 			atomic_store(&s->failed, true);
 	}
@@ -94,7 +97,7 @@ static bool run_shared(struct smbd_iopool *pool, struct share *s, const uint8_t 
 	smbd_iopool_share(pool, helpers, run_parts, s);
 
 	bool ok = !atomic_load(&s->failed) &&
-		  (s->mac ? smb2_gmac_parts_tag(s->key, s->nonce, s->parts, s->nparts, tag)
+		  (s->op == SHARE_MAC ? smb2_gmac_parts_tag(s->key, s->nonce, s->parts, s->nparts, tag)
 			  : smb2_gcm_parts_tag(s->cipher, s->key, s->nonce, aad, aad_len, s->parts, s->nparts, tag));
 	OPENSSL_cleanse(s->parts, sizeof(s->parts));
 	return ok;
@@ -104,7 +107,7 @@ bool smbd_crypto_share_seal(struct smbd_iopool *pool, enum smb2_cipher c, const 
 			    const uint8_t *aad, size_t aad_len, const struct iovec *in, int incnt, uint8_t *out,
 			    uint8_t tag[16])
 {
-	struct share s = { .enc = true, .cipher = c, .key = key, .nonce = nonce, .in = in, .incnt = incnt, .out = out };
+	struct share s = { .op = SHARE_SEAL, .cipher = c, .key = key, .nonce = nonce, .in = in, .incnt = incnt, .out = out };
 	for (int i = 0; i < incnt; i++)
 		s.len += in[i].iov_len;
 	if (!run_shared(pool, &s, aad, aad_len, tag)) {
@@ -118,7 +121,7 @@ bool smbd_crypto_share_seal(struct smbd_iopool *pool, enum smb2_cipher c, const 
 bool smbd_crypto_share_open(struct smbd_iopool *pool, enum smb2_cipher c, const uint8_t *key, const uint8_t *nonce,
 			    const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[16])
 {
-	struct share s = { .enc = false, .cipher = c, .key = key, .nonce = nonce, .out = buf, .len = len };
+	struct share s = { .op = SHARE_OPEN, .cipher = c, .key = key, .nonce = nonce, .out = buf, .len = len };
 	uint8_t want[16];
 	bool ok = run_shared(pool, &s, aad, aad_len, want) && CRYPTO_memcmp(want, tag, 16) == 0;
 	if (!ok) /* unauthenticated plaintext is never left behind */
@@ -130,7 +133,7 @@ bool smbd_crypto_share_open(struct smbd_iopool *pool, enum smb2_cipher c, const 
 bool smbd_crypto_share_gmac(struct smbd_iopool *pool, const uint8_t key[16], const uint8_t nonce[12],
 			    const struct iovec *in, int incnt, uint8_t sig[16])
 {
-	struct share s = { .mac = true, .cipher = SMB2_CIPHER_AES128_GCM, .key = key, .nonce = nonce, .in = in,
+	struct share s = { .op = SHARE_MAC, .cipher = SMB2_CIPHER_AES128_GCM, .key = key, .nonce = nonce, .in = in,
 			   .incnt = incnt };
 	for (int i = 0; i < incnt; i++)
 		s.len += in[i].iov_len;

@@ -801,12 +801,10 @@ static void verify_done(struct smbd_iojob *base)
 static bool verify_on_worker(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 {
 	if (len < SMB2_HDR_LEN || !smbd_crypto_offload_wanted(conn, len) || pdu[0] != 0xFE ||
-	    memcmp(pdu + 1, "SMB", 3) != 0 || !(le32(pdu + SMB2_HDR_FLAGS) & SMB2_FLAGS_SIGNED) ||
-	    le32(pdu + SMB2_HDR_NEXT_COMMAND) != 0)
+	    memcmp(pdu + 1, "SMB", 3) != 0)
 		return false;
-	struct smbd_session *s = smbd_session_find(conn->srv, le64(pdu + SMB2_HDR_SESSION_ID));
-	const struct smbd_channel *ch = s != NULL ? smbd_session_channel(s, conn->id) : NULL;
-	if (ch == NULL || !ch->ready || !ch->has_key)
+	const struct smbd_channel *ch = smbd_sign_channel(conn->srv, conn->id, pdu);
+	if (ch == NULL)
 		return false;
 	struct verify_job *job = talloc_zero(conn, struct verify_job);
 	if (job == NULL)
@@ -817,7 +815,7 @@ static bool verify_on_worker(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	job->pdu = pdu;
 	job->len = len;
 	job->key = ch->sign;
-	job->session_id = s->id;
+	job->session_id = ch->session->id;
 	smbd_crypto_offload_account(conn, len, true);
 	smbd_conn_io_begin(conn);
 	smbd_iopool_submit(conn->srv->iopool, &job->base);

@@ -244,11 +244,12 @@ static bool settle_pipes(struct smbd_req *req, size_t from, size_t to, struct sm
  */
 static bool sign_element(const struct smbd_sign_key *k, struct iovec *iov, int iovcnt, struct smbd_iopool *pool)
 {
+	if (pool == NULL || k->algo != SMB2_SIGN_AES_GMAC)
+		return smbd_sign_key_sign(k, iov, iovcnt);
 	size_t len = 0;
 	for (int i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
-	if (pool == NULL || k->algo != SMB2_SIGN_AES_GMAC ||
-	    !smbd_crypto_share_wanted(pool, SMB2_CIPHER_AES128_GCM, len))
+	if (!smbd_crypto_share_wanted(pool, SMB2_CIPHER_AES128_GCM, len))
 		return smbd_sign_key_sign(k, iov, iovcnt);
 	uint8_t *hdr = iov[0].iov_base;
 	uint8_t nonce[12];

@@ -195,6 +195,15 @@ void smbd_session_main_key(const struct smbd_session *s, struct smbd_sign_key *o
 	memcpy(out->key, s->keys.signing, sizeof(out->key));
 }
 
+const struct smbd_channel *smbd_sign_channel(struct smbd_server *srv, uint64_t conn_id, const uint8_t *hdr)
+{
+	if (!(le32(hdr + SMB2_HDR_FLAGS) & SMB2_FLAGS_SIGNED) || le32(hdr + SMB2_HDR_NEXT_COMMAND) != 0)
+		return NULL;
+	struct smbd_session *s = smbd_session_find(srv, le64(hdr + SMB2_HDR_SESSION_ID));
+	const struct smbd_channel *ch = s != NULL ? smbd_session_channel(s, conn_id) : NULL;
+	return ch != NULL && ch->ready && ch->has_key ? ch : NULL;
+}
+
 bool smbd_sign_key_sign(const struct smbd_sign_key *k, struct iovec *iov, int iovcnt)
 {
 	uint8_t *hdr = iov[0].iov_base;

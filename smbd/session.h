@@ -102,6 +102,14 @@ void smbd_sessions_drop_conn(struct smbd_server *srv, uint64_t conn_id);
 /* Whether s would go on without conn: it has another ready channel. */
 bool smbd_session_outlives_conn(const struct smbd_session *s, uint64_t conn_id);
 
+/*
+ * The channel whose key checks the signed SMB2 message at hdr off the
+ * loop, as the usual check in dispatch.c would: one message (no
+ * compound), signed, on a ready channel of its session on conn_id that
+ * has a key. NULL for anything else, which is checked the usual way.
+ */
+const struct smbd_channel *smbd_sign_channel(struct smbd_server *srv, uint64_t conn_id, const uint8_t *hdr);
+
 /* The session's channel on a connection, ready or not; NULL if none. */
 struct smbd_channel *smbd_session_channel(const struct smbd_session *s, uint64_t conn_id);
 /* A new, not yet ready channel on conn; NULL past SMBD_MAX_CHANNELS or out of memory. */
