@@ -85,10 +85,15 @@ static void *worker_main(void *arg)
 			p->done_head = job;
 		p->done_tail = job;
 		if (first) {
-			/* One wake-up per batch: the loop takes the whole list. */
+			/* One wake-up per batch: the loop takes the whole list.
+			 * Sent with the lock let go, as every wake-up here is:
+			 * the woken thread, often run at once on this CPU, would
+			 * find the lock held and sleep again (two more switches). */
+			pthread_mutex_unlock(&p->lock);
 			uint64_t one = 1;
 			while (write(p->efd, &one, sizeof(one)) < 0 && errno == EINTR)
 				;
+			pthread_mutex_lock(&p->lock);
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -204,8 +209,8 @@ void smbd_iopool_submit(struct smbd_iopool *p, struct smbd_iojob *job)
 	else
 		p->queue_head = job;
 	p->queue_tail = job;
-	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
+	pthread_cond_signal(&p->wake);
 }
 
 void smbd_iopool_share(struct smbd_iopool *p, unsigned n_helpers, void (*fn)(void *arg), void *arg)
@@ -221,9 +226,10 @@ void smbd_iopool_share(struct smbd_iopool *p, unsigned n_helpers, void (*fn)(voi
 	for (unsigned i = 0; i < n_helpers; i++) {
 		helpers[i] = (struct share_helper){ .next = p->helpers, .call = &call };
 		p->helpers = &helpers[i];
-		pthread_cond_signal(&p->wake);
 	}
 	pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < n_helpers; i++)
+		pthread_cond_signal(&p->wake);
 
 	fn(arg);
 
