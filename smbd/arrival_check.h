@@ -4,8 +4,9 @@
  * AES-GCM decrypts as a stream, and every signing MAC (HMAC-SHA256,
  * AES-CMAC, AES-GMAC) takes its message in pieces, so what already
  * arrived is decrypted or hashed on an I/O worker while the rest crosses
- * the wire, and once the last byte is in only that last piece and the tag
- * or signature are left. Checked whole after arrival, a 1 MiB WRITE waited
+ * the wire (the worker goes on with what arrives while it runs), and once
+ * the last byte is in only that last piece and the tag or signature are
+ * left. Checked whole after arrival, a 1 MiB WRITE waited
  * some 250 us more sealed (docs/PERFORMANCE.md, "Sealed WRITEs opened as
  * they arrive"), and signed the hand-off to a worker and its MAC more.
  *
