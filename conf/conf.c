@@ -41,7 +41,7 @@ enum conf_param_id {
 	P_PASSDB, P_STATE_DIR, P_LOG_LEVEL, P_LOG_SYSLOG, P_MAX_PDU,
 	P_IDLE_TIMEOUT, P_AUTH_TIMEOUT, P_SIGNING, P_MIN_PROTOCOL,
 	P_MAX_PROTOCOL, P_GUID_FILE, P_ANONYMOUS, P_LOGON_DELAY,
-	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM, P_IO_THREADS, P_IO_URING, P_SPLICE_WRITES, P_SPLICE_READS, P_MULTI_CHANNEL, P_MC_ADDRESSES, P_DIR_LEASES,
+	P_MAX_CONNECTIONS, P_MAX_OPEN_FILES, P_MAX_ASYNC, P_KEYTAB, P_REALM, P_IO_THREADS, P_IO_URING, P_SPLICE_WRITES, P_SPLICE_READS, P_REPLY_CRYPTO, P_MULTI_CHANNEL, P_MC_ADDRESSES, P_DIR_LEASES,
 	P_PATH, P_COMMENT, P_READ_ONLY, P_WRITEABLE, P_GUEST_OK, P_BROWSEABLE, P_DURABLE,
 	P_CA, P_SMB_ENCRYPT, P_ENCRYPT_DATA, P_VALID_USERS,
 	P_INVALID_USERS, P_READ_LIST, P_WRITE_LIST,
@@ -84,6 +84,7 @@ static const struct conf_param conf_params[] = {
 	{ "io threads", P_IO_THREADS, SCOPE_GLOBAL },
 	{ "io uring", P_IO_URING, SCOPE_GLOBAL },
 	{ "splice writes", P_SPLICE_WRITES, SCOPE_GLOBAL },
+	{ "reply crypto", P_REPLY_CRYPTO, SCOPE_GLOBAL },
 	{ "splice reads", P_SPLICE_READS, SCOPE_GLOBAL },
 	{ "server multi channel support", P_MULTI_CHANNEL, SCOPE_GLOBAL },
 	{ "smb3 directory leases", P_DIR_LEASES, SCOPE_GLOBAL },
@@ -761,6 +762,7 @@ struct porthos_config *conf_default(TALLOC_CTX *mem)
 	c->io_uring = true;
 	c->splice_writes = true;
 	c->splice_reads = true;
+	c->reply_crypto = REPLY_CRYPTO_AUTO;
 	c->multi_channel = true;
 	c->directory_leases = true;
 	c->signing_required = false;
@@ -1092,6 +1094,16 @@ static void conf_set_global(struct conf_parser *p, int line, const char *key,
 			return;
 		}
 		c->multi_channel = b;
+		return;
+	case P_REPLY_CRYPTO:
+		if (CONF_IN(v, "auto"))
+			c->reply_crypto = REPLY_CRYPTO_AUTO;
+		else if (CONF_IN(v, "loop"))
+			c->reply_crypto = REPLY_CRYPTO_LOOP;
+		else if (CONF_IN(v, "workers"))
+			c->reply_crypto = REPLY_CRYPTO_WORKERS;
+		else
+			conf_bad_value(p, line, key, v, "auto, loop or workers");
 		return;
 	case P_DIR_LEASES:
 		if (!conf_parse_bool(v, &b)) {

@@ -64,6 +64,13 @@ struct share_config {
 	int line;              /* where the section starts, for messages; 0 if added by conf_add_share */
 };
 
+/* "reply crypto": where large replies are sealed or signed (smbd/loop_load.h). */
+enum porthos_reply_crypto {
+	REPLY_CRYPTO_AUTO,    /* on the event loop while it has time, else on the I/O workers */
+	REPLY_CRYPTO_LOOP,    /* always on the event loop */
+	REPLY_CRYPTO_WORKERS, /* always on the I/O workers (given "io threads" above 0) */
+};
+
 struct porthos_config {
 	char *netbios_name;    /* "netbios name", upper-cased; default: upper-case short hostname, max 15 chars */
 	char *workgroup;       /* "workgroup", upper-cased; default "WORKGROUP" */
@@ -90,6 +97,7 @@ struct porthos_config {
 	bool io_uring;          /* "io uring": reads, writes and syncs on io_uring where the kernel allows; default yes */
 	bool splice_writes;     /* "splice writes": large plain WRITEs go from socket to file by splice(2); default yes */
 	bool splice_reads;      /* "splice reads": large plain READs go from file to socket by splice(2); default yes */
+	enum porthos_reply_crypto reply_crypto; /* "reply crypto": where large replies are sealed or signed; default auto */
 	bool multi_channel;     /* "server multi channel support": sessions may bind more connections; default yes */
 	bool directory_leases;  /* "smb3 directory leases": SMB 3 clients may lease directories; default yes */
 	char **mc_addresses;    /* "multi channel addresses": what clients are told to bind to; default: discovered */

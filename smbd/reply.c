@@ -11,6 +11,7 @@
 #include <string.h>
 #include <talloc.h>
 
+#include "conf/conf.h"
 #include "lib/crypto/smb2_preauth.h"
 #include "lib/crypto/smb2_sign.h"
 #include "lib/log.h"
@@ -18,6 +19,7 @@
 #include "smbd/conn.h"
 #include "smbd/crypto_share.h"
 #include "smbd/iopool.h"
+#include "smbd/loop_load.h"
 #include "smbd/req.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -310,10 +312,25 @@ static void reply_done(struct smbd_iojob *base)
 	smbd_conn_io_end(conn);
 }
 
+/* Whether the loop hands a large reply's crypto to the workers ("reply crypto"). */
+static bool loop_hands_on(struct smbd_server *srv)
+{
+	switch (srv->cfg->reply_crypto) {
+	case REPLY_CRYPTO_LOOP:
+		return false;
+	case REPLY_CRYPTO_WORKERS:
+		return true;
+	case REPLY_CRYPTO_AUTO:
+		break;
+	}
+	return smbd_loop_load_now(&srv->loop_load) >= LOOP_LOAD_BUSY;
+}
+
 /*
  * The last replies of a request, sealed for encryptor (or else their
- * deferred signatures made) on a worker when they are large: true if they
- * went (the request is freed once they are sent).
+ * deferred signatures made) on a worker when they are large and the loop
+ * is busy (smbd/loop_load.h): true if they went (the request is freed
+ * once they are sent).
  */
 static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struct smbd_session *encryptor,
 			     struct iovec *iov, int niov, struct reply_sig *sigs, size_t n_sigs)
@@ -323,7 +340,7 @@ static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struc
 	for (int i = 0; i < niov; i++)
 		len += iov[i].iov_len;
 	if ((encryptor == NULL && n_sigs == 0) || conn->n_sealing >= SMBD_MAX_SEALING ||
-	    !smbd_crypto_offload_wanted(conn, len))
+	    !smbd_crypto_offload_wanted(conn, len) || !loop_hands_on(conn->srv))
 		return false;
 	struct reply_job *job = talloc_zero(req, struct reply_job);
 	if (job == NULL)
@@ -351,6 +368,7 @@ static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struc
 	smbd_crypto_offload_account(conn, len, true);
 	smbd_conn_io_begin(conn);
 	smbd_iopool_submit(conn->srv->iopool, &job->base);
+	LOG_DBG("%s: a reply of %zu bytes %s on a worker", conn->peer, len, job->seal ? "sealed" : "signed");
 	return true;
 }
 

@@ -9,6 +9,7 @@
 #include <talloc.h>
 
 #include "lib/auth/auth.h"
+#include "smbd/loop_load.h"
 
 struct event_base;
 struct porthos_config;
@@ -49,6 +50,7 @@ struct smbd_server {
 	struct smbd_tcp_state *tcp; /* what TCP connections share (limits, budgets), transport_tcp.c */
 	struct smbd_iopool *iopool; /* file I/O workers ("io threads") */
 	size_t crypto_offloaded;    /* bytes of messages being sealed or opened on workers (transform.c) */
+	struct smbd_loop_load loop_load; /* whether large replies are sealed here or on workers (loop_load.h) */
 	struct vfs_uring *uring;    /* reads, writes, syncs ("io uring"); NULL: on iopool */
 	struct smbd_bigbufs *bigbufs; /* large READ buffers kept mapped (bigbuf.h) */
 	struct smbd_heap_keep *heap_keep; /* freed large frames kept while they come (heap_keep.h) */

@@ -266,6 +266,7 @@ static void test_error_kinds(void **state)
 	expect_one(f, "[global]\nmax pdu size = 17M\n", 2, "bad value '17M'");
 	expect_one(f, "[global]\nlog level = verbose\n", 2, "bad value 'verbose'");
 	expect_one(f, "[global]\nserver signing = sometimes\n", 2, "bad value 'sometimes'");
+	expect_one(f, "[global]\nreply crypto = gpu\n", 2, "bad value 'gpu' for 'reply crypto'");
 	expect_one(f, "[global]\nserver min protocol = NT1\n", 2, "SMB1 is not supported");
 	expect_one(f, "[global]\nserver max protocol = SMB4\n", 2, "bad value 'SMB4'");
 	expect_one(f, "[global]\nnetbios name = WAYTOOLONGNETBIOSNAME\n", 2, "bad value");
@@ -499,6 +500,7 @@ static void test_access_lists_and_limits(void **state)
 		"io uring = no\n"
 		"splice writes = no\n"
 		"splice reads = no\n"
+		"reply crypto = workers\n"
 		"server multi channel support = no\n"
 		"smb3 directory leases = no\n"
 		"multi channel addresses = 192.0.2.1;rss;speed=25000000000, 2001:db8::1\n"
@@ -520,6 +522,7 @@ static void test_access_lists_and_limits(void **state)
 	assert_false(c->io_uring);
 	assert_false(c->splice_writes);
 	assert_false(c->splice_reads);
+	assert_int_equal(c->reply_crypto, REPLY_CRYPTO_WORKERS);
 	assert_false(c->multi_channel);
 	assert_false(c->directory_leases);
 	assert_int_equal(c->n_mc_addresses, 2);
@@ -554,6 +557,9 @@ static void test_access_lists_and_limits(void **state)
 	assert_true(c->io_uring);
 	assert_true(c->splice_writes);
 	assert_true(c->splice_reads);
+	assert_int_equal(c->reply_crypto, REPLY_CRYPTO_AUTO);
+	/* in any case, as every word here */
+	assert_int_equal(load_ok(f, "[global]\nreply crypto = Loop\n")->reply_crypto, REPLY_CRYPTO_LOOP);
 	assert_true(c->multi_channel);
 	assert_true(c->directory_leases);
 	assert_int_equal(c->n_mc_addresses, 0);
