@@ -143,6 +143,23 @@ smbc() {
 		-U "$TEST_USER%$TEST_PASS" --option='client signing=required' -c "$cmds" "$@"
 }
 
+# Restarts the server with "reply crypto = $1" (debug log) and runs $3, a
+# put and get of large files; their replies must have been $2 ("sealed" or
+# "signed") on a worker with "workers", and never with "loop".
+reply_crypto_round() {
+	local where=$1 verb=$2 put_get=$3 n
+	porthos_stop
+	PORTHOS_LOG_LEVEL=debug porthos_start "reply crypto = $where"
+	"$put_get" || fail "reply crypto = $where: the put/get failed"
+	n=$(grep -c "bytes $verb on a worker" "$SRV_DIR/smbd.log" || true)
+	if [ "$where" = workers ]; then
+		[ "$n" -gt 0 ] || fail "reply crypto = workers: no reply was $verb on a worker"
+	else
+		[ "$n" -eq 0 ] || fail "reply crypto = $where: $n replies $verb on a worker"
+	fi
+	echo "reply crypto = $where: put/get ok, $n replies $verb on a worker"
+}
+
 fail() {
 	echo "FAIL: $*" >&2
 	exit 1
