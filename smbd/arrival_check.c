@@ -28,11 +28,10 @@ struct smbd_arrival_check {
 	struct smbd_conn *conn;
 	uint8_t *pdu;
 	size_t len;
-	size_t got; /* bytes of the frame received */
-	bool busy;  /* a step is on a worker */
-	bool whole; /* delivered: pdu is ours */
-	/* Set by the loop, read by a running step (atomics): what it may
-	 * take in, and then whether the tag or signature may follow. */
+	bool busy; /* a step is on a worker */
+	/* Written by the loop (atomically: a running step reads them): the
+	 * bytes of the frame received, and whether it is whole (delivered,
+	 * pdu is ours), after which the tag or signature may be checked. */
 	size_t avail;
 	bool closing;
 	/* The step's while one runs, else the loop's. */
@@ -133,9 +132,9 @@ static void check_step(struct smbd_arrival_check *s)
 {
 	if (s->busy)
 		return; /* it takes in what was published, or hands back */
-	if (!s->whole && s->got - s->checked < STEP_MIN)
+	if (!s->closing && s->avail - s->checked < STEP_MIN)
 		return;
-	if (s->whole && s->len == s->checked) {
+	if (s->closing && s->len == s->checked) {
 		/* Nothing left to take in: the tag is a moment's work. */
 		step_work(&s->job);
 		check_done(s);
@@ -226,9 +225,8 @@ bool smbd_arrival_check_progress(struct smbd_conn *conn, uint8_t *pdu, size_t go
 		if (s == NULL)
 			return false;
 	}
-	if (s->pdu != pdu || s->whole)
+	if (s->pdu != pdu || s->closing)
 		return false;
-	s->got = got;
 	publish(s, got, false);
 	check_step(s);
 	return true;
@@ -237,13 +235,11 @@ bool smbd_arrival_check_progress(struct smbd_conn *conn, uint8_t *pdu, size_t go
 bool smbd_arrival_check_finish(struct smbd_conn *conn, uint8_t *pdu, size_t len, smbd_transform_opened_fn done)
 {
 	struct smbd_arrival_check *s = conn->arrival_check;
-	if (s == NULL || s->pdu != pdu || s->len != len || s->whole)
+	if (s == NULL || s->pdu != pdu || s->len != len || s->closing)
 		return false;
 	/* The next frame may start its own while this one's last step runs. */
 	conn->arrival_check = NULL;
 	talloc_steal(s, pdu);
-	s->whole = true;
-	s->got = len;
 	s->done_fn = done;
 	publish(s, len, true);
 	check_step(s);
