@@ -251,6 +251,25 @@ static bool uring_start(struct smb2_call *call, struct io_state *st)
 	return false;
 }
 
+/*
+ * A large write from a buffer (a sealed or signed WRITE's data) to a file
+ * with no other transfer of its open in flight goes to the worker pool,
+ * not io_uring. io_uring runs a buffered write on its own worker (io-wq)
+ * and adds another only when a running one blocks, which a copy into the
+ * page cache seldom does: the writes of every file went one after
+ * another through one thread. The pool's workers copy side by side, and
+ * its hand-off costs little beside a copy this long. A queue of writes to
+ * one file stays with io_uring, which takes them one at a time as the
+ * file's lock would anyway, where pool workers would wait on that lock
+ * (sealed 1 MiB WRITEs, 32 in flight: 5% less through the pool).
+ */
+#define POOL_WRITE_MIN (128u * 1024)
+
+static bool to_pool(const struct smbd_open *o, const struct smbd_io *io)
+{
+	return io->op == SMBD_IO_WRITE && io->len >= POOL_WRITE_MIN && smbd_open_io_idle(o);
+}
+
 NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struct smbd_io *io,
 			smbd_io_finish_fn finish)
 {
@@ -272,12 +291,13 @@ NTSTATUS smbd_io_submit(struct smb2_call *call, struct smbd_open *o, const struc
 	if (st == NULL)
 		return NT_STATUS_NO_MEMORY;
 	talloc_set_destructor(st, io_state_destructor);
+	bool pool = to_pool(o, io);
 	/* Held, so the number cannot be closed and reused for another
 	 * file while the transfer runs. */
 	st->fd = smbd_open_hold_fd(o);
 	st->io = now;
 	st->finish = finish;
-	if (uring_start(call, st))
+	if (!pool && uring_start(call, st))
 		return smbd_call_wait_io(call);
 	return smbd_call_offload(call, st, io_work, io_finish);
 }

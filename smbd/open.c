@@ -50,6 +50,11 @@ int smbd_fd_number(const struct smbd_fd *h)
 	return h->fd;
 }
 
+bool smbd_open_io_idle(const struct smbd_open *o)
+{
+	return o->held_fd != NULL && o->held_fd->holders == 1;
+}
+
 void smbd_fd_release(struct smbd_fd *h)
 {
 	if (h == NULL || --h->holders > 0)

@@ -121,6 +121,8 @@ struct smbd_fd;
 struct smbd_fd *smbd_open_hold_fd(struct smbd_open *o);
 int smbd_fd_number(const struct smbd_fd *h);
 void smbd_fd_release(struct smbd_fd *h);
+/* Whether no transfer of o is in flight (its fd held by o alone). */
+bool smbd_open_io_idle(const struct smbd_open *o);
 
 /*
  * Whether tcon's session may have one more open ("max open files", per
