@@ -787,6 +787,28 @@ NTSTATUS vfs_splice_from(int fd, int pipe_wr, size_t len, uint64_t off, size_t *
 	return read_all(fd, &pipe_wr, len, off, got, splice_step);
 }
 
+/* cachestat(2) came with Linux 6.5, after Debian 12's headers; its number
+ * is the same on every architecture but alpha. */
+#ifndef __NR_cachestat
+#define __NR_cachestat 451
+#endif
+struct vfs_cachestat_range {
+	uint64_t off, len;
+};
+struct vfs_cachestat {
+	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+bool vfs_range_uncached(int fd, uint64_t off, size_t len)
+{
+	struct vfs_cachestat_range range = { off, len };
+	struct vfs_cachestat cs;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	if (len == 0 || off > UINT64_MAX - len || syscall(__NR_cachestat, fd, &range, &cs, 0) != 0)
+		return false;
+	return cs.nr_cache < (off + len + page - 1) / page - off / page;
+}
+
 NTSTATUS vfs_pwrite(int fd, const void *buf, size_t len, uint64_t off, size_t *done)
 {
 	size_t d = 0;
@@ -796,7 +818,7 @@ NTSTATUS vfs_pwrite(int fd, const void *buf, size_t len, uint64_t off, size_t *d
 		return NT_STATUS_INVALID_PARAMETER;
 
 	while (d < len) {
-		ssize_t n = pwrite(fd, (const char *)buf + d, len - d, (off_t)(off + d));
+		ssize_t n = pwrite(fd, (const char *)buf + d, vfs_write_piece(off + d, len - d), (off_t)(off + d));
 
 		if (n < 0) {
 			if (errno == EINTR)

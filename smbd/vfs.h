@@ -176,7 +176,31 @@ NTSTATUS vfs_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got);
 /* As vfs_pread, into the pipe pipe_wr (references to the page cache's
  * pages, smbd/splice_pipe.h), which has room for len bytes. */
 NTSTATUS vfs_splice_from(int fd, int pipe_wr, size_t len, uint64_t off, size_t *got);
-/* Loops on short writes; on error *done says how much was written. */
+/*
+ * Large writes reach the page cache in pieces of at most VFS_WRITE_PIECE,
+ * each ending at a multiple of it. Linux sizes each new page-cache folio
+ * by the write that creates it (generic_perform_write), and keeps it: a VM
+ * disk written in 1 MiB pieces keeps 1 MiB folios, and every later 4 KiB
+ * write into one makes ext4 walk all 256 blocks of it, once in the write
+ * and again at writeback. 4 KiB writes at 16 streams into such files ran
+ * at 17-21k a second, at 34-37k into the same files written in 64 KiB
+ * pieces (docs/PERFORMANCE.md, "Page-cache folios"). Where the pages are
+ * all cached already, the folios are what they are and io_uring writes
+ * go whole (smbd/vfs_uring.c: each piece costs the loop a wake-up there).
+ */
+#define VFS_WRITE_PIECE (64 * 1024)
+/* The bytes of the piece that starts at off, of len still to write. */
+static inline size_t vfs_write_piece(uint64_t off, size_t len)
+{
+	size_t to_end = VFS_WRITE_PIECE - (size_t)(off % VFS_WRITE_PIECE);
+	return len < to_end ? len : to_end;
+}
+/* Some page of the range is not in the page cache yet (cachestat(2);
+ * false where the kernel cannot tell: before Linux 6.5, whose ext4 made
+ * no large folios either). */
+bool vfs_range_uncached(int fd, uint64_t off, size_t len);
+/* Loops on short writes, in pieces (VFS_WRITE_PIECE); on error *done says
+ * how much was written. */
 NTSTATUS vfs_pwrite(int fd, const void *buf, size_t len, uint64_t off, size_t *done);
 /*
  * One read that never waits for the disk (preadv2 RWF_NOWAIT): *got bytes

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <liburing.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "smbd/vfs.h"
 
 /* Room for the requests of many connections; more wait for a free slot. */
 #define URING_ENTRIES 1024
@@ -25,6 +27,7 @@ struct vfs_uring {
 	 * connections that became readable at once, not one each. */
 	struct event *flush_ev;
 	unsigned in_flight;
+	bool chains;  /* the kernel can skip the completions of a chain's pieces */
 };
 
 static void reap(struct vfs_uring *u);
@@ -44,40 +47,87 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	reap(u);
 }
 
-static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-	if (sqe == NULL)
-		return false;
-	if (r->syncing || r->op == VFS_URING_FDATASYNC)
-		io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
-	else if (r->op == VFS_URING_READ)
-		io_uring_prep_read(sqe, r->fd, (uint8_t *)r->buf + r->moved, (unsigned)(r->len - r->moved),
-				   r->offset + r->moved);
-	else if (r->op == VFS_URING_SPLICE_IN)
-		io_uring_prep_splice(sqe, r->fd, (int64_t)(r->offset + r->moved), r->pipe_fd, -1,
-				     (unsigned)(r->len - r->moved), 0);
-	else if (r->op == VFS_URING_SPLICE)
-		io_uring_prep_splice(sqe, r->pipe_fd, -1, r->fd, (int64_t)(r->offset + r->moved),
-				     (unsigned)(r->len - r->moved), 0);
-	else
-		io_uring_prep_write(sqe, r->fd, (const uint8_t *)r->buf + r->moved, (unsigned)(r->len - r->moved),
-				    r->offset + r->moved);
-	io_uring_sqe_set_data(sqe, r);
-	event_active(u->flush_ev, EV_TIMEOUT, 0); /* once per turn, however often called */
-	u->in_flight++;
-	return true;
-}
-
 static bool writes(const struct vfs_uring_req *r)
 {
 	return r->op == VFS_URING_WRITE || r->op == VFS_URING_SPLICE;
 }
 
-/* One completion: the request is done, or goes on (a short transfer, the sync). */
-static void complete(struct vfs_uring *u, struct vfs_uring_req *r, int res)
+/* The entry for len bytes of r, from byte from of the request. */
+static void prep(struct io_uring_sqe *sqe, const struct vfs_uring_req *r, size_t from, size_t len)
+{
+	uint64_t at = r->offset + from;
+	if (r->syncing || r->op == VFS_URING_FDATASYNC)
+		io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
+	else if (r->op == VFS_URING_READ)
+		io_uring_prep_read(sqe, r->fd, (uint8_t *)r->buf + from, (unsigned)len, at);
+	else if (r->op == VFS_URING_SPLICE_IN)
+		io_uring_prep_splice(sqe, r->fd, (int64_t)at, r->pipe_fd, -1, (unsigned)len, 0);
+	else if (r->op == VFS_URING_SPLICE)
+		io_uring_prep_splice(sqe, r->pipe_fd, -1, r->fd, (int64_t)at, (unsigned)len, 0);
+	else
+		io_uring_prep_write(sqe, r->fd, (const uint8_t *)r->buf + from, (unsigned)len, at);
+}
+
+/* Where piece k of the chain queued at r->moved begins (pieces end at
+ * multiples of VFS_WRITE_PIECE in the file). */
+static size_t piece_start(const struct vfs_uring_req *r, unsigned k)
+{
+	if (k == 0)
+		return r->moved;
+	uint64_t at = r->offset + r->moved;
+	return (size_t)(at - at % VFS_WRITE_PIECE + (uint64_t)k * VFS_WRITE_PIECE - r->offset);
+}
+
+/* The request that piece tag belongs to, and the piece. */
+static struct vfs_uring_req *req_of(void *tag, unsigned *k)
+{
+	uint8_t *p = tag;
+	*k = *p;
+	return (struct vfs_uring_req *)((char *)(p - *k) - offsetof(struct vfs_uring_req, piece));
+}
+
+/*
+ * Queues the rest of r: one entry, or for a write a chain of pieces
+ * (VFS_WRITE_PIECE) linked so that one kernel worker writes them in turn.
+ * All but the last are IOSQE_CQE_SKIP_SUCCESS: the chain completes once,
+ * with the last piece, or with the piece that failed or came up short
+ * (that fails the link, and the pieces after it are dropped without a
+ * completion of their own).
+ */
+static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
+{
+	unsigned room = io_uring_sq_space_left(&u->ring);
+	if (room == 0)
+		return false;
+	bool pieces = r->pieced && !r->syncing;
+	unsigned most = pieces ? (room < VFS_URING_PIECES ? room : VFS_URING_PIECES) : 1;
+	struct io_uring_sqe *prev = NULL;
+	size_t from = r->moved;
+	unsigned k = 0;
+	do {
+		size_t len = pieces ? vfs_write_piece(r->offset + from, r->len - from) : r->len - from;
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+		prep(sqe, r, from, len);
+		r->piece[k] = (uint8_t)k;
+		io_uring_sqe_set_data(sqe, &r->piece[k]);
+		if (prev != NULL)
+			io_uring_sqe_set_flags(prev, IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS);
+		prev = sqe;
+		from += len;
+		k++;
+	} while (pieces && from < r->len && k < most);
+	event_active(u->flush_ev, EV_TIMEOUT, 0); /* once per turn, however often called */
+	u->in_flight++;
+	return true;
+}
+
+/* One completion (of piece k): the request is done, or goes on (a short
+ * transfer, the rest of a long write, the sync). */
+static void complete(struct vfs_uring *u, struct vfs_uring_req *r, unsigned k, int res)
 {
 	u->in_flight--;
+	if (!r->syncing && r->op != VFS_URING_FDATASYNC)
+		r->moved = piece_start(r, k); /* the pieces before k were whole */
 	if (res < 0) {
 		r->status = ntstatus_from_errno(-res);
 	} else if (!r->syncing && r->op != VFS_URING_FDATASYNC) {
@@ -86,7 +136,7 @@ static void complete(struct vfs_uring *u, struct vfs_uring_req *r, int res)
 		if (writes(r) && res == 0 && more)
 			r->status = NT_STATUS_DISK_FULL; /* no progress, no error */
 		else if (more && res > 0 && r->op != VFS_URING_SPLICE_IN && queue(u, r))
-			return; /* the rest of a short transfer; a pipe that took less is full */
+			return; /* the rest: a long write, a short transfer (a pipe that took less is full) */
 		else if (more && writes(r) && NT_STATUS_IS_OK(r->status))
 			r->status = NT_STATUS_INSUFFICIENT_RESOURCES;
 		if (NT_STATUS_IS_OK(r->status) && writes(r) && r->sync) {
@@ -103,10 +153,11 @@ static void reap(struct vfs_uring *u)
 {
 	struct io_uring_cqe *cqe;
 	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
-		struct vfs_uring_req *r = io_uring_cqe_get_data(cqe);
+		unsigned k;
+		struct vfs_uring_req *r = req_of(io_uring_cqe_get_data(cqe), &k);
 		int res = cqe->res;
 		io_uring_cqe_seen(&u->ring, cqe);
-		complete(u, r, res);
+		complete(u, r, k, res);
 	}
 }
 
@@ -159,6 +210,7 @@ struct vfs_uring *vfs_uring_new(TALLOC_CTX *mem, struct event_base *ev)
 		talloc_free(u);
 		return NULL;
 	}
+	u->chains = (u->ring.features & IORING_FEAT_CQE_SKIP) != 0;
 	talloc_set_destructor(u, uring_destructor);
 	u->ev = event_new(ev, u->efd, EV_READ | EV_PERSIST, ring_cb, u);
 	u->flush_ev = evtimer_new(ev, flush_cb, u);
@@ -175,5 +227,10 @@ bool vfs_uring_submit(struct vfs_uring *u, struct vfs_uring_req *r)
 	r->syncing = false;
 	if (r->len > UINT32_MAX)
 		return false;
+	/* Pieces make the folios of new pages small; over cached pages they
+	 * would only cost a wake-up of the loop each (the kernel completes
+	 * every linked request on the submitting thread). */
+	r->pieced = writes(r) && u->chains && r->len > VFS_WRITE_PIECE &&
+		    vfs_range_uncached(r->fd, r->offset, r->len);
 	return queue(u, r);
 }

@@ -34,6 +34,11 @@ enum vfs_uring_op {
 	VFS_URING_SPLICE_IN, /* into the pipe pipe_fd (its write end): once, maybe short */
 };
 
+/* A write into pages not yet all cached goes to the kernel as linked
+ * pieces (smbd/vfs.h, VFS_WRITE_PIECE), at most this many per submission
+ * (1 MiB); a longer one goes on from where the chain ended. */
+#define VFS_URING_PIECES 16
+
 struct vfs_uring_req {
 	enum vfs_uring_op op;
 	int fd;
@@ -50,6 +55,8 @@ struct vfs_uring_req {
 	size_t moved;
 	/* internal */
 	bool syncing;
+	bool pieced;                     /* a write into pages not all cached yet */
+	uint8_t piece[VFS_URING_PIECES]; /* piece[k] == k; &piece[k] names piece k's completion */
 };
 
 /* NULL (with the reason logged) when the kernel offers no io_uring. */
