@@ -183,12 +183,13 @@ NTSTATUS vfs_splice_from(int fd, int pipe_wr, size_t len, uint64_t off, size_t *
  * disk written in 1 MiB pieces keeps 1 MiB folios, and every later 4 KiB
  * write into one makes ext4 walk all 256 blocks of it, once in the write
  * and again at writeback. 4 KiB writes at 16 streams into such files ran
- * at 17-21k a second, at 34-37k into the same files written in 64 KiB
- * pieces (docs/PERFORMANCE.md, "Page-cache folios"). Where the pages are
- * all cached already, the folios are what they are and io_uring writes
- * go whole (smbd/vfs_uring.c: each piece costs the loop a wake-up there).
+ * at 15-18k a second, at 29-31k into the same files written in 128 KiB
+ * pieces; smaller pieces gained no more and cost more to create
+ * (docs/PERFORMANCE.md, "Page-cache folios"). Where the pages are all
+ * cached already, the folios are what they are and io_uring writes go
+ * whole (smbd/vfs_uring.c: each piece costs the loop a wake-up there).
  */
-#define VFS_WRITE_PIECE (64 * 1024)
+#define VFS_WRITE_PIECE (128 * 1024)
 /* The bytes of the piece that starts at off, of len still to write. */
 static inline size_t vfs_write_piece(uint64_t off, size_t len)
 {

@@ -36,7 +36,7 @@ enum vfs_uring_op {
 
 /* A write into pages not yet all cached goes to the kernel as linked
  * pieces (smbd/vfs.h, VFS_WRITE_PIECE), at most this many per submission
- * (1 MiB); a longer one goes on from where the chain ended. */
+ * (2 MiB); a longer one goes on from where the chain ended. */
 #define VFS_URING_PIECES 16
 
 struct vfs_uring_req {

@@ -111,23 +111,31 @@ static void test_range_cached(void **state)
 	free(data);
 }
 
-/* Over cached pages a write goes whole; the data is the same either way. */
+/* Writes len bytes of a pattern at off through the ring, checks they all
+ * landed, and says whether the write went in pieces. */
+static bool write_whole(struct ring *r, uint64_t off, size_t len, bool sync, unsigned seed)
+{
+	uint8_t *data = pattern(len, seed);
+	struct vfs_uring_req q = { .op = VFS_URING_WRITE, .fd = r->fd, .buf = data, .len = len, .offset = off, .sync = sync };
+	run(r, &q);
+	assert_true(NT_STATUS_IS_OK(q.status));
+	assert_int_equal(q.moved, len);
+	assert_file_holds(r->fd, off, data, len);
+	free(data);
+	return q.pieced;
+}
+
+/* Over cached pages a write goes whole. */
 static void test_write_over_cached(void **state)
 {
 	struct ring *r = *state;
 	if (r->u == NULL)
 		skip();
 	size_t len = 4 * VFS_WRITE_PIECE + 3;
-	uint8_t *old = pattern(len, 6), *data = pattern(len, 7);
+	uint8_t *old = pattern(len, 6);
 	assert_int_equal(pwrite(r->fd, old, len, 0), (ssize_t)len);
-	struct vfs_uring_req q = { .op = VFS_URING_WRITE, .fd = r->fd, .buf = data, .len = len, .offset = 0 };
-	run(r, &q);
-	assert_false(q.pieced);
-	assert_true(NT_STATUS_IS_OK(q.status));
-	assert_int_equal(q.moved, len);
-	assert_file_holds(r->fd, 0, data, len);
+	assert_false(write_whole(r, 0, len, false, 7));
 	free(old);
-	free(data);
 }
 
 /* One chain: a write of less than VFS_URING_PIECES pieces, unaligned at both ends. */
@@ -136,16 +144,7 @@ static void test_write_one_chain(void **state)
 	struct ring *r = *state;
 	if (r->u == NULL)
 		skip();
-	size_t len = 5 * VFS_WRITE_PIECE + 777;
-	uint64_t off = 12345;
-	uint8_t *data = pattern(len, 1);
-	struct vfs_uring_req q = { .op = VFS_URING_WRITE, .fd = r->fd, .buf = data, .len = len, .offset = off };
-	run(r, &q);
-	assert_true(q.pieced);
-	assert_true(NT_STATUS_IS_OK(q.status));
-	assert_int_equal(q.moved, len);
-	assert_file_holds(r->fd, off, data, len);
-	free(data);
+	assert_true(write_whole(r, 12345, 5 * VFS_WRITE_PIECE + 777, false, 1));
 }
 
 /* More pieces than one chain takes: it goes on from where the chain ended, and syncs at the end. */
@@ -155,14 +154,7 @@ static void test_write_many_chains(void **state)
 	if (r->u == NULL)
 		skip();
 	size_t len = (size_t)VFS_URING_PIECES * VFS_WRITE_PIECE * 2 + 4097;
-	uint64_t off = 3 * VFS_WRITE_PIECE - 5;
-	uint8_t *data = pattern(len, 2);
-	struct vfs_uring_req q = { .op = VFS_URING_WRITE, .fd = r->fd, .buf = data, .len = len, .offset = off, .sync = true };
-	run(r, &q);
-	assert_true(NT_STATUS_IS_OK(q.status));
-	assert_int_equal(q.moved, len);
-	assert_file_holds(r->fd, off, data, len);
-	free(data);
+	assert_true(write_whole(r, 3 * VFS_WRITE_PIECE - 5, len, true, 2));
 }
 
 /* A pipe's bytes, in pieces, each taking the next bytes of the pipe. */
