@@ -52,11 +52,17 @@ static bool writes(const struct vfs_uring_req *r)
 	return r->op == VFS_URING_WRITE || r->op == VFS_URING_SPLICE;
 }
 
+/* The entry to queue is an fdatasync (of its own, or after a write). */
+static bool syncs(const struct vfs_uring_req *r)
+{
+	return r->syncing || r->op == VFS_URING_FDATASYNC;
+}
+
 /* The entry for len bytes of r, from byte from of the request. */
 static void prep(struct io_uring_sqe *sqe, const struct vfs_uring_req *r, size_t from, size_t len)
 {
 	uint64_t at = r->offset + from;
-	if (r->syncing || r->op == VFS_URING_FDATASYNC)
+	if (syncs(r))
 		io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
 	else if (r->op == VFS_URING_READ)
 		io_uring_prep_read(sqe, r->fd, (uint8_t *)r->buf + from, (unsigned)len, at);
@@ -68,14 +74,13 @@ static void prep(struct io_uring_sqe *sqe, const struct vfs_uring_req *r, size_t
 		io_uring_prep_write(sqe, r->fd, (const uint8_t *)r->buf + from, (unsigned)len, at);
 }
 
-/* Where piece k of the chain queued at r->moved begins (pieces end at
- * multiples of VFS_WRITE_PIECE in the file). */
+/* Where piece k of the chain queued at r->moved begins: after the first
+ * piece (vfs_write_piece()), every piece is whole. */
 static size_t piece_start(const struct vfs_uring_req *r, unsigned k)
 {
 	if (k == 0)
 		return r->moved;
-	uint64_t at = r->offset + r->moved;
-	return (size_t)(at - at % VFS_WRITE_PIECE + (uint64_t)k * VFS_WRITE_PIECE - r->offset);
+	return r->moved + vfs_write_piece(r->offset + r->moved, SIZE_MAX) + (size_t)(k - 1) * VFS_WRITE_PIECE;
 }
 
 /* The request that piece tag belongs to, and the piece. */
@@ -126,11 +131,11 @@ static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
 static void complete(struct vfs_uring *u, struct vfs_uring_req *r, unsigned k, int res)
 {
 	u->in_flight--;
-	if (!r->syncing && r->op != VFS_URING_FDATASYNC)
+	if (!syncs(r))
 		r->moved = piece_start(r, k); /* the pieces before k were whole */
 	if (res < 0) {
 		r->status = ntstatus_from_errno(-res);
-	} else if (!r->syncing && r->op != VFS_URING_FDATASYNC) {
+	} else if (!syncs(r)) {
 		r->moved += (size_t)res;
 		bool more = r->moved < r->len;
 		if (writes(r) && res == 0 && more)
