@@ -5,7 +5,7 @@ targets judged on that same run.
 
 usage: summary.py OUT "MATRIX" > OUT/summary.md
 """
-import collections, statistics, sys
+import collections, os, statistics, sys
 out, matrix = sys.argv[1], sys.argv[2].split()
 
 def kv(line):
@@ -124,8 +124,19 @@ SEQ_RATIO, WIRE_SHARE, WIRE_PAST, RAND_RATIO, ENC_RATIO, META_RATIO = 1.3, 0.9, 
 IDLE_KIB = 64
 wire = med(lim["iperf3_loopback_1stream"]) if lim.get("iperf3_loopback_1stream") else None
 
+def busy(srv, w, t, e):
+    """The machine's cores busy during the cell's runs, server and client
+    together (median): near the core count, the cell can only gain by
+    spending less CPU on each operation."""
+    # Over the client's whole run (wall_s), set-up included as its CPU
+    # time is; results from before wall_s was kept use the measured seconds.
+    v = [(float(d["srv_cpu_s"]) + float(d["cli_cpu_s"])) / float(d.get("wall_s", d["secs"]))
+         for d in runs.get((srv, w, t, e), []) if "srv_cpu_s" in d and "cli_cpu_s" in d
+         and float(d.get("wall_s", d.get("secs", 0))) > 0]
+    return f"{med(v):.2f}" if v else "-"
+
 def judged():
-    """(target, cell, Porthos, Samba, ratio, needed, met) for each judged cell."""
+    """(target, cell, Porthos, Samba, ratio, needed, met, busy) for each judged cell."""
     for spec in matrix:
         w, t, e = spec.split(":")
         if w in ("seqread", "seqwrite") and e == "0":
@@ -150,22 +161,24 @@ def judged():
                 need = f">= {SEQ_RATIO}x (Samba past the wire)"
         else:
             met = ratio >= {"sequential, encrypted": ENC_RATIO, "metadata": META_RATIO}.get(target, RAND_RATIO)
-        yield target, f"{w} {t}", pv, sv, ratio, need, met
+        yield target, f"{w} {t}", pv, sv, ratio, need, met, f"{busy('porthos', w, t, e)} / {busy('samba', w, t, e)}"
     for d in mem:
         if d["srv"] == "porthos" and "rss_kib" in d:
             per = (int(d["rss_kib"]) - int(d["rss0_kib"])) / int(d["conns"])
             yield (f"idle connections ({d['conns']})", "VmRSS per connection, KiB", per, "-", None,
-                   f"< {IDLE_KIB} KiB", per < IDLE_KIB)
+                   f"< {IDLE_KIB} KiB", per < IDLE_KIB, "-")
 
 rows = list(judged())
 if rows:
     print("\n## Targets (issue 4), judged on this run\n")
     if wire:
         print(f"Loopback TCP, one stream, this run: {wire:.0f} MB/s (the sequential rows' alternative).\n")
-    print("| target | cell | Porthos | Samba | Porthos/Samba | needed | met |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"cores busy: server and client CPU time over the run's wall time, Porthos / Samba runs")
+    print(f"(median; this machine has {os.cpu_count()}). Near that count, a cell gains only by costing less per operation.\n")
+    print("| target | cell | Porthos | Samba | Porthos/Samba | needed | met | cores busy |")
+    print("|---|---|---|---|---|---|---|---|")
     num = lambda v: v if isinstance(v, str) else "FAIL" if v is None else f"{v:.1f}" if v < 100 else f"{v:.0f}"
-    for target, where, pv, sv, ratio, need, met in rows:
+    for target, where, pv, sv, ratio, need, met, cores in rows:
         print(f"| {target} | {where} | {num(pv)} | {num(sv)} | {'-' if ratio is None else f'{ratio:.2f}'} | "
-              f"{need} | {'yes' if met else 'NO'} |")
-    print(f"\n{sum(r[-1] for r in rows)} of {len(rows)} met.")
+              f"{need} | {'yes' if met else 'NO'} | {cores} |")
+    print(f"\n{sum(r[6] for r in rows)} of {len(rows)} met.")
