@@ -164,8 +164,8 @@ def judged():
         yield target, f"{w} {t}", pv, sv, ratio, need, met, f"{busy('porthos', w, t, e)} / {busy('samba', w, t, e)}"
     for d in mem:
         if d["srv"] == "porthos" and "rss_kib" in d:
-            per = (int(d["rss_kib"]) - int(d["rss0_kib"])) / int(d["conns"])
             n = int(d["conns"])
+            per = (int(d["rss_kib"]) - int(d["rss0_kib"])) / n
             label = f"idle connections ({n})" if n >= IDLE_CONNS else f"idle connections ({n}; the target names {IDLE_CONNS})"
             yield (label, "VmRSS per connection, KiB", per, "-", None,
                    f"< {IDLE_KIB} KiB", per < IDLE_KIB, "-")
@@ -175,7 +175,7 @@ if rows:
     print("\n## Targets (issue 4), judged on this run\n")
     if wire:
         print(f"Loopback TCP, one stream, this run: {wire:.0f} MB/s (the sequential rows' alternative).\n")
-    print(f"cores busy: server and client CPU time over the run's wall time, Porthos / Samba runs")
+    print("cores busy: server and client CPU time over the run's wall time, Porthos / Samba runs")
     print(f"(median; this machine has {os.cpu_count()}). Near that count, a cell gains only by costing less per operation.\n")
     print("| target | cell | Porthos | Samba | Porthos/Samba | needed | met | cores busy |")
     print("|---|---|---|---|---|---|---|---|")
