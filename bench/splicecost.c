@@ -88,10 +88,10 @@ static long receive(int c, int file, bool use_splice)
 		while (got < CHUNK) {
 			ssize_t k = use_splice ? splice(c, NULL, p[1], NULL, CHUNK - got, SPLICE_F_MOVE)
 					       : recv(c, buf + got, CHUNK - got, 0);
-			if (k == 0 && got == 0)
-				return n;
-			if (k <= 0)
-				return k == 0 ? n : -1;
+			if (k == 0)
+				return n; /* the sender is done; a part-piece is not counted */
+			if (k < 0)
+				return -1;
 			got += (size_t)k;
 		}
 		loff_t at = (loff_t)((n * CHUNK) % FILE_SPAN);
