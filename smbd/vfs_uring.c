@@ -17,6 +17,9 @@
 #define URING_ENTRIES 1024
 /* A submission the kernel refused (no memory for it) is tried again after this. */
 #define FLUSH_RETRY_US 1000
+/* How often one request is queued again after its kernel worker was
+ * interrupted (interrupted()); past this the request fails. */
+#define INTERRUPTED_RETRIES 8
 
 struct vfs_uring {
 	struct io_uring ring;
@@ -126,6 +129,20 @@ static bool queue(struct vfs_uring *u, struct vfs_uring_req *r)
 	return true;
 }
 
+/*
+ * The kernel worker running the entry was interrupted, having moved
+ * nothing: a ptrace stop (strace or gdb attached to the server) or a
+ * signal reached it. A pipe-to-file splice then ends with -ERESTARTSYS,
+ * which io_uring hands on as it is (Linux 6.18); the kernel's restart
+ * codes are not in the user headers.
+ */
+static bool interrupted(int res)
+{
+	enum { ERESTARTSYS_ = 512, ERESTARTNOINTR_ = 513, ERESTARTNOHAND_ = 514, ERESTART_RESTARTBLOCK_ = 516 };
+	return res == -EINTR || res == -ERESTARTSYS_ || res == -ERESTARTNOINTR_ || res == -ERESTARTNOHAND_ ||
+	       res == -ERESTART_RESTARTBLOCK_;
+}
+
 /* One completion (of piece k): the request is done, or goes on (a short
  * transfer, the rest of a long write, the sync). */
 static void complete(struct vfs_uring *u, struct vfs_uring_req *r, unsigned k, int res)
@@ -133,6 +150,12 @@ static void complete(struct vfs_uring *u, struct vfs_uring_req *r, unsigned k, i
 	u->in_flight--;
 	if (!syncs(r))
 		r->moved = piece_start(r, k); /* the pieces before k were whole */
+	if (interrupted(res) && r->interruptions < INTERRUPTED_RETRIES) {
+		r->interruptions++;
+		LOG_DBG("io_uring entry interrupted (%d): queued again", res);
+		if (queue(u, r))
+			return; /* the rest, from where the chain stopped */
+	}
 	if (res < 0) {
 		r->status = ntstatus_from_errno(-res);
 	} else if (!syncs(r)) {
@@ -230,6 +253,7 @@ bool vfs_uring_submit(struct vfs_uring *u, struct vfs_uring_req *r)
 {
 	r->status = NT_STATUS_OK;
 	r->syncing = false;
+	r->interruptions = 0;
 	if (r->len > UINT32_MAX)
 		return false;
 	/* Pieces make the folios of new pages small; over cached pages they

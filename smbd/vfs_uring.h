@@ -56,6 +56,7 @@ struct vfs_uring_req {
 	/* internal */
 	bool syncing;
 	bool pieced;                     /* a write into pages not all cached yet */
+	uint8_t interruptions;           /* times queued again after its worker was interrupted */
 	uint8_t piece[VFS_URING_PIECES]; /* piece[k] == k; &piece[k] names piece k's completion */
 };
 
