@@ -79,6 +79,14 @@
  */
 #define SMALL_READ (64u * 1024)
 /*
+ * After a split WRITE (below) the next frame is most often another: only
+ * this much is read while the buffer is empty, a WRITE's header with
+ * the DataOffset every client uses (MS-SMB2 2.2.21: 0x70), so all of its
+ * data goes from the socket to the pipe. Read whole, 64 KiB of it came
+ * into this buffer and went to the pipe by write(2): two copies more.
+ */
+#define WRITE_HEAD_READ (4u + SMB2_HDR_LEN + 48)
+/*
  * The first buffer of such a frame, and how it grows as the bytes arrive:
  * few steps, since each may copy what came so far (a 1 MiB WRITE takes
  * one, an 8 MiB one three).
@@ -174,6 +182,7 @@ struct tcp_transport {
 	bool tail_offered;          /* ... the header being delivered now */
 	struct smbd_tail_write *tail_claim;
 	size_t tail_head;           /* the header's length */
+	bool tail_last;             /* the last frame was split: read the next header alone */
 	/* READ replies whose data is in a pipe (tcp_spliced.h), with what
 	 * was sent after them; made with the first one. */
 	struct tcp_spliced *spliced;
@@ -719,6 +728,7 @@ static bool start_direct_read(struct tcp_transport *tt, struct evbuffer *in, uin
 {
 	size_t have = evbuffer_get_length(in) - 4;
 	size_t cap = have > DIRECT_INITIAL ? have : DIRECT_INITIAL;
+	tt->tail_last = false;
 	/* A sealed or signed frame's buffer is whole from the start, so the
 	 * engine can check what arrived in place while the rest comes
 	 * (smbd/arrival_check.h; the budget is reserved). */
@@ -830,16 +840,17 @@ static void start_tail(struct tcp_transport *tt, struct evbuffer *in, uint32_t l
 	evbuffer_remove(in, pdu, head);
 	tt->tail_active = true;
 	tt->tail_head = head;
+	tt->tail_last = true;
 	large_frame_begins(tt, len);
 	tt->tail_offered = true;
 	smbd_conn_recv_tail(tt->base.conn, pdu, head, len - head);
 	tt->tail_offered = false;
 	struct smbd_tail_write *w = tt->tail_claim;
 	tt->tail_claim = NULL;
-	LOG_DBG("%s: WRITE of %zu bytes: its data %s", tt->base.peer, (size_t)len - head,
-		w != NULL ? "to the file by splice" : "dropped");
 	/* The frame is not whole in the buffer: all it holds is the data's start. */
 	size_t pre = evbuffer_get_length(in);
+	LOG_DBG("%s: WRITE of %zu bytes: its data %s (%zu read with the header)", tt->base.peer,
+		(size_t)len - head, w != NULL ? "to the file by splice" : "dropped", pre);
 	tcp_tail_start(tt->tail, len - head, evbuffer_pullup(in, -1), pre, w,
 		       tt->stall_on ? &tt->stall_tv : NULL, tail_ended, tt);
 	evbuffer_drain(in, pre);
@@ -904,6 +915,7 @@ static void tcp_read_frames(struct tcp_transport *tt)
 			return;
 		}
 		evbuffer_remove(in, pdu, len);
+		tt->tail_last = false;
 		/* A reservation granted while waiting, for a frame that then
 		 * turned out to be here whole. */
 		budget_release(tt);
@@ -934,7 +946,7 @@ static void tcp_readable_cb(evutil_socket_t fd, short what, void *arg)
 	/* The buffer may offer more room than asked (its chains grow in
 	 * powers of two): the bound on what a connection holds is SMALL_READ. */
 	struct iovec iov[2];
-	size_t room = SMALL_READ;
+	size_t room = tt->tail_last && evbuffer_get_length(in) == 0 ? WRITE_HEAD_READ : SMALL_READ;
 	for (int i = 0; i < nv; i++) {
 		size_t take = v[i].iov_len < room ? v[i].iov_len : room;
 		iov[i] = (struct iovec){ v[i].iov_base, take };

@@ -6,7 +6,8 @@ socket by splice (smbd/tcp_spliced.h), from raw sockets (run by splice.sh).
   - 1 MiB and 8 MiB unsigned WRITEs (8 MiB is larger than the pipe) land
     byte for byte, read back and on disk; the server's log shows each
     went by splice;
-  - pipelined WRITEs and an ECHO behind them are all answered;
+  - pipelined WRITEs and an ECHO behind them are all answered; after the
+    first, each WRITE's header is read alone and all its data spliced;
   - a WRITE the server refuses (a closed handle, a handle opened for
     reading) or that fails part way (the disk fills) gets its error, its
     data is read and dropped, and the next request on the connection is
@@ -134,10 +135,15 @@ def test_lands():
 
     print("== pipelined: four 1 MiB WRITEs and an ECHO, sent back to back", flush=True)
     blocks = [os.urandom(MIB) for _ in range(4)]
+    whole0 = logged("(0 read with the header)")
     mids = [c.start(WRITE, write_body(fid, b, i * MIB), charge=16) for i, b in enumerate(blocks)]
     m_echo = c.start(ECHO, struct.pack("<HH", 4, 0))
     sts = [c.wait(m, timeout=30).status for m in mids]
     check(sts == [SUCCESS] * 4, "all four succeeded (%s)" % [sname(s) for s in sts])
+    # After a split WRITE the server reads the next header alone, so none
+    # of the next WRITE's data passes through its buffer (server log).
+    whole = logged("(0 read with the header)") - whole0
+    check(whole >= 3, "the three after the first went to the pipe whole (server log: %d)" % whole)
     check(c.wait(m_echo, timeout=10).status == SUCCESS, "the ECHO behind them was answered")
     check(on_disk(SHARE_DIR, "big.dat")[:4 * MIB] == b"".join(blocks), "the four blocks are on disk in order")
     c.call(CLOSE, close_body(fid))
