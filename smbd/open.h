@@ -120,7 +120,11 @@ bool smbd_open_writes_through(const struct smbd_open *o);
 struct smbd_fd;
 struct smbd_fd *smbd_open_hold_fd(struct smbd_open *o);
 int smbd_fd_number(const struct smbd_fd *h);
+/* The last release closes the number, on an I/O worker if there are any:
+ * a file's last close may take the kernel long (open.c). */
 void smbd_fd_release(struct smbd_fd *h);
+/* Takes fd with one holder (what an open does); NULL when out of memory. */
+struct smbd_fd *smbd_fd_new(struct smbd_server *srv, int fd);
 /* Whether no transfer of o is in flight (its fd held by o alone). */
 bool smbd_open_io_idle(const struct smbd_open *o);
 
