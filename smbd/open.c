@@ -108,6 +108,33 @@ void smbd_fd_release(struct smbd_fd *h)
 	talloc_free(h);
 }
 
+struct fd_hold {
+	struct smbd_fd *h;
+};
+
+static int fd_hold_destructor(struct fd_hold *hold)
+{
+	smbd_fd_release(hold->h);
+	return 0;
+}
+
+int smbd_open_hold_fd_for(TALLOC_CTX *owner, struct smbd_open *o, struct smbd_open_ref *ref)
+{
+	struct fd_hold *hold = talloc(owner, struct fd_hold);
+	if (hold == NULL || o->held_fd == NULL)
+		return -1;
+	hold->h = smbd_open_hold_fd(o);
+	talloc_set_destructor(hold, fd_hold_destructor);
+	if (ref != NULL)
+		*ref = (struct smbd_open_ref){ o->persistent_id, o->volatile_id, o->session_id, o->tree_id };
+	return hold->h->fd;
+}
+
+struct smbd_open *smbd_open_ref_find(struct smbd_server *srv, const struct smbd_open_ref *ref)
+{
+	return smbd_open_find(srv, ref->persistent_id, ref->volatile_id, ref->session_id, ref->tree_id);
+}
+
 /* The open lets go of its fd; the number closes with the last holder. */
 static void open_release_fd(struct smbd_open *o)
 {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <talloc.h>
 
 #include "lib/ntstatus.h"
 
@@ -125,6 +126,20 @@ int smbd_fd_number(const struct smbd_fd *h);
 void smbd_fd_release(struct smbd_fd *h);
 /* Takes fd with one holder (what an open does); NULL when out of memory. */
 struct smbd_fd *smbd_fd_new(struct smbd_server *srv, int fd);
+
+/*
+ * For work on o's file on an I/O worker (smbd_call_offload()): its fd
+ * number, held until owner is freed, so a CLOSE racing with the work can
+ * neither close it nor let another file take the number; -1 when out of
+ * memory. *ref (if not NULL) finds o again on the loop afterwards
+ * (smbd_open_ref_find(): NULL if it was closed meanwhile).
+ */
+struct smbd_open_ref {
+	uint64_t persistent_id, volatile_id, session_id;
+	uint32_t tree_id;
+};
+int smbd_open_hold_fd_for(TALLOC_CTX *owner, struct smbd_open *o, struct smbd_open_ref *ref);
+struct smbd_open *smbd_open_ref_find(struct smbd_server *srv, const struct smbd_open_ref *ref);
 /* Whether no transfer of o is in flight (its fd held by o alone). */
 bool smbd_open_io_idle(const struct smbd_open *o);
 

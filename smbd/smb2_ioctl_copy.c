@@ -8,8 +8,9 @@
  * Chunks are copied with copy_file_range(2), which lets XFS and btrfs
  * share blocks (reflink) and the kernel copy without a user-space buffer
  * elsewhere; pread/pwrite is the fallback (across file systems, or a
- * chunk that overlaps itself in one file). The I/O is synchronous:
- * at most 16 MiB per request (the limits below).
+ * chunk that overlaps itself in one file). The copying and cloning run on
+ * an I/O worker (at most 16 MiB per copychunk request, the limits below;
+ * a clone of any size), the checks before and the reply on the loop.
  *
  * The file-system calls are in the "storage" section; they belong in the
  * vfs layer and move there once it grows an extent API.
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -31,8 +33,10 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/brlock.h"
+#include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
+#include "smbd/io_async.h"
 #include "smbd/ioctl.h"
 #include "smbd/open.h"
 #include "smbd/share.h"
@@ -54,11 +58,11 @@
 /* Copies len bytes through a buffer: one read, then one write, so a
  * range that overlaps itself reads as it was (Windows 2012 does this
  * with its 1 MiB buffer; smbtorture copy_chunk_src_is_dest_overlap). */
-static NTSTATUS storage_copy_buffered(TALLOC_CTX *mem, int src, uint64_t src_off, int dst, uint64_t dst_off,
-				      uint32_t len, uint32_t *done)
+static NTSTATUS storage_copy_buffered(int src, uint64_t src_off, int dst, uint64_t dst_off, uint32_t len,
+				      uint32_t *done)
 {
 	*done = 0;
-	uint8_t *buf = talloc_size(mem, len);
+	uint8_t *buf = malloc(len); /* on a worker: not from the request's talloc tree */
 	if (buf == NULL)
 		return NT_STATUS_NO_MEMORY;
 	size_t got = 0, put = 0;
@@ -66,7 +70,7 @@ static NTSTATUS storage_copy_buffered(TALLOC_CTX *mem, int src, uint64_t src_off
 	if (NT_STATUS_IS_OK(status))
 		status = vfs_pwrite(dst, buf, got, dst_off, &put);
 	*done = (uint32_t)put;
-	talloc_free(buf);
+	free(buf);
 	if (NT_STATUS_IS_OK(status) && got < len)
 		status = NT_STATUS_INVALID_VIEW_SIZE; /* the source shrank meanwhile */
 	return status;
@@ -78,12 +82,12 @@ static NTSTATUS storage_copy_buffered(TALLOC_CTX *mem, int src, uint64_t src_off
  * cannot work (different file systems on old kernels, special files):
  * then the rest goes through the buffer.
  */
-static NTSTATUS storage_copy(TALLOC_CTX *mem, int src, uint64_t src_off, int dst, uint64_t dst_off, uint32_t len,
-			     bool overlap, uint32_t *done)
+static NTSTATUS storage_copy(int src, uint64_t src_off, int dst, uint64_t dst_off, uint32_t len, bool overlap,
+			     uint32_t *done)
 {
 	*done = 0;
 	if (overlap)
-		return storage_copy_buffered(mem, src, src_off, dst, dst_off, len, done);
+		return storage_copy_buffered(src, src_off, dst, dst_off, len, done);
 	while (*done < len) {
 		loff_t in = (loff_t)(src_off + *done), out = (loff_t)(dst_off + *done);
 		ssize_t n = copy_file_range(src, &in, dst, &out, len - *done, 0);
@@ -97,8 +101,8 @@ static NTSTATUS storage_copy(TALLOC_CTX *mem, int src, uint64_t src_off, int dst
 			continue;
 		if (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL) {
 			uint32_t more = 0;
-			NTSTATUS status = storage_copy_buffered(mem, src, src_off + *done, dst, dst_off + *done,
-								len - *done, &more);
+			NTSTATUS status = storage_copy_buffered(src, src_off + *done, dst, dst_off + *done, len - *done,
+								&more);
 			*done += more;
 			return status;
 		}
@@ -261,6 +265,74 @@ static bool ranges_overlap(uint64_t a, uint64_t b, uint64_t n)
 	return a < b + n && b < a + n;
 }
 
+/* A copychunk request's copying, on an I/O worker (smbd_call_offload). */
+struct copychunk_job {
+	struct ioctl_in in;
+	const struct fsctl_copychunk_in *req;
+	int src, dst;                 /* held for the copy (smbd_open_hold_fd_for) */
+	struct smbd_open_ref dst_ref;
+	bool same, sync;
+	/* The leading chunks byte-range locks let through, and why the next
+	 * one was stopped (the locks are the loop's to check). */
+	uint32_t n_unlocked;
+	NTSTATUS lock_status;
+	/* results */
+	uint32_t chunks, total, partial;
+	NTSTATUS status;
+};
+
+static void copychunk_work(void *arg)
+{
+	struct copychunk_job *j = arg;
+	NTSTATUS status = NT_STATUS_OK;
+	for (uint32_t i = 0; i < j->req->chunk_count; i++) {
+		const struct fsctl_copychunk *c = &j->req->chunks[i];
+		/* The whole chunk must lie within the source: a chunk past
+		 * its EOF fails and the ones before it stand (Windows;
+		 * smbtorture copy_chunk_src_exceed{,_multi}). */
+		struct stat sst;
+		status = vfs_fstat(j->src, &sst);
+		if (!NT_STATUS_IS_OK(status))
+			break;
+		if (c->source_offset + c->length > (uint64_t)sst.st_size) {
+			status = NT_STATUS_INVALID_VIEW_SIZE;
+			break;
+		}
+		if (i == j->n_unlocked) {
+			status = j->lock_status;
+			break;
+		}
+		bool overlap = j->same && ranges_overlap(c->source_offset, c->target_offset, c->length);
+		status = storage_copy(j->src, c->source_offset, j->dst, c->target_offset, c->length, overlap,
+				      &j->partial);
+		if (!NT_STATUS_IS_OK(status)) {
+			j->total += j->partial;
+			break;
+		}
+		j->total += c->length;
+		j->partial = 0;
+		j->chunks++;
+	}
+	if (NT_STATUS_IS_OK(status) && j->sync)
+		status = vfs_fsync(j->dst);
+	j->status = status;
+}
+
+static NTSTATUS copychunk_finish(struct smb2_call *call, void *arg)
+{
+	struct copychunk_job *j = arg;
+	struct smbd_open *dst = smbd_open_ref_find(call->req->conn->srv, &j->dst_ref);
+	if (j->total > 0 && dst != NULL) {
+		smbd_oplock_break_level2(dst, false);
+		dst->data_changed = true;
+	}
+	if (!NT_STATUS_IS_OK(j->status))
+		LOG_DBG("copychunk stopped after %u chunks: %s", j->chunks, nt_errstr(j->status));
+	/* ChunkBytesWritten counts a partly written chunk only (MS-SMB2 2.2.32.1). */
+	return copychunk_reply(call, &j->in, j->chunks, NT_STATUS_IS_OK(j->status) ? 0 : j->partial, j->total,
+			       j->status);
+}
+
 NTSTATUS smb2_ioctl_copychunk(struct smb2_call *call, const struct ioctl_in *in)
 {
 	struct smbd_open *dst;
@@ -296,55 +368,76 @@ NTSTATUS smb2_ioctl_copychunk(struct smb2_call *call, const struct ioctl_in *in)
 	if ((dst->access & need) != need || !(src->access & (FILE_READ_DATA | FILE_EXECUTE)))
 		return NT_STATUS_ACCESS_DENIED;
 
-	bool same = false;
+	struct copychunk_job *j = talloc_zero(call->req, struct copychunk_job);
+	if (j == NULL)
+		return NT_STATUS_NO_MEMORY;
+	j->in = *in;
+	j->req = req;
+	j->src = smbd_open_hold_fd_for(j, src, NULL);
+	j->dst = smbd_open_hold_fd_for(j, dst, &j->dst_ref);
+	if (j->src < 0 || j->dst < 0)
+		return NT_STATUS_NO_MEMORY;
 	struct stat sst, dst_st;
-	if (NT_STATUS_IS_OK(vfs_fstat(src->fd, &sst)) && NT_STATUS_IS_OK(vfs_fstat(dst->fd, &dst_st)))
-		same = sst.st_dev == dst_st.st_dev && sst.st_ino == dst_st.st_ino;
-
-	uint32_t chunks = 0, total = 0, partial = 0;
-	for (uint32_t i = 0; i < req->chunk_count; i++) {
-		const struct fsctl_copychunk *c = &req->chunks[i];
-		/* The whole chunk must lie within the source: a chunk past
-		 * its EOF fails and the ones before it stand (Windows;
-		 * smbtorture copy_chunk_src_exceed{,_multi}). */
-		status = vfs_fstat(src->fd, &sst);
-		if (!NT_STATUS_IS_OK(status))
+	if (NT_STATUS_IS_OK(vfs_fstat(j->src, &sst)) && NT_STATUS_IS_OK(vfs_fstat(j->dst, &dst_st)))
+		j->same = sst.st_dev == dst_st.st_dev && sst.st_ino == dst_st.st_ino;
+	j->sync = smbd_open_writes_through(dst);
+	/* Windows 2012 and later copy with ordinary reads and writes, which
+	 * byte-range locks stop (smbtorture copy_chunk_*_lock): the copy
+	 * stops at the first chunk they refuse, the ones before it stand. */
+	j->lock_status = NT_STATUS_OK;
+	for (j->n_unlocked = 0; j->n_unlocked < req->chunk_count; j->n_unlocked++) {
+		const struct fsctl_copychunk *c = &req->chunks[j->n_unlocked];
+		j->lock_status = smbd_brlock_check_io(src, c->source_offset, c->length, false);
+		if (NT_STATUS_IS_OK(j->lock_status))
+			j->lock_status = smbd_brlock_check_io(dst, c->target_offset, c->length, true);
+		if (!NT_STATUS_IS_OK(j->lock_status))
 			break;
-		if (c->source_offset + c->length > (uint64_t)sst.st_size) {
-			status = NT_STATUS_INVALID_VIEW_SIZE;
-			break;
-		}
-		/* Windows 2012 and later copy with ordinary reads and writes,
-		 * which byte-range locks stop (smbtorture copy_chunk_*_lock). */
-		status = smbd_brlock_check_io(src, c->source_offset, c->length, false);
-		if (NT_STATUS_IS_OK(status))
-			status = smbd_brlock_check_io(dst, c->target_offset, c->length, true);
-		if (!NT_STATUS_IS_OK(status))
-			break;
-		bool overlap = same && ranges_overlap(c->source_offset, c->target_offset, c->length);
-		status = storage_copy(call->req, src->fd, c->source_offset, dst->fd, c->target_offset, c->length,
-				      overlap, &partial);
-		if (!NT_STATUS_IS_OK(status)) {
-			total += partial;
-			break;
-		}
-		total += c->length;
-		partial = 0;
-		chunks++;
 	}
-	if (total > 0) {
-		smbd_oplock_break_level2(dst, false);
-		dst->data_changed = true;
-	}
-	if (NT_STATUS_IS_OK(status) && smbd_open_writes_through(dst))
-		status = vfs_fsync(dst->fd);
-	if (!NT_STATUS_IS_OK(status))
-		LOG_DBG("copychunk stopped after %u chunks: %s", chunks, nt_errstr(status));
-	/* ChunkBytesWritten counts a partly written chunk only (MS-SMB2 2.2.32.1). */
-	return copychunk_reply(call, in, chunks, NT_STATUS_IS_OK(status) ? 0 : partial, total, status);
+	return smbd_call_offload(call, j, copychunk_work, copychunk_finish);
 }
 
 /* ---- block cloning ---- */
+
+/* A clone, on an I/O worker (smbd_call_offload): len bytes, all within
+ * the target, whose partial last block is copied. */
+struct clone_job {
+	struct ioctl_in in;
+	int src, dst;                 /* held (smbd_open_hold_fd_for) */
+	struct smbd_open_ref dst_ref;
+	uint64_t soff, toff, len, cluster;
+	bool sync;
+	NTSTATUS status;
+};
+
+static void clone_work(void *arg)
+{
+	struct clone_job *j = arg;
+	uint64_t tail = j->len % j->cluster;
+	NTSTATUS status = NT_STATUS_OK;
+	if (j->len - tail > 0)
+		status = storage_clone(j->src, j->soff, j->dst, j->toff, j->len - tail);
+	if (NT_STATUS_IS_OK(status) && tail > 0) {
+		uint32_t done = 0;
+		status = storage_copy(j->src, j->soff + j->len - tail, j->dst, j->toff + j->len - tail,
+				      (uint32_t)tail, false, &done);
+	}
+	if (NT_STATUS_IS_OK(status) && j->sync)
+		status = vfs_fsync(j->dst);
+	j->status = status;
+}
+
+static NTSTATUS clone_finish(struct smb2_call *call, void *arg)
+{
+	struct clone_job *j = arg;
+	if (!NT_STATUS_IS_OK(j->status))
+		return j->status;
+	struct smbd_open *dst = smbd_open_ref_find(call->req->conn->srv, &j->dst_ref);
+	if (dst != NULL) {
+		smbd_oplock_break_level2(dst, false);
+		dst->data_changed = true;
+	}
+	return smb2_ioctl_reply(call, &j->in, NULL, 0, NT_STATUS_OK);
+}
 
 NTSTATUS smb2_ioctl_duplicate_extents(struct smb2_call *call, const struct ioctl_in *in)
 {
@@ -417,27 +510,20 @@ NTSTATUS smb2_ioctl_duplicate_extents(struct smb2_call *call, const struct ioctl
 	 */
 	uint64_t size = (uint64_t)dst_st.st_size;
 	uint64_t clone_len = toff >= size ? 0 : (len < size - toff ? len : size - toff);
-	uint64_t tail = clone_len % cluster;
-	if (clone_len - tail > 0) {
-		status = storage_clone(src->fd, soff, dst->fd, toff, clone_len - tail);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-	}
-	if (tail > 0) {
-		uint32_t done = 0;
-		status = storage_copy(call->req, src->fd, soff + clone_len - tail, dst->fd, toff + clone_len - tail,
-				      (uint32_t)tail, false, &done);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-	}
-	if (clone_len > 0 && smbd_open_writes_through(dst)) {
-		status = vfs_fsync(dst->fd);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-	}
-	if (clone_len > 0) {
-		smbd_oplock_break_level2(dst, false);
-		dst->data_changed = true;
-	}
-	return smb2_ioctl_reply(call, in, NULL, 0, NT_STATUS_OK);
+	if (clone_len == 0)
+		return smb2_ioctl_reply(call, in, NULL, 0, NT_STATUS_OK);
+	struct clone_job *j = talloc_zero(call->req, struct clone_job);
+	if (j == NULL)
+		return NT_STATUS_NO_MEMORY;
+	j->in = *in;
+	j->src = smbd_open_hold_fd_for(j, src, NULL);
+	j->dst = smbd_open_hold_fd_for(j, dst, &j->dst_ref);
+	if (j->src < 0 || j->dst < 0)
+		return NT_STATUS_NO_MEMORY;
+	j->soff = soff;
+	j->toff = toff;
+	j->len = clone_len;
+	j->cluster = cluster;
+	j->sync = smbd_open_writes_through(dst);
+	return smbd_call_offload(call, j, clone_work, clone_finish);
 }

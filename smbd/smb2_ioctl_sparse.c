@@ -29,8 +29,10 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/brlock.h"
+#include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
+#include "smbd/io_async.h"
 #include "smbd/ioctl.h"
 #include "smbd/open.h"
 #include "smbd/req.h"
@@ -252,6 +254,38 @@ NTSTATUS smb2_ioctl_set_sparse(struct smb2_call *call, const struct ioctl_in *in
 	return smb2_ioctl_reply(call, in, NULL, 0, NT_STATUS_OK);
 }
 
+/* Zeroing, on an I/O worker (smbd_call_offload): deallocating a large
+ * range, or writing zeros where the file system cannot, takes long. */
+struct zero_job {
+	struct ioctl_in in;
+	int fd;                       /* held (smbd_open_hold_fd_for) */
+	struct smbd_open_ref ref;
+	uint64_t off, len;
+	bool deallocate, sync;
+	NTSTATUS status;
+};
+
+static void zero_work(void *arg)
+{
+	struct zero_job *j = arg;
+	j->status = storage_zero_range(j->fd, j->off, j->len, j->deallocate);
+	if (NT_STATUS_IS_OK(j->status) && j->sync)
+		j->status = vfs_fsync(j->fd);
+}
+
+static NTSTATUS zero_finish(struct smb2_call *call, void *arg)
+{
+	struct zero_job *j = arg;
+	if (!NT_STATUS_IS_OK(j->status))
+		return j->status;
+	struct smbd_open *o = smbd_open_ref_find(call->req->conn->srv, &j->ref);
+	if (o != NULL) {
+		smbd_oplock_break_level2(o, false);
+		o->data_changed = true;
+	}
+	return smb2_ioctl_reply(call, &j->in, NULL, 0, NT_STATUS_OK);
+}
+
 NTSTATUS smb2_ioctl_set_zero_data(struct smb2_call *call, const struct ioctl_in *in)
 {
 	struct smbd_open *o;
@@ -276,23 +310,24 @@ NTSTATUS smb2_ioctl_set_zero_data(struct smb2_call *call, const struct ioctl_in 
 	uint64_t size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
 	uint64_t off = (uint64_t)req.file_offset;
 	uint64_t end = (uint64_t)req.beyond_final_zero < size ? (uint64_t)req.beyond_final_zero : size;
-	if (off < end) {
-		/* A write as far as locks go (smbtorture smb2.ioctl.sparse_lock). */
-		status = smbd_brlock_check_io(o, off, end - off, true);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		status = storage_zero_range(o->fd, off, end - off, sparse);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		if (smbd_open_writes_through(o)) {
-			status = vfs_fsync(o->fd);
-			if (!NT_STATUS_IS_OK(status))
-				return status;
-		}
-		smbd_oplock_break_level2(o, false);
-		o->data_changed = true;
-	}
-	return smb2_ioctl_reply(call, in, NULL, 0, NT_STATUS_OK);
+	if (off >= end)
+		return smb2_ioctl_reply(call, in, NULL, 0, NT_STATUS_OK);
+	/* A write as far as locks go (smbtorture smb2.ioctl.sparse_lock). */
+	status = smbd_brlock_check_io(o, off, end - off, true);
+	if (!NT_STATUS_IS_OK(status))
+		return status;
+	struct zero_job *j = talloc_zero(call->req, struct zero_job);
+	if (j == NULL)
+		return NT_STATUS_NO_MEMORY;
+	j->in = *in;
+	j->fd = smbd_open_hold_fd_for(j, o, &j->ref);
+	if (j->fd < 0)
+		return NT_STATUS_NO_MEMORY;
+	j->off = off;
+	j->len = end - off;
+	j->deallocate = sparse;
+	j->sync = smbd_open_writes_through(o);
+	return smbd_call_offload(call, j, zero_work, zero_finish);
 }
 
 NTSTATUS smb2_ioctl_query_allocated_ranges(struct smb2_call *call, const struct ioctl_in *in)

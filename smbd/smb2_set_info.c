@@ -13,6 +13,7 @@
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
 #include "smbd/identity.h"
+#include "smbd/io_async.h"
 #include "smbd/lease.h"
 #include "smbd/open.h"
 #include "smbd/security_desc.h"
@@ -271,6 +272,63 @@ static NTSTATUS set_delete(struct smbd_open *o, bool delete_pending)
 	return NT_STATUS_OK;
 }
 
+/* SET_INFO's reply body (MS-SMB2 2.2.40), unless a finish wrote it. */
+static NTSTATUS set_info_reply(struct smb2_call *call)
+{
+	if (call->out.len == 0)
+		wire_put_u16(&call->out, 2);
+	return NT_STATUS_OK;
+}
+
+/* A size change, on an I/O worker (smbd_call_offload): shrinking a
+ * large file frees its blocks, and reserving many takes a while too. */
+struct resize_job {
+	int fd;                       /* held (smbd_open_hold_fd_for) */
+	struct smbd_open_ref ref;
+	uint64_t size;
+	bool allocation;              /* FileAllocationInformation, else EndOfFile */
+	NTSTATUS status;
+};
+
+static void resize_work(void *arg)
+{
+	struct resize_job *j = arg;
+	if (!j->allocation) {
+		j->status = vfs_ftruncate(j->fd, j->size);
+		return;
+	}
+	/* MS-FSA 2.1.5.14.1: a smaller allocation truncates the file. */
+	struct stat st;
+	j->status = vfs_fstat(j->fd, &st);
+	if (NT_STATUS_IS_OK(j->status))
+		j->status = j->size < (uint64_t)st.st_size ? vfs_ftruncate(j->fd, j->size)
+							   : vfs_fallocate(j->fd, j->size);
+}
+
+static NTSTATUS resize_finish(struct smb2_call *call, void *arg)
+{
+	struct resize_job *j = arg;
+	if (!NT_STATUS_IS_OK(j->status))
+		return j->status;
+	struct smbd_open *o = smbd_open_ref_find(call->req->conn->srv, &j->ref);
+	if (o != NULL)
+		smbd_dir_lease_open_changed(o); /* sizes are listed */
+	return set_info_reply(call);
+}
+
+static NTSTATUS resize(struct smb2_call *call, struct smbd_open *o, uint64_t size, bool allocation)
+{
+	struct resize_job *j = talloc_zero(call->req, struct resize_job);
+	if (j == NULL)
+		return NT_STATUS_NO_MEMORY;
+	j->fd = smbd_open_hold_fd_for(j, o, &j->ref);
+	if (j->fd < 0)
+		return NT_STATUS_NO_MEMORY;
+	j->size = size;
+	j->allocation = allocation;
+	return smbd_call_offload(call, j, resize_work, resize_finish);
+}
+
 static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t info_class, const uint8_t *buf,
 			 size_t len)
 {
@@ -314,10 +372,7 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 		/* A size change ends read caching everywhere, as a write does
 		 * (MS-SMB2 3.3.1.4; smbtorture smb2.oplock.batch11). */
 		smbd_oplock_break_level2(o, true);
-		status = vfs_ftruncate(o->fd, v);
-		if (NT_STATUS_IS_OK(status))
-			smbd_dir_lease_open_changed(o); /* sizes are listed */
-		return status;
+		return resize(call, o, v, false);
 	case FSCC_FILE_ALLOCATION_INFORMATION: {
 		status = fscc_decode_u64(buf, len, &v);
 		if (!NT_STATUS_IS_OK(status))
@@ -327,15 +382,7 @@ static NTSTATUS set_file(struct smb2_call *call, struct smbd_open *o, uint8_t in
 		if (!(o->access & FILE_WRITE_DATA))
 			return NT_STATUS_ACCESS_DENIED;
 		smbd_oplock_break_level2(o, true); /* batch12 */
-		/* MS-FSA 2.1.5.14.1: a smaller allocation truncates the file. */
-		struct stat st;
-		status = vfs_fstat(o->fd, &st);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
-		status = v < (uint64_t)st.st_size ? vfs_ftruncate(o->fd, v) : vfs_fallocate(o->fd, v);
-		if (NT_STATUS_IS_OK(status))
-			smbd_dir_lease_open_changed(o);
-		return status;
+		return resize(call, o, v, true);
 	}
 	case FSCC_FILE_VALID_DATA_LENGTH_INFORMATION:
 		/* Needs SeManageVolumePrivilege on Windows, which no user holds here. */
@@ -402,6 +449,5 @@ NTSTATUS smb2_set_info(struct smb2_call *call)
 	}
 	if (!NT_STATUS_IS_OK(status))
 		return status;
-	wire_put_u16(&call->out, 2);
-	return NT_STATUS_OK;
+	return set_info_reply(call);
 }
