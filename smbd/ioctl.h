@@ -43,6 +43,12 @@ NTSTATUS smb2_ioctl_file_open(struct smb2_call *call, const struct ioctl_in *in,
 NTSTATUS smb2_ioctl_reply(struct smb2_call *call, const struct ioctl_in *in, const uint8_t *out, size_t out_len,
 			  NTSTATUS status);
 
+/* After work on a worker changed an open's data (copy, clone, zeroing):
+ * level II oplocks break and the open counts as changed, if it is still
+ * there (ref: smbd_open_hold_fd_for). */
+struct smbd_open_ref;
+void smb2_ioctl_data_changed(struct smb2_call *call, const struct smbd_open_ref *ref);
+
 /* ---- smb2_ioctl_sparse.c: sparse files (MS-FSCC 2.3.64, 2.3.67, 2.3.33) ---- */
 
 struct fsctl_set_sparse_in {

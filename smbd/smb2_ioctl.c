@@ -13,6 +13,7 @@
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/durable.h"
+#include "smbd/file_state.h"
 #include "smbd/ioctl.h"
 #include "smbd/netif.h"
 #include "smbd/open.h"
@@ -157,6 +158,15 @@ NTSTATUS smb2_ioctl_file_open(struct smb2_call *call, const struct ioctl_in *in,
 	if ((*out)->pipe != NULL || (*out)->fd < 0)
 		return NT_STATUS_INVALID_DEVICE_REQUEST;
 	return NT_STATUS_OK;
+}
+
+void smb2_ioctl_data_changed(struct smb2_call *call, const struct smbd_open_ref *ref)
+{
+	struct smbd_open *o = smbd_open_ref_find(call->req->conn->srv, ref);
+	if (o == NULL)
+		return; /* closed while the work ran */
+	smbd_oplock_break_level2(o, false);
+	o->data_changed = true;
 }
 
 NTSTATUS smb2_ioctl(struct smb2_call *call)

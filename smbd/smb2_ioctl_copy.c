@@ -33,9 +33,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/brlock.h"
-#include "smbd/conn.h"
 #include "smbd/dispatch.h"
-#include "smbd/file_state.h"
 #include "smbd/io_async.h"
 #include "smbd/ioctl.h"
 #include "smbd/open.h"
@@ -321,11 +319,8 @@ static void copychunk_work(void *arg)
 static NTSTATUS copychunk_finish(struct smb2_call *call, void *arg)
 {
 	struct copychunk_job *j = arg;
-	struct smbd_open *dst = smbd_open_ref_find(call->req->conn->srv, &j->dst_ref);
-	if (j->total > 0 && dst != NULL) {
-		smbd_oplock_break_level2(dst, false);
-		dst->data_changed = true;
-	}
+	if (j->total > 0)
+		smb2_ioctl_data_changed(call, &j->dst_ref);
 	if (!NT_STATUS_IS_OK(j->status))
 		LOG_DBG("copychunk stopped after %u chunks: %s", j->chunks, nt_errstr(j->status));
 	/* ChunkBytesWritten counts a partly written chunk only (MS-SMB2 2.2.32.1). */
@@ -431,11 +426,7 @@ static NTSTATUS clone_finish(struct smb2_call *call, void *arg)
 	struct clone_job *j = arg;
 	if (!NT_STATUS_IS_OK(j->status))
 		return j->status;
-	struct smbd_open *dst = smbd_open_ref_find(call->req->conn->srv, &j->dst_ref);
-	if (dst != NULL) {
-		smbd_oplock_break_level2(dst, false);
-		dst->data_changed = true;
-	}
+	smb2_ioctl_data_changed(call, &j->dst_ref);
 	return smb2_ioctl_reply(call, &j->in, NULL, 0, NT_STATUS_OK);
 }
 

@@ -29,9 +29,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/brlock.h"
-#include "smbd/conn.h"
 #include "smbd/dispatch.h"
-#include "smbd/file_state.h"
 #include "smbd/io_async.h"
 #include "smbd/ioctl.h"
 #include "smbd/open.h"
@@ -278,11 +276,7 @@ static NTSTATUS zero_finish(struct smb2_call *call, void *arg)
 	struct zero_job *j = arg;
 	if (!NT_STATUS_IS_OK(j->status))
 		return j->status;
-	struct smbd_open *o = smbd_open_ref_find(call->req->conn->srv, &j->ref);
-	if (o != NULL) {
-		smbd_oplock_break_level2(o, false);
-		o->data_changed = true;
-	}
+	smb2_ioctl_data_changed(call, &j->ref);
 	return smb2_ioctl_reply(call, &j->in, NULL, 0, NT_STATUS_OK);
 }
 
