@@ -16,7 +16,11 @@ What it asserts:
  - of 32 CREATEs of one new name with no sharing, in flight at once, the
    one that creates the file keeps it (FILE_CREATED) and the other 31 get
    SHARING_VIOLATION, as on Windows (the creator is never shut out of its
-   own file by a racer), for a file and again for a directory.
+   own file by a racer), for a file and again for a directory;
+ - file-system work the kernel takes long over runs on a worker as well:
+   a COPYCHUNK_WRITE of 16 MiB, a SET_ZERO_DATA over 64 MiB of unwritten
+   data and a SET_INFO that shrinks a 64 MiB file to nothing each let an
+   ECHO sent after them be answered first, and each did its work.
 
 usage: async_io_client.py host port share user password share_dir
 """
@@ -94,6 +98,27 @@ class Conn(Session):
 
     def send_echo(self):
         return self.send(self.packet(s3.SMB2_ECHO, s3.SMB2Echo()))
+
+    def send_ioctl(self, fid, code, data, max_out):
+        req = s3.SMB2Ioctl()
+        req['FileID'] = fid
+        req['CtlCode'] = code
+        req['MaxInputResponse'] = 0
+        req['MaxOutputResponse'] = max_out
+        req['InputCount'] = len(data)
+        req['Buffer'] = data
+        req['OutputOffset'] = 0
+        req['Flags'] = s3.SMB2_0_IOCTL_IS_FSCTL
+        return self.send(self.packet(s3.SMB2_IOCTL, req, max(len(data), max_out)))
+
+    def send_set_eof(self, fid, size):
+        si = s3.SMB2SetInfo()
+        si['InfoType'] = s3.SMB2_0_INFO_FILE
+        si['FileInfoClass'] = s3.SMB2_FILE_END_OF_FILE_INFO
+        si['BufferLength'] = 8
+        si['FileID'] = fid
+        si['Buffer'] = struct.pack('<Q', size)
+        return self.send(self.packet(s3.SMB2_SET_INFO, si))
 
     def send_close(self, fid):
         c = s3.SMB2Close()
@@ -222,6 +247,63 @@ for name, options in (('race.bin', s3.FILE_NON_DIRECTORY_FILE), ('racedir', s3.F
         check(r['CreateAction'] == s3.FILE_CREATED, "%s: and it was the one that created it (action %d)" %
               (name, r['CreateAction']))
         e.replies([e.send_close(r['FileID'])])
+
+# 8. File-system work that takes the kernel a while, each with an ECHO
+# sent right after it: the ECHO must not wait for it.
+FSCTL_SRV_REQUEST_RESUME_KEY = 0x00140078
+FSCTL_SRV_COPYCHUNK_WRITE = 0x001480F2
+FSCTL_SET_ZERO_DATA = 0x000980C8
+
+
+def echo_first(label, mid):
+    m_echo = e.send_echo()
+    got, order = e.replies([mid, m_echo])
+    check(got[mid]['Status'] == 0, "%s succeeded (0x%x)" % (label, got[mid]['Status']))
+    check(order == [m_echo, mid], "the ECHO sent after %s was answered first (order %r)" %
+          (label, ['ECHO' if x == m_echo else label for x in order]))
+    return got[mid]
+
+
+def write_all(fid, data):
+    statuses = set()
+    for off in range(0, len(data), MiB):
+        m = e.send_write(fid, off, data[off:off + MiB])
+        got, _ = e.replies([m])
+        statuses.add(got[m]['Status'])
+    check(statuses == {0}, "%d MiB written (%r)" % (len(data) // MiB, statuses))
+
+
+def on_disk_bytes(name, off=0, length=None):
+    with open(os.path.join(share_dir, name), 'rb') as f:
+        f.seek(off)
+        return f.read() if length is None else f.read(length)
+
+
+src_data = os.urandom(16 * MiB)
+fid_src = e.open('copy-src.bin')
+write_all(fid_src, src_data)
+m = e.send_ioctl(fid_src, FSCTL_SRV_REQUEST_RESUME_KEY, b'', 32)
+got, _ = e.replies([m])
+body = got[m]['Data']
+out_off = struct.unpack_from('<I', body, 32)[0] - 64
+key = bytes(body[out_off:out_off + 24])
+fid_dst = e.open('copy-dst.bin')
+chunks = b''.join(struct.pack('<QQII', i * MiB, i * MiB, MiB, 0) for i in range(16))
+echo_first('COPYCHUNK_WRITE of 16 MiB',
+           e.send_ioctl(fid_dst, FSCTL_SRV_COPYCHUNK_WRITE, key + struct.pack('<II', 16, 0) + chunks, 12))
+check(on_disk_bytes('copy-dst.bin') == src_data, "the copy on disk is the source")
+
+fid_zero = e.open('zero.bin')
+write_all(fid_zero, os.urandom(64 * MiB))
+echo_first('SET_ZERO_DATA over 64 MiB',
+           e.send_ioctl(fid_zero, FSCTL_SET_ZERO_DATA, struct.pack('<QQ', 0, 64 * MiB), 0))
+check(on_disk_bytes('zero.bin', 0, 4096) == bytes(4096) and
+      on_disk_bytes('zero.bin', 64 * MiB - 4096) == bytes(4096), "the zeroed file reads zeros")
+
+echo_first('SET_INFO EndOfFile 0 of a 64 MiB file', e.send_set_eof(fid_zero, 0))
+check(os.path.getsize(os.path.join(share_dir, 'zero.bin')) == 0, "the file is empty")
+for fid in (fid_src, fid_dst, fid_zero):
+    e.replies([e.send_close(fid)])
 
 if failures:
     print("%d failure(s)" % len(failures))
