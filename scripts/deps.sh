@@ -16,14 +16,15 @@ build_pkgs=(build-essential autoconf automake libtool pkg-config
 # qemu guest, a private MIT KDC for Kerberos (kadmin.local is in
 # krb5-admin-server, kinit in krb5-user; keyutils for cifs.upcall;
 # python3-gssapi for a raw SPNEGO client); clang and its runtimes for the
-# libFuzzer targets (tests/interop/fuzz.sh); mkfs.ext4 for a file system
-# of a test's own on a loop device (tests/interop/write_through.sh);
-# iptables, for smbtorture to stall channels (tests/interop/smbtorture.sh).
+# libFuzzer targets (tests/interop/fuzz.sh); mkfs.ext4 and mkfs.xfs for
+# file systems of a test's own on a loop device (write_through.sh; an XFS
+# that shares blocks for block cloning, vdisk_ops.sh); iptables, for
+# smbtorture to stall channels (tests/interop/smbtorture.sh).
 # Never ksmbd-tools: it conflicts with (removes) samba.
 test_pkgs=(smbclient samba-testsuite python3-impacket cifs-utils
 	qemu-system-x86 busybox-static cpio zstd xz-utils
 	krb5-kdc krb5-admin-server krb5-user keyutils python3-gssapi
-	clang libclang-rt-14-dev e2fsprogs iptables)
+	clang libclang-rt-14-dev e2fsprogs xfsprogs iptables)
 
 bench_pkgs=(samba samba-vfs-modules smbclient libsmbclient-dev libnss-wrapper iperf3 python3-impacket)
 

@@ -6,7 +6,9 @@ COPYCHUNK and COPYCHUNK_WRITE with their limits) and block cloning
 (DUPLICATE_EXTENTS_TO_FILE). What lands on the server's disk is checked
 directly in the share directory.
 
-usage: vdisk_ops_client.py HOST PORT SHARE USER PASSWORD SHARE_DIR
+usage: vdisk_ops_client.py HOST PORT SHARE USER PASSWORD SHARE_DIR [REFLINK_SHARE REFLINK_DIR]
+(REFLINK_SHARE: a share on a file system that shares blocks, where
+block cloning must work.)
 """
 import os
 import struct
@@ -17,6 +19,7 @@ from impacket import smb3structs as s3
 from smb2raw import Checks, Session, request
 
 host, port, share, user, password, share_dir = sys.argv[1:7]
+reflink_share, reflink_dir = (sys.argv[7:9] + [None, None])[:2]
 
 FSCTL_SET_SPARSE = 0x000900C4
 FSCTL_SET_ZERO_DATA = 0x000980C8
@@ -311,37 +314,62 @@ check(status == OBJECT_NAME_NOT_FOUND, "resume key after its open closed: OBJECT
 close(smb, tid, dst)
 
 # ---- block cloning ---------------------------------------------------------
-src = create(smb, tid, "clone-src.raw")
-dst = create(smb, tid, "clone-dst.raw")
-blob = os.urandom(MiB)
-write(smb, tid, src, blob, 0)
-write(smb, tid, dst, bytes(MiB), 0)
-refcount = fs_attributes(smb, tid, dst) & FILE_SUPPORTS_BLOCK_REFCOUNTING
-dup = struct.pack("<16sqqq", src, 0, 0, MiB)
-status, _ = ioctl(smb, tid, dst, FSCTL_DUPLICATE_EXTENTS_TO_FILE, dup, 0)
-if status == OK:
-    check(read(smb, tid, dst, 0, MiB) == blob, "DUPLICATE_EXTENTS_TO_FILE: cloned bytes match")
-    # A range past the target's EOF does not extend it (Windows Server 2016).
-    status, _ = ioctl(smb, tid, dst, FSCTL_DUPLICATE_EXTENTS_TO_FILE, struct.pack("<16sqqq", src, 0, MiB, 65536), 0)
-    check(status == OK and os.path.getsize(os.path.join(share_dir, "clone-dst.raw")) == MiB,
-          "DUPLICATE_EXTENTS_TO_FILE past the target's EOF: OK, size unchanged (%x)" % status)
-    # A source ending in a partial block, cloned into the middle of a file.
-    write(smb, tid, src, b"tail" * 25, MiB)
-    write(smb, tid, dst, bytes(2 * MiB), 0)
-    status, _ = ioctl(smb, tid, dst, FSCTL_DUPLICATE_EXTENTS_TO_FILE, struct.pack("<16sqqq", src, 0, 0, MiB + 100), 0)
-    check(status == OK and read(smb, tid, dst, 0, MiB + 104) == blob + b"tail" * 25 + bytes(4),
-          "DUPLICATE_EXTENTS_TO_FILE with a partial last block (%x)" % status)
-else:
-    check(status == NOT_SUPPORTED, "DUPLICATE_EXTENTS_TO_FILE: OK or NOT_SUPPORTED (got %x)" % status)
-    check(not refcount, "FILE_SUPPORTS_BLOCK_REFCOUNTING is not advertised where cloning fails")
-print("block cloning here:", "works" if status == OK else "not supported",
-      "(advertised)" if refcount else "(not advertised)")
-status, _ = ioctl(smb, tid, dst, FSCTL_DUPLICATE_EXTENTS_TO_FILE, struct.pack("<16sqqq", b"\xff" * 16, 0, 0, 4096), 0)
-# Where cloning is not advertised the request is refused before any handle is looked at.
-check(status == (0xC0000008 if refcount else NOT_SUPPORTED),
-      "DUPLICATE_EXTENTS_TO_FILE with an unknown source handle: INVALID_HANDLE or NOT_SUPPORTED (%x)" % status)
-close(smb, tid, src)
-close(smb, tid, dst)
+def free_bytes(directory):
+    st = os.statvfs(directory)
+    return st.f_bfree * st.f_frsize
+
+
+def block_cloning(smb, tid, directory, must_work):
+    """DUPLICATE_EXTENTS_TO_FILE on a share: it works where the file system
+    shares blocks and the share advertises it, else NOT_SUPPORTED and not
+    advertised. must_work: the share is on such a file system (XFS)."""
+    src = create(smb, tid, "clone-src.raw")
+    dst = create(smb, tid, "clone-dst.raw")
+    blob = os.urandom(MiB)
+    write(smb, tid, src, blob, 0)
+    write(smb, tid, dst, b"\0", MiB - 1)  # 1 MiB long, one block allocated
+    refcount = fs_attributes(smb, tid, dst) & FILE_SUPPORTS_BLOCK_REFCOUNTING
+    dup = struct.pack("<16sqqq", src, 0, 0, MiB)
+    free_before = free_bytes(directory)
+    status, _ = ioctl(smb, tid, dst, FSCTL_DUPLICATE_EXTENTS_TO_FILE, dup, 0)
+    if must_work:
+        check(status == OK and refcount, "DUPLICATE_EXTENTS_TO_FILE works and is advertised (%x)" % status)
+        # Shared, not copied: a copy would have allocated 1 MiB more.
+        used = free_before - free_bytes(directory)
+        check(used < MiB // 2, "the clone shares the source's blocks (%d bytes more in use)" % used)
+    if status == OK:
+        check(read(smb, tid, dst, 0, MiB) == blob, "DUPLICATE_EXTENTS_TO_FILE: cloned bytes match")
+        # A range past the target's EOF does not extend it (Windows Server 2016).
+        status, _ = ioctl(smb, tid, dst, FSCTL_DUPLICATE_EXTENTS_TO_FILE,
+                          struct.pack("<16sqqq", src, 0, MiB, 65536), 0)
+        check(status == OK and os.path.getsize(os.path.join(directory, "clone-dst.raw")) == MiB,
+              "DUPLICATE_EXTENTS_TO_FILE past the target's EOF: OK, size unchanged (%x)" % status)
+        # A source ending in a partial block, cloned into the middle of a file.
+        write(smb, tid, src, b"tail" * 25, MiB)
+        write(smb, tid, dst, bytes(2 * MiB), 0)
+        status, _ = ioctl(smb, tid, dst, FSCTL_DUPLICATE_EXTENTS_TO_FILE,
+                          struct.pack("<16sqqq", src, 0, 0, MiB + 100), 0)
+        check(status == OK and read(smb, tid, dst, 0, MiB + 104) == blob + b"tail" * 25 + bytes(4),
+              "DUPLICATE_EXTENTS_TO_FILE with a partial last block (%x)" % status)
+    else:
+        check(status == NOT_SUPPORTED, "DUPLICATE_EXTENTS_TO_FILE: OK or NOT_SUPPORTED (got %x)" % status)
+        check(not refcount, "FILE_SUPPORTS_BLOCK_REFCOUNTING is not advertised where cloning fails")
+    print("block cloning on %s:" % directory, "works" if status == OK else "not supported",
+          "(advertised)" if refcount else "(not advertised)")
+    status, _ = ioctl(smb, tid, dst, FSCTL_DUPLICATE_EXTENTS_TO_FILE,
+                      struct.pack("<16sqqq", b"\xff" * 16, 0, 0, 4096), 0)
+    # Where cloning is not advertised the request is refused before any handle is looked at.
+    check(status == (0xC0000008 if refcount else NOT_SUPPORTED),
+          "DUPLICATE_EXTENTS_TO_FILE with an unknown source handle: INVALID_HANDLE or NOT_SUPPORTED (%x)" % status)
+    close(smb, tid, src)
+    close(smb, tid, dst)
+
+
+block_cloning(smb, tid, share_dir, False)
+if reflink_share:
+    rs = Session(host, port, user, password, reflink_share, s3.SMB2_DIALECT_30)
+    block_cloning(rs.smb, rs.tid, reflink_dir, True)
+    rs.conn.logoff()
 
 conn.logoff()
 if failures:
