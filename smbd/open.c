@@ -120,8 +120,10 @@ static int fd_hold_destructor(struct fd_hold *hold)
 
 int smbd_open_hold_fd_for(TALLOC_CTX *owner, struct smbd_open *o, struct smbd_open_ref *ref)
 {
+	if (o->held_fd == NULL)
+		return -1;
 	struct fd_hold *hold = talloc(owner, struct fd_hold);
-	if (hold == NULL || o->held_fd == NULL)
+	if (hold == NULL)
 		return -1;
 	hold->h = smbd_open_hold_fd(o);
 	talloc_set_destructor(hold, fd_hold_destructor);

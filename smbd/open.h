@@ -131,7 +131,7 @@ struct smbd_fd *smbd_fd_new(struct smbd_server *srv, int fd);
  * For work on o's file on an I/O worker (smbd_call_offload()): its fd
  * number, held until owner is freed, so a CLOSE racing with the work can
  * neither close it nor let another file take the number; -1 when out of
- * memory. *ref (if not NULL) finds o again on the loop afterwards
+ * memory (or o has no fd). *ref (if not NULL) finds o again on the loop afterwards
  * (smbd_open_ref_find(): NULL if it was closed meanwhile).
  */
 struct smbd_open_ref {

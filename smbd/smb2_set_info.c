@@ -318,6 +318,8 @@ static NTSTATUS resize_finish(struct smb2_call *call, void *arg)
 
 static NTSTATUS resize(struct smb2_call *call, struct smbd_open *o, uint64_t size, bool allocation)
 {
+	if (o->fd < 0)
+		return NT_STATUS_INVALID_HANDLE;
 	struct resize_job *j = talloc_zero(call->req, struct resize_job);
 	if (j == NULL)
 		return NT_STATUS_NO_MEMORY;
