@@ -324,6 +324,54 @@ NTSTATUS smb2_ioctl_set_zero_data(struct smb2_call *call, const struct ioctl_in 
 	return smbd_call_offload(call, j, zero_work, zero_finish);
 }
 
+/* The reply: n ranges found, of which those that fit cap (MS-FSA 2.1.5.9.22). */
+static NTSTATUS ranges_reply(struct smb2_call *call, const struct ioctl_in *in, const struct fsctl_range *ranges,
+			     size_t cap, size_t n)
+{
+	/* No range at all fits the output: nothing to return in part. */
+	if (n > 0 && cap == 0)
+		return NT_STATUS_BUFFER_TOO_SMALL;
+	NTSTATUS result = NT_STATUS_OK;
+	if (n > cap) {
+		/* As many whole entries as fit (MS-FSA 2.1.5.9.22). */
+		n = cap;
+		result = NT_STATUS_BUFFER_OVERFLOW;
+	}
+	uint8_t *out = n ? talloc_array(call->req, uint8_t, n * FSCTL_RANGE_SIZE) : NULL;
+	if (n && out == NULL)
+		return NT_STATUS_NO_MEMORY;
+	for (size_t i = 0; i < n; i++) {
+		put_le64(out + i * FSCTL_RANGE_SIZE, (uint64_t)ranges[i].file_offset);
+		put_le64(out + i * FSCTL_RANGE_SIZE + 8, (uint64_t)ranges[i].length);
+	}
+	return smb2_ioctl_reply(call, in, out, n * FSCTL_RANGE_SIZE, result);
+}
+
+/* A sparse file's data ranges, looked for on an I/O worker: thousands of
+ * extents are thousands of SEEK_DATA/SEEK_HOLE calls. */
+struct ranges_job {
+	struct ioctl_in in;
+	int fd;                       /* held (smbd_open_hold_fd_for) */
+	uint64_t off, end;
+	struct fsctl_range *ranges;   /* room for cap, of the request */
+	size_t cap, n;
+	NTSTATUS status;
+};
+
+static void ranges_work(void *arg)
+{
+	struct ranges_job *j = arg;
+	j->status = storage_data_ranges(j->fd, j->off, j->end, j->ranges, j->cap, &j->n);
+}
+
+static NTSTATUS ranges_finish(struct smb2_call *call, void *arg)
+{
+	struct ranges_job *j = arg;
+	if (!NT_STATUS_IS_OK(j->status))
+		return j->status;
+	return ranges_reply(call, &j->in, j->ranges, j->cap, j->n);
+}
+
 NTSTATUS smb2_ioctl_query_allocated_ranges(struct smb2_call *call, const struct ioctl_in *in)
 {
 	struct smbd_open *o;
@@ -354,35 +402,24 @@ NTSTATUS smb2_ioctl_query_allocated_ranges(struct smb2_call *call, const struct 
 	struct fsctl_range *ranges = cap ? talloc_array(call->req, struct fsctl_range, cap) : NULL;
 	if (cap && ranges == NULL)
 		return NT_STATUS_NO_MEMORY;
-	size_t n = 0;
-	if (off >= end) {
-		/* nothing allocated: an empty range, or one past EOF */
-	} else if (!sparse) {
+	if (off >= end) /* nothing allocated: an empty range, or one past EOF */
+		return ranges_reply(call, in, ranges, cap, 0);
+	if (!sparse) {
 		/* MS-FSA 2.1.5.9.22: a non-sparse file is allocated throughout. */
 		if (cap)
 			ranges[0] = (struct fsctl_range){ (int64_t)off, (int64_t)(end - off) };
-		n = 1;
-	} else {
-		status = storage_data_ranges(o->fd, off, end, ranges, cap, &n);
-		if (!NT_STATUS_IS_OK(status))
-			return status;
+		return ranges_reply(call, in, ranges, cap, 1);
 	}
-
-	/* No range at all fits the output: nothing to return in part. */
-	if (n > 0 && cap == 0)
-		return NT_STATUS_BUFFER_TOO_SMALL;
-	NTSTATUS result = NT_STATUS_OK;
-	if (n > cap) {
-		/* As many whole entries as fit (MS-FSA 2.1.5.9.22). */
-		n = cap;
-		result = NT_STATUS_BUFFER_OVERFLOW;
-	}
-	uint8_t *out = n ? talloc_array(call->req, uint8_t, n * FSCTL_RANGE_SIZE) : NULL;
-	if (n && out == NULL)
+	struct ranges_job *j = talloc_zero(call->req, struct ranges_job);
+	if (j == NULL)
 		return NT_STATUS_NO_MEMORY;
-	for (size_t i = 0; i < n; i++) {
-		put_le64(out + i * FSCTL_RANGE_SIZE, (uint64_t)ranges[i].file_offset);
-		put_le64(out + i * FSCTL_RANGE_SIZE + 8, (uint64_t)ranges[i].length);
-	}
-	return smb2_ioctl_reply(call, in, out, n * FSCTL_RANGE_SIZE, result);
+	j->in = *in;
+	j->fd = smbd_open_hold_fd_for(j, o, NULL);
+	if (j->fd < 0)
+		return NT_STATUS_NO_MEMORY;
+	j->off = off;
+	j->end = end;
+	j->ranges = ranges;
+	j->cap = cap;
+	return smbd_call_offload(call, j, ranges_work, ranges_finish);
 }

@@ -19,8 +19,9 @@ What it asserts:
    own file by a racer), for a file and again for a directory;
  - file-system work the kernel takes long over runs on a worker as well:
    a COPYCHUNK_WRITE of 16 MiB, a SET_ZERO_DATA over 64 MiB of unwritten
-   data and a SET_INFO that shrinks a 64 MiB file to nothing each let an
-   ECHO sent after them be answered first, and each did its work.
+   data, a SET_INFO that shrinks a 64 MiB file to nothing and a
+   QUERY_ALLOCATED_RANGES over 4,000 extents each let an ECHO sent after
+   them be answered first, and each did its work.
 
 usage: async_io_client.py host port share user password share_dir
 """
@@ -98,6 +99,11 @@ class Conn(Session):
 
     def send_echo(self):
         return self.send(self.packet(s3.SMB2_ECHO, s3.SMB2Echo()))
+
+    def open_existing(self, path):
+        return self.smb.create(self.tid, path, s3.FILE_READ_DATA | s3.FILE_WRITE_DATA | s3.FILE_READ_ATTRIBUTES |
+                               s3.FILE_WRITE_ATTRIBUTES, s3.FILE_SHARE_READ | s3.FILE_SHARE_WRITE,
+                               s3.FILE_NON_DIRECTORY_FILE, s3.FILE_OPEN, 0)
 
     def send_ioctl(self, fid, code, data, max_out):
         req = s3.SMB2Ioctl()
@@ -302,7 +308,22 @@ check(on_disk_bytes('zero.bin', 0, 4096) == bytes(4096) and
 
 echo_first('SET_INFO EndOfFile 0 of a 64 MiB file', e.send_set_eof(fid_zero, 0))
 check(os.path.getsize(os.path.join(share_dir, 'zero.bin')) == 0, "the file is empty")
-for fid in (fid_src, fid_dst, fid_zero):
+# A sparse file of 4,000 extents: as many SEEK_DATA/SEEK_HOLE pairs.
+FSCTL_SET_SPARSE = 0x000900C4
+FSCTL_QUERY_ALLOCATED_RANGES = 0x000940CF
+with open(os.path.join(share_dir, 'extents.bin'), 'wb') as f:
+    for i in range(4000):
+        os.pwrite(f.fileno(), b'x', i * 65536)
+fid_ext = e.open_existing('extents.bin')
+m = e.send_ioctl(fid_ext, FSCTL_SET_SPARSE, b'', 0)
+got, _ = e.replies([m])
+check(got[m]['Status'] == 0, "SET_SPARSE (0x%x)" % got[m]['Status'])
+r = echo_first('QUERY_ALLOCATED_RANGES over 4,000 extents',
+               e.send_ioctl(fid_ext, FSCTL_QUERY_ALLOCATED_RANGES, struct.pack('<QQ', 0, 4000 * 65536), 65536))
+count = struct.unpack_from('<I', r['Data'], 36)[0] // 16
+check(count == 4000, "all 4,000 ranges came back (%d)" % count)
+
+for fid in (fid_src, fid_dst, fid_zero, fid_ext):
     e.replies([e.send_close(fid)])
 
 if failures:
