@@ -108,6 +108,14 @@ void smbd_fd_release(struct smbd_fd *h)
 	talloc_free(h);
 }
 
+void smbd_fd_close_later(struct smbd_server *srv, int fd)
+{
+	struct smbd_fd *h = smbd_fd_new(srv, fd);
+	if (h == NULL)
+		close(fd);
+	smbd_fd_release(h);
+}
+
 struct fd_hold {
 	struct smbd_fd *h;
 };

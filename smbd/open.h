@@ -126,6 +126,8 @@ int smbd_fd_number(const struct smbd_fd *h);
 void smbd_fd_release(struct smbd_fd *h);
 /* Takes fd with one holder (what an open does); NULL when out of memory. */
 struct smbd_fd *smbd_fd_new(struct smbd_server *srv, int fd);
+/* Closes fd as a last release does: on a worker if that may take long. */
+void smbd_fd_close_later(struct smbd_server *srv, int fd);
 
 /*
  * For work on o's file on an I/O worker (smbd_call_offload()): its fd

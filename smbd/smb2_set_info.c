@@ -203,7 +203,12 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	 * a fresh run of this SET_INFO. */
 	if (smbd_lease_break_others_handles(o))
 		return smbd_oplock_wait(call, o->dev, o->ino, smb2_set_info_retry);
-	status = vfs_rename(vfs, o->rel_path, rel, ri.replace_if_exists);
+	/* A file replaced is held across the rename: its blocks are freed
+	 * by that close, on a worker if it is large (smbd_fd_release). */
+	int replaced;
+	status = vfs_rename_holding(vfs, o->rel_path, rel, ri.replace_if_exists, &replaced);
+	if (replaced >= 0)
+		smbd_fd_close_later(o->srv, replaced);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	LOG_DBG("renamed %s -> %s", o->rel_path, rel);

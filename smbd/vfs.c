@@ -579,13 +579,35 @@ static NTSTATUS vfs_rename_status(int err, bool replace)
 	}
 }
 
+/* The regular file at (dfd, leaf), opened to be held; -1 if none or not
+ * readable (then the rename frees its blocks itself). O_NONBLOCK: never
+ * wait for a lease break. */
+static int open_replaced(int dfd, const char *leaf)
+{
+	int fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 NTSTATUS vfs_rename(struct vfs_share *s, const char *from_rel, const char *to_rel, bool replace)
+{
+	return vfs_rename_holding(s, from_rel, to_rel, replace, NULL);
+}
+
+NTSTATUS vfs_rename_holding(struct vfs_share *s, const char *from_rel, const char *to_rel, bool replace,
+			    int *replaced)
 {
 	char fbuf[PATH_MAX], tbuf[PATH_MAX];
 	const char *fleaf, *tleaf;
 	NTSTATUS status;
 	int ffd, tfd = -1;
 
+	if (replaced != NULL)
+		*replaced = -1;
 	status = vfs_open_parent(s, from_rel, fbuf, &ffd, &fleaf);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
@@ -603,8 +625,14 @@ NTSTATUS vfs_rename(struct vfs_share *s, const char *from_rel, const char *to_re
 			status = NT_STATUS_ACCESS_DENIED;
 			goto out;
 		}
-		if (renameat2(ffd, fleaf, tfd, tleaf, 0) != 0)
+		int held = replaced != NULL ? open_replaced(tfd, tleaf) : -1;
+		if (renameat2(ffd, fleaf, tfd, tleaf, 0) != 0) {
 			status = vfs_rename_status(errno, true);
+			if (held >= 0)
+				close(held);
+		} else if (replaced != NULL) {
+			*replaced = held;
+		}
 		goto out;
 	}
 

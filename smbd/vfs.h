@@ -161,6 +161,13 @@ NTSTATUS vfs_rmdir(struct vfs_share *s, const char *rel);
  */
 NTSTATUS vfs_rename(struct vfs_share *s, const char *from_rel, const char *to_rel, bool replace);
 /*
+ * As vfs_rename; *replaced (-1 if none) is an fd of the regular file the
+ * rename replaced, held open across it, so that its blocks are freed by
+ * the caller's close of it rather than inside renameat2.
+ */
+NTSTATUS vfs_rename_holding(struct vfs_share *s, const char *from_rel, const char *to_rel, bool replace,
+			    int *replaced);
+/*
  * Hard link from_rel (not followed if it is a symlink) as to_rel. Both
  * names resolve beneath the share, so the target is inside by
  * construction. replace: an existing non-directory target is replaced

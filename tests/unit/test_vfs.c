@@ -727,6 +727,24 @@ static void test_rename_link(void **state)
 	assert_status(vfs_rename(t->s, "b", "sub/moved", false), NT_STATUS_OK);
 	assert_status(vfs_rename(t->s, "emptydir", "sub/movedd", false), NT_STATUS_OK);
 
+	/* The file a rename replaces is held open across it, its data
+	 * intact, its name gone; with nothing replaced, nothing is held. */
+	write_file(t->share, "new", "NEW");
+	write_file(t->share, "old", "OLD");
+	int held = 99;
+	char got[4] = { 0 };
+	assert_status(vfs_rename_holding(t->s, "new", "old", true, &held), NT_STATUS_OK);
+	assert_true(held >= 0);
+	assert_status(vfs_fstat(held, &a), NT_STATUS_OK);
+	assert_int_equal(a.st_nlink, 0);
+	assert_int_equal(pread(held, got, 3, 0), 3);
+	assert_string_equal(got, "OLD");
+	close(held);
+	assert_status(vfs_rename_holding(t->s, "old", "fresh", true, &held), NT_STATUS_OK);
+	assert_int_equal(held, -1);
+	assert_status(vfs_rename_holding(t->s, "fresh", "sub", true, &held), NT_STATUS_ACCESS_DENIED);
+	assert_int_equal(held, -1);
+
 	/* Hard links. */
 	write_file(t->share, "x", "X");
 	write_file(t->share, "y", "Y");
