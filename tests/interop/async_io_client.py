@@ -34,7 +34,7 @@ import time
 
 from impacket import smb3structs as s3
 
-from smb2raw import Checks, Session, request
+from smb2raw import Checks, Session, ioctl_request, request
 
 host, port, share, user, password, share_dir = sys.argv[1:7]
 check = Checks()
@@ -106,16 +106,7 @@ class Conn(Session):
                                s3.FILE_NON_DIRECTORY_FILE, s3.FILE_OPEN, 0)
 
     def send_ioctl(self, fid, code, data, max_out):
-        req = s3.SMB2Ioctl()
-        req['FileID'] = fid
-        req['CtlCode'] = code
-        req['MaxInputResponse'] = 0
-        req['MaxOutputResponse'] = max_out
-        req['InputCount'] = len(data)
-        req['Buffer'] = data
-        req['OutputOffset'] = 0
-        req['Flags'] = s3.SMB2_0_IOCTL_IS_FSCTL
-        return self.send(self.packet(s3.SMB2_IOCTL, req, max(len(data), max_out)))
+        return self.send(self.packet(s3.SMB2_IOCTL, ioctl_request(fid, code, data, max_out), max(len(data), max_out)))
 
     def send_set_eof(self, fid, size):
         si = s3.SMB2SetInfo()

@@ -474,6 +474,25 @@ def login(host, port, user, password, dialect):
     return conn
 
 
+def ioctl_request(fid, code, data=b"", max_out=64 * 1024):
+    """An impacket IOCTL request (MS-SMB2 2.2.31) for the FSCTL code on fid,
+    for request()."""
+    req = s3.SMB2Ioctl()
+    req["FileID"] = fid
+    req["CtlCode"] = code
+    req["MaxInputResponse"] = 0
+    req["MaxOutputResponse"] = max_out
+    req["InputCount"] = len(data)
+    if data:
+        req["Buffer"] = data
+    else:
+        req["InputOffset"] = 0
+        req["Buffer"] = b"\x00"
+    req["OutputOffset"] = 0
+    req["Flags"] = s3.SMB2_0_IOCTL_IS_FSCTL
+    return req
+
+
 def request(smb, tid, command, data, charge=None, credits=None, flags=0):
     """A request packet for impacket's sendSMB(); the header fields not
     given are left as impacket sets them."""

@@ -16,7 +16,7 @@ import sys
 
 from impacket import smb3structs as s3
 
-from smb2raw import Checks, Session, request
+from smb2raw import Checks, Session, ioctl_request, request
 
 host, port, share, user, password, share_dir = sys.argv[1:7]
 reflink_share, reflink_dir = (sys.argv[7:9] + [None, None])[:2]
@@ -74,20 +74,7 @@ def close(smb, tid, fid):
 def ioctl(smb, tid, fid, code, data=b"", max_out=64 * 1024):
     """Sends one FSCTL; returns (NTSTATUS, output bytes or None when the
     reply is an error response without an IOCTL body)."""
-    req = s3.SMB2Ioctl()
-    req["FileID"] = fid
-    req["CtlCode"] = code
-    req["MaxInputResponse"] = 0
-    req["MaxOutputResponse"] = max_out
-    req["InputCount"] = len(data)
-    if data:
-        req["Buffer"] = data
-    else:
-        req["InputOffset"] = 0
-        req["Buffer"] = b"\x00"
-    req["OutputOffset"] = 0
-    req["Flags"] = s3.SMB2_0_IOCTL_IS_FSCTL
-    ans = smb.recvSMB(smb.sendSMB(request(smb, tid, s3.SMB2_IOCTL, req)))
+    ans = smb.recvSMB(smb.sendSMB(request(smb, tid, s3.SMB2_IOCTL, ioctl_request(fid, code, data, max_out))))
     body = ans["Data"]
     if len(body) < 48 or struct.unpack_from("<H", body)[0] != 49:
         return ans["Status"], None
