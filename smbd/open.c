@@ -111,8 +111,10 @@ void smbd_fd_release(struct smbd_fd *h)
 void smbd_fd_close_later(struct smbd_server *srv, int fd)
 {
 	struct smbd_fd *h = smbd_fd_new(srv, fd);
-	if (h == NULL)
+	if (h == NULL) {
 		close(fd);
+		return;
+	}
 	smbd_fd_release(h);
 }
 

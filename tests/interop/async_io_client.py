@@ -41,6 +41,9 @@ check = Checks()
 failures = check.failures
 
 
+DATA_ACCESS = s3.FILE_READ_DATA | s3.FILE_WRITE_DATA | s3.FILE_READ_ATTRIBUTES
+
+
 class Conn(Session):
     def __init__(self):
         super().__init__(host, port, user, password, share, s3.SMB2_DIALECT_21)
@@ -48,10 +51,9 @@ class Conn(Session):
         # the one before it carries the ACK: requests would not overlap.
         self.smb._NetBIOSSession.get_socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def open(self, path):
-        return self.smb.create(self.tid, path, s3.FILE_READ_DATA | s3.FILE_WRITE_DATA | s3.FILE_READ_ATTRIBUTES,
-                               s3.FILE_SHARE_READ | s3.FILE_SHARE_WRITE, s3.FILE_NON_DIRECTORY_FILE,
-                               s3.FILE_OVERWRITE_IF, 0)
+    def open(self, path, disposition=s3.FILE_OVERWRITE_IF, access=DATA_ACCESS):
+        return self.smb.create(self.tid, path, access, s3.FILE_SHARE_READ | s3.FILE_SHARE_WRITE,
+                               s3.FILE_NON_DIRECTORY_FILE, disposition, 0)
 
     def packet(self, command, body, size=0):
         # MS-SMB2 3.1.5.2: one credit per 64 KiB moved.
@@ -99,11 +101,6 @@ class Conn(Session):
 
     def send_echo(self):
         return self.send(self.packet(s3.SMB2_ECHO, s3.SMB2Echo()))
-
-    def open_existing(self, path):
-        return self.smb.create(self.tid, path, s3.FILE_READ_DATA | s3.FILE_WRITE_DATA | s3.FILE_READ_ATTRIBUTES |
-                               s3.FILE_WRITE_ATTRIBUTES, s3.FILE_SHARE_READ | s3.FILE_SHARE_WRITE,
-                               s3.FILE_NON_DIRECTORY_FILE, s3.FILE_OPEN, 0)
 
     def send_ioctl(self, fid, code, data, max_out):
         return self.send(self.packet(s3.SMB2_IOCTL, ioctl_request(fid, code, data, max_out), max(len(data), max_out)))
@@ -305,7 +302,7 @@ FSCTL_QUERY_ALLOCATED_RANGES = 0x000940CF
 with open(os.path.join(share_dir, 'extents.bin'), 'wb') as f:
     for i in range(4000):
         os.pwrite(f.fileno(), b'x', i * 65536)
-fid_ext = e.open_existing('extents.bin')
+fid_ext = e.open('extents.bin', s3.FILE_OPEN, DATA_ACCESS | s3.FILE_WRITE_ATTRIBUTES)
 m = e.send_ioctl(fid_ext, FSCTL_SET_SPARSE, b'', 0)
 got, _ = e.replies([m])
 check(got[m]['Status'] == 0, "SET_SPARSE (0x%x)" % got[m]['Status'])
