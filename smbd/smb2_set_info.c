@@ -155,7 +155,11 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	if (link) {
 		if (o->is_dir)
 			return NT_STATUS_FILE_IS_A_DIRECTORY;
-		status = vfs_link(vfs, o->rel_path, rel, ri.replace_if_exists);
+		/* A file replaced is held, as for a rename below. */
+		int replaced;
+		status = vfs_link_holding(vfs, o->rel_path, rel, ri.replace_if_exists, &replaced);
+		if (replaced >= 0)
+			smbd_fd_close_later(o->srv, replaced);
 		/* Its directory lists the new name. */
 		if (NT_STATUS_IS_OK(status))
 			smbd_dir_lease_entry_changed(o->srv, o->share, rel, smbd_lease_parent_key(o->lease));

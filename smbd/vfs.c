@@ -663,8 +663,9 @@ out:
 	return status;
 }
 
-/* Link from (ffd, fleaf) over an existing (tfd, tleaf), atomically. */
-static NTSTATUS vfs_link_replace(int ffd, const char *fleaf, int tfd, const char *tleaf)
+/* Link from (ffd, fleaf) over an existing (tfd, tleaf), atomically;
+ * *replaced as in vfs_rename_holding. */
+static NTSTATUS vfs_link_replace(int ffd, const char *fleaf, int tfd, const char *tleaf, int *replaced)
 {
 	char tmp[64];
 	NTSTATUS status = NT_STATUS_OK;
@@ -687,8 +688,15 @@ static NTSTATUS vfs_link_replace(int ffd, const char *fleaf, int tfd, const char
 	if (i == 8)
 		return NT_STATUS_OBJECT_NAME_COLLISION;
 
-	if (renameat2(tfd, tmp, tfd, tleaf, 0) != 0)
+	int held = replaced != NULL ? open_replaced(tfd, tleaf) : -1;
+	if (renameat2(tfd, tmp, tfd, tleaf, 0) != 0) {
 		status = vfs_rename_status(errno, true);
+	} else if (replaced != NULL) {
+		*replaced = held;
+		held = -1;
+	}
+	if (held >= 0)
+		close(held);
 	/*
 	 * Gone after a successful rename, except when source and target
 	 * already were the same inode: rename(2) then does nothing.
@@ -699,11 +707,19 @@ static NTSTATUS vfs_link_replace(int ffd, const char *fleaf, int tfd, const char
 
 NTSTATUS vfs_link(struct vfs_share *s, const char *from_rel, const char *to_rel, bool replace)
 {
+	return vfs_link_holding(s, from_rel, to_rel, replace, NULL);
+}
+
+NTSTATUS vfs_link_holding(struct vfs_share *s, const char *from_rel, const char *to_rel, bool replace,
+			  int *replaced)
+{
 	char fbuf[PATH_MAX], tbuf[PATH_MAX];
 	const char *fleaf, *tleaf;
 	NTSTATUS status;
 	int ffd, tfd = -1;
 
+	if (replaced != NULL)
+		*replaced = -1;
 	status = vfs_open_parent(s, from_rel, fbuf, &ffd, &fleaf);
 	if (!NT_STATUS_IS_OK(status))
 		return status;
@@ -717,7 +733,7 @@ NTSTATUS vfs_link(struct vfs_share *s, const char *from_rel, const char *to_rel,
 	switch (errno) {
 	case EEXIST:
 		if (replace)
-			status = vfs_link_replace(ffd, fleaf, tfd, tleaf);
+			status = vfs_link_replace(ffd, fleaf, tfd, tleaf, replaced);
 		else
 			status = NT_STATUS_OBJECT_NAME_COLLISION;
 		break;

@@ -174,6 +174,9 @@ NTSTATUS vfs_rename_holding(struct vfs_share *s, const char *from_rel, const cha
  * atomically (link to a temporary name, then rename over it).
  */
 NTSTATUS vfs_link(struct vfs_share *s, const char *from_rel, const char *to_rel, bool replace);
+/* As vfs_link; *replaced as in vfs_rename_holding. */
+NTSTATUS vfs_link_holding(struct vfs_share *s, const char *from_rel, const char *to_rel, bool replace,
+			  int *replaced);
 
 /*
  * Reads until len bytes or end of file; *got < len only at EOF (0 at or

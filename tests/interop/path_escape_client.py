@@ -673,6 +673,18 @@ if fid is not None:
           "control: FileLinkInformation mv_src.txt -> dir_link_in\\pesc_hl.txt (%s)" % status_name(st))
     if st == OK:
         os.unlink(share_dir + "/realdir/pesc_hl.txt")
+# A link over an existing file inside replaces it, with no temporary left.
+with open(share_dir + "/realdir/pesc_old.txt", "wb") as f:
+    f.write(b"old contents")
+st, fid = c.create("mv_src.txt", DELETE | GENERIC_READ, FILE_OPEN)
+if fid is not None:
+    st = c.rename(fid, "dir_link_in\\pesc_old.txt", link=True, replace=True)
+    c.close(fid)
+    leftovers = [n for n in os.listdir(share_dir + "/realdir") if n.startswith(".porthos-link-")]
+    check(st == OK and os.path.samefile(share_dir + "/mv_src.txt", share_dir + "/realdir/pesc_old.txt")
+          and not leftovers,
+          "control: FileLinkInformation with replace mv_src.txt -> dir_link_in\\pesc_old.txt (%s)" % status_name(st))
+os.unlink(share_dir + "/realdir/pesc_old.txt")
 st, fid = c.create("mv_src.txt", DELETE | GENERIC_READ, FILE_OPEN)
 if fid is not None:
     st = c.rename(fid, "sub\\up_link\\pesc_mv.txt")

@@ -761,6 +761,22 @@ static void test_rename_link(void **state)
 	assert_status(vfs_link(t->s, "x", "sub/z", false), NT_STATUS_OK);
 	assert_status(vfs_stat(t->s, "x", &a), NT_STATUS_OK);
 	assert_int_equal(a.st_nlink, 3);
+	/* A link over a file holds the replaced one as a rename does. */
+	write_file(t->share, "lold", "LOLD");
+	memset(got, 0, sizeof(got));
+	assert_status(vfs_link_holding(t->s, "x", "lold", true, &held), NT_STATUS_OK);
+	assert_true(held >= 0);
+	assert_status(vfs_fstat(held, &b), NT_STATUS_OK);
+	assert_int_equal(b.st_nlink, 0);
+	assert_int_equal(pread(held, got, 3, 0), 3);
+	assert_string_equal(got, "LOL");
+	close(held);
+	assert_status(vfs_stat(t->s, "lold", &b), NT_STATUS_OK);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_status(vfs_link_holding(t->s, "x", "lnew", true, &held), NT_STATUS_OK);
+	assert_int_equal(held, -1);
+	assert_status(vfs_link_holding(t->s, "x", "sub", true, &held), NT_STATUS_ACCESS_DENIED);
+	assert_int_equal(held, -1);
 	assert_status(vfs_open(t->s, ".", O_PATH | O_DIRECTORY, 0, &fd), NT_STATUS_OK);
 	assert_status(list(t->mem, NULL, fd, NULL, 100, &ents, &n), NT_STATUS_OK);
 	close(fd);
