@@ -703,6 +703,21 @@ static void test_open_statuses(void **state)
 	assert_status(vfs_rmdir(t->s, "newdir"), NT_STATUS_OK);
 }
 
+/* held: an open fd of a file whose last name is gone, holding data; closes it. */
+static void assert_held_unlinked(int held, const char *data)
+{
+	struct stat st;
+	char got[16] = { 0 };
+	size_t len = strlen(data);
+
+	assert_true(held >= 0);
+	assert_status(vfs_fstat(held, &st), NT_STATUS_OK);
+	assert_int_equal(st.st_nlink, 0);
+	assert_int_equal(pread(held, got, sizeof(got) - 1, 0), (ssize_t)len);
+	assert_string_equal(got, data);
+	close(held);
+}
+
 static void test_rename_link(void **state)
 {
 	struct tstate *t = *state;
@@ -732,14 +747,8 @@ static void test_rename_link(void **state)
 	write_file(t->share, "new", "NEW");
 	write_file(t->share, "old", "OLD");
 	int held = 99;
-	char got[4] = { 0 };
 	assert_status(vfs_rename_holding(t->s, "new", "old", true, &held), NT_STATUS_OK);
-	assert_true(held >= 0);
-	assert_status(vfs_fstat(held, &a), NT_STATUS_OK);
-	assert_int_equal(a.st_nlink, 0);
-	assert_int_equal(pread(held, got, 3, 0), 3);
-	assert_string_equal(got, "OLD");
-	close(held);
+	assert_held_unlinked(held, "OLD");
 	assert_status(vfs_rename_holding(t->s, "old", "fresh", true, &held), NT_STATUS_OK);
 	assert_int_equal(held, -1);
 	assert_status(vfs_rename_holding(t->s, "fresh", "sub", true, &held), NT_STATUS_ACCESS_DENIED);
@@ -763,14 +772,8 @@ static void test_rename_link(void **state)
 	assert_int_equal(a.st_nlink, 3);
 	/* A link over a file holds the replaced one as a rename does. */
 	write_file(t->share, "lold", "LOLD");
-	memset(got, 0, sizeof(got));
 	assert_status(vfs_link_holding(t->s, "x", "lold", true, &held), NT_STATUS_OK);
-	assert_true(held >= 0);
-	assert_status(vfs_fstat(held, &b), NT_STATUS_OK);
-	assert_int_equal(b.st_nlink, 0);
-	assert_int_equal(pread(held, got, 3, 0), 3);
-	assert_string_equal(got, "LOL");
-	close(held);
+	assert_held_unlinked(held, "LOLD");
 	assert_status(vfs_stat(t->s, "lold", &b), NT_STATUS_OK);
 	assert_int_equal(a.st_ino, b.st_ino);
 	assert_status(vfs_link_holding(t->s, "x", "lnew", true, &held), NT_STATUS_OK);
