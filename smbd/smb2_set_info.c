@@ -128,6 +128,20 @@ static NTSTATUS target_dir_lets_in(struct smb2_call *call, struct smbd_open *o, 
 	return status;
 }
 
+/* The link itself, its target checked. */
+static NTSTATUS set_link(struct smbd_open *o, struct vfs_share *vfs, const char *rel, bool replace)
+{
+	/* A file replaced is held, as for a rename. */
+	int replaced;
+	NTSTATUS status = vfs_link_holding(vfs, o->rel_path, rel, replace, &replaced);
+	if (replaced >= 0)
+		smbd_fd_close_later(o->srv, replaced);
+	/* Its directory lists the new name. */
+	if (NT_STATUS_IS_OK(status))
+		smbd_dir_lease_entry_changed(o->srv, o->share, rel, smbd_lease_parent_key(o->lease));
+	return status;
+}
+
 static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const uint8_t *buf, size_t len, bool link)
 {
 	struct fscc_rename_info ri;
@@ -152,23 +166,14 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	if (strcmp(o->rel_path, ".") == 0)
 		return NT_STATUS_ACCESS_DENIED; /* the share root stays */
 	struct vfs_share *vfs = o->tcon->share->vfs;
-	if (link) {
-		if (o->is_dir)
-			return NT_STATUS_FILE_IS_A_DIRECTORY;
-		/* A file replaced is held, as for a rename below. */
-		int replaced;
-		status = vfs_link_holding(vfs, o->rel_path, rel, ri.replace_if_exists, &replaced);
-		if (replaced >= 0)
-			smbd_fd_close_later(o->srv, replaced);
-		/* Its directory lists the new name. */
-		if (NT_STATUS_IS_OK(status))
-			smbd_dir_lease_entry_changed(o->srv, o->share, rel, smbd_lease_parent_key(o->lease));
-		return status;
-	}
-	if (strcmp(rel, o->rel_path) == 0)
+	if (link && o->is_dir)
+		return NT_STATUS_FILE_IS_A_DIRECTORY;
+	if (!link && strcmp(rel, o->rel_path) == 0)
 		return NT_STATUS_OK;
 	/* The target's spelling on disk, unless it is this very file being
-	 * renamed to another case ("a.txt" -> "A.TXT"). */
+	 * renamed to another case ("a.txt" -> "A.TXT"). A link's target is
+	 * always an existing name's spelling, if there is one: MS-FSA
+	 * 2.1.5.15.6 looks the name up by the open's case sensitivity. */
 	char *ondisk;
 	bool found;
 	status = vfs_resolve_case(call->req, vfs, rel, &ondisk, &found);
@@ -177,7 +182,7 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	struct stat tst;
 	bool same_file = found && NT_STATUS_IS_OK(vfs_stat(vfs, ondisk, &tst)) && tst.st_dev == o->dev &&
 			 tst.st_ino == o->ino;
-	if (!same_file)
+	if (!same_file || link)
 		rel = ondisk;
 	status = target_dir_lets_in(call, o, vfs, rel);
 	if (!NT_STATUS_IS_OK(status))
@@ -185,12 +190,13 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 	/* A directory with anything open beneath it keeps its name, as on
 	 * Windows (smbtorture smb2.rename.rename_dir_openfile), unless those
 	 * opens only cache their handles and give them up. */
-	if (o->is_dir) {
+	if (!link && o->is_dir) {
 		status = smbd_dir_lease_clear_beneath(call, o, smb2_set_info_retry);
 		if (!NT_STATUS_IS_OK(status))
 			return status;
 	}
-	/* Renaming onto an open file fails as Windows does (MS-FSA 2.1.5.14.11). */
+	/* Renaming or linking onto an open file fails as Windows does
+	 * (MS-FSA 2.1.5.14.11; FILE_LINK_POSIX_SEMANTICS exists to allow it). */
 	if (!same_file && found && NT_STATUS_IS_OK(vfs_stat(vfs, rel, &tst))) {
 		if (!ri.replace_if_exists)
 			return NT_STATUS_OBJECT_NAME_COLLISION;
@@ -200,6 +206,8 @@ static NTSTATUS set_rename(struct smb2_call *call, struct smbd_open *o, const ui
 		if (f.found)
 			return NT_STATUS_ACCESS_DENIED;
 	}
+	if (link)
+		return set_link(o, vfs, rel, ri.replace_if_exists);
 	/* Windows breaks the H of the file's other leases and renames once
 	 * their holders answer (or the break times out), so they can close
 	 * what they keep open under the old name first (smbtorture

@@ -673,18 +673,31 @@ if fid is not None:
           "control: FileLinkInformation mv_src.txt -> dir_link_in\\pesc_hl.txt (%s)" % status_name(st))
     if st == OK:
         os.unlink(share_dir + "/realdir/pesc_hl.txt")
-# A link over an existing file inside replaces it, with no temporary left.
-with open(share_dir + "/realdir/pesc_old.txt", "wb") as f:
+# A link over an existing file inside replaces it, found whatever the
+# case of the name sent (MS-FSA 2.1.5.15.6), with no temporary left; not
+# while another handle has that file open (Windows allows it only with
+# FILE_LINK_POSIX_SEMANTICS).
+old_path = share_dir + "/realdir/pesc_old.txt"
+with open(old_path, "wb") as f:
     f.write(b"old contents")
+st_o, held = c.create("realdir\\pesc_old.txt", GENERIC_READ, FILE_OPEN)
 st, fid = c.create("mv_src.txt", DELETE | GENERIC_READ, FILE_OPEN)
-if fid is not None:
-    st = c.rename(fid, "dir_link_in\\pesc_old.txt", link=True, replace=True)
+if fid is not None and held is not None:
+    st = c.rename(fid, "dir_link_in\\PESC_OLD.TXT", link=True, replace=True)
+    check(st == ACCESS_DENIED and not os.path.samefile(share_dir + "/mv_src.txt", old_path),
+          "FileLinkInformation with replace over a file open elsewhere is refused (%s)" % status_name(st))
+    c.close(held)
+    st = c.rename(fid, "dir_link_in\\PESC_OLD.TXT", link=True, replace=True)
     c.close(fid)
-    leftovers = [n for n in os.listdir(share_dir + "/realdir") if n.startswith(".porthos-link-")]
-    check(st == OK and os.path.samefile(share_dir + "/mv_src.txt", share_dir + "/realdir/pesc_old.txt")
-          and not leftovers,
-          "control: FileLinkInformation with replace mv_src.txt -> dir_link_in\\pesc_old.txt (%s)" % status_name(st))
-os.unlink(share_dir + "/realdir/pesc_old.txt")
+    names = os.listdir(share_dir + "/realdir")
+    check(st == OK and os.path.samefile(share_dir + "/mv_src.txt", old_path) and "PESC_OLD.TXT" not in names
+          and not [n for n in names if n.startswith(".porthos-link-")],
+          "control: FileLinkInformation with replace mv_src.txt -> dir_link_in\\PESC_OLD.TXT replaces "
+          "pesc_old.txt (%s)" % status_name(st))
+else:
+    check(False, "opening mv_src.txt and pesc_old.txt for the link checks (%s, %s)"
+          % (status_name(st), status_name(st_o)))
+os.unlink(old_path)
 st, fid = c.create("mv_src.txt", DELETE | GENERIC_READ, FILE_OPEN)
 if fid is not None:
     st = c.rename(fid, "sub\\up_link\\pesc_mv.txt")
