@@ -110,6 +110,11 @@ NTSTATUS smbd_call_open(struct smb2_call *call, uint64_t fid_persistent, uint64_
 		fid_persistent = req->related_fid_persistent;
 		fid_volatile = req->related_fid_volatile;
 	}
+	/* MS-SMB2 3.3.5.2.7.2: the next related element uses the FileId this
+	 * one used, whatever the command (smbtorture
+	 * compound_async.flush_close: FLUSH, then a related CLOSE). */
+	req->related_fid_persistent = fid_persistent;
+	req->related_fid_volatile = fid_volatile;
 	struct smbd_open *o = smbd_open_find(req->conn->srv, fid_persistent, fid_volatile, call->session_id,
 					     call->tree_id);
 	if (o == NULL)
