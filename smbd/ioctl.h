@@ -49,6 +49,13 @@ NTSTATUS smb2_ioctl_reply(struct smb2_call *call, const struct ioctl_in *in, con
 struct smbd_open_ref;
 void smb2_ioctl_data_changed(struct smb2_call *call, const struct smbd_open_ref *ref);
 
+/* ---- smb2_ioctl_compression.c: compression state (MS-FSCC 2.3.17, 2.3.67) ---- */
+
+/* FSCTL_SET_COMPRESSION's CompressionState, one of the defined values. */
+NTSTATUS fsctl_decode_set_compression(const uint8_t *input, size_t len, uint16_t *state);
+NTSTATUS smb2_ioctl_get_compression(struct smb2_call *call, const struct ioctl_in *in);
+NTSTATUS smb2_ioctl_set_compression(struct smb2_call *call, const struct ioctl_in *in);
+
 /* ---- smb2_ioctl_sparse.c: sparse files (MS-FSCC 2.3.64, 2.3.67, 2.3.33) ---- */
 
 struct fsctl_set_sparse_in {

@@ -213,6 +213,10 @@ NTSTATUS smb2_ioctl(struct smb2_call *call)
 		return object_id(call, &in);
 	case FSCTL_SET_SPARSE:
 		return smb2_ioctl_set_sparse(call, &in);
+	case FSCTL_GET_COMPRESSION:
+		return smb2_ioctl_get_compression(call, &in);
+	case FSCTL_SET_COMPRESSION:
+		return smb2_ioctl_set_compression(call, &in);
 	case FSCTL_SET_ZERO_DATA:
 		return smb2_ioctl_set_zero_data(call, &in);
 	case FSCTL_QUERY_ALLOCATED_RANGES:

@@ -27,6 +27,7 @@ knownfail="$here/../knownfail/smbtorture"
 suites=(
 	smb2.connect smb2.read smb2.rw smb2.dir smb2.getinfo smb2.setinfo smb2.tcon
 	smb2.session smb2.multichannel smb2.ioctl.network_interface_info
+	smb2.ioctl.compress_notsup_get smb2.ioctl.compress_notsup_set
 	smb2.create smb2.compound smb2.compound_find smb2.compound_async smb2.credits smb2.lock smb2.sharemode smb2.oplock
 	smb2.delete-on-close-perms smb2.durable-open smb2.durable-v2-open smb2.durable-v2-delay smb2.rename
 	# smb2.replay test by test. Of its 40 dhv2-pending* tests (a replay

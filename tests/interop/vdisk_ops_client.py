@@ -28,6 +28,8 @@ FSCTL_SRV_REQUEST_RESUME_KEY = 0x00140078
 FSCTL_SRV_COPYCHUNK = 0x001440F2
 FSCTL_SRV_COPYCHUNK_WRITE = 0x001480F2
 FSCTL_DUPLICATE_EXTENTS_TO_FILE = 0x00098344
+FSCTL_GET_COMPRESSION = 0x0009003C
+FSCTL_SET_COMPRESSION = 0x0009C040
 
 OK = 0
 BUFFER_OVERFLOW = 0x80000005
@@ -41,6 +43,8 @@ NOT_SUPPORTED = 0xC00000BB
 FILE_ATTRIBUTE_SPARSE_FILE = 0x200
 FILE_SUPPORTS_SPARSE_FILES = 0x40
 FILE_SUPPORTS_BLOCK_REFCOUNTING = 0x08000000
+FILE_FILE_COMPRESSION = 0x10
+FILE_ATTRIBUTE_COMPRESSED = 0x800
 
 READ_DATA, WRITE_DATA, APPEND_DATA = 0x1, 0x2, 0x4
 READ_ATTRIBUTES, WRITE_ATTRIBUTES, SYNCHRONIZE = 0x80, 0x100, 0x100000
@@ -208,6 +212,38 @@ close(smb, tid, fid)
 
 d = smb.create(tid, "vdisk-dir", ALL_ACCESS, s3.FILE_SHARE_READ, s3.FILE_DIRECTORY_FILE, s3.FILE_OPEN_IF, 0)
 check(set_sparse(smb, tid, d) == INVALID_PARAMETER, "SET_SPARSE on a directory: INVALID_PARAMETER")
+close(smb, tid, d)
+
+# ---- compression ---------------------------------------------------------
+# Nothing is compressed, and the share says so; the FSCTLs answer as
+# Windows Server 2016 on ReFS (no per-file compression) does.
+name = "plain.vhdx"
+fid = create(smb, tid, name)
+check(not fs_attributes(smb, tid, fid) & FILE_FILE_COMPRESSION, "FileFsAttributeInformation: no compression")
+status, out = ioctl(smb, tid, fid, FSCTL_GET_COMPRESSION, max_out=2)
+check(status == OK and out == b"\x00\x00", "GET_COMPRESSION: COMPRESSION_FORMAT_NONE (%x, %r)" % (status, out))
+status, _ = ioctl(smb, tid, fid, FSCTL_GET_COMPRESSION, max_out=1)
+check(status == INVALID_PARAMETER, "GET_COMPRESSION with room for less than a USHORT: INVALID_PARAMETER (%x)" % status)
+check(ioctl(smb, tid, fid, FSCTL_SET_COMPRESSION, b"\x00\x00", 0)[0] == OK, "SET_COMPRESSION(NONE): OK")
+for fmt in (1, 2):
+    status = ioctl(smb, tid, fid, FSCTL_SET_COMPRESSION, struct.pack("<H", fmt), 0)[0]
+    check(status == NOT_SUPPORTED, "SET_COMPRESSION(%d): NOT_SUPPORTED (%x)" % (fmt, status))
+for bad in (b"", b"\x00", b"\x03\x00"):
+    status = ioctl(smb, tid, fid, FSCTL_SET_COMPRESSION, bad, 0)[0]
+    check(status == INVALID_PARAMETER, "SET_COMPRESSION with input %r: INVALID_PARAMETER (%x)" % (bad, status))
+check(not attributes(smb, tid, fid) & FILE_ATTRIBUTE_COMPRESSED, "no COMPRESSED attribute")
+close(smb, tid, fid)
+# The control code's access bits: READ_DATA and WRITE_DATA, both.
+for access in (READ_DATA | WRITE_ATTRIBUTES | SYNCHRONIZE, WRITE_DATA | WRITE_ATTRIBUTES | SYNCHRONIZE):
+    h = create(smb, tid, name, access=access, disposition=s3.FILE_OPEN)
+    status = ioctl(smb, tid, h, FSCTL_SET_COMPRESSION, b"\x00\x00", 0)[0]
+    check(status == ACCESS_DENIED, "SET_COMPRESSION with access 0x%x: ACCESS_DENIED (%x)" % (access, status))
+    status, out = ioctl(smb, tid, h, FSCTL_GET_COMPRESSION, max_out=2)
+    check(status == OK, "GET_COMPRESSION with access 0x%x: OK (%x)" % (access, status))
+    close(smb, tid, h)
+d = smb.create(tid, "vdisk-dir", ALL_ACCESS, s3.FILE_SHARE_READ, s3.FILE_DIRECTORY_FILE, s3.FILE_OPEN_IF, 0)
+status, out = ioctl(smb, tid, d, FSCTL_GET_COMPRESSION, max_out=2)
+check(status == OK and out == b"\x00\x00", "GET_COMPRESSION on a directory: NONE (%x)" % status)
 close(smb, tid, d)
 
 # ---- server-side copy --------------------------------------------------------
