@@ -49,7 +49,7 @@ NTSTATUS smb2_ioctl_reply(struct smb2_call *call, const struct ioctl_in *in, con
 struct smbd_open_ref;
 void smb2_ioctl_data_changed(struct smb2_call *call, const struct smbd_open_ref *ref);
 
-/* ---- smb2_ioctl_compression.c: compression state (MS-FSCC 2.3.17, 2.3.67) ---- */
+/* ---- smb2_ioctl_compression.c: compression state (MS-FSCC 2.3.18, 2.3.67) ---- */
 
 /* FSCTL_SET_COMPRESSION's CompressionState, one of the defined values. */
 NTSTATUS fsctl_decode_set_compression(const uint8_t *input, size_t len, uint16_t *state);

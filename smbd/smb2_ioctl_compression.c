@@ -1,6 +1,6 @@
 /*
  * Compression: FSCTL_GET_COMPRESSION and FSCTL_SET_COMPRESSION (MS-FSCC
- * 2.3.17, 2.3.67; MS-FSA 2.1.5.10.9, 2.1.5.10.30).
+ * 2.3.18, 2.3.67; MS-FSA 2.1.5.10.9, 2.1.5.10.30).
  *
  * No file here is compressed, and the shares do not claim
  * FILE_FILE_COMPRESSION. MS-FSA lets a store without compression fail
