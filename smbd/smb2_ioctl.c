@@ -169,6 +169,22 @@ void smb2_ioctl_data_changed(struct smb2_call *call, const struct smbd_open_ref 
 	o->data_changed = true;
 }
 
+/* MS-SMB2 3.3.5.15: these act on the session or server, and their FileId
+ * must be all ones (smbtorture smb2.ioctl.bug14788). */
+static bool names_no_file(uint32_t ctl_code)
+{
+	switch (ctl_code) {
+	case FSCTL_DFS_GET_REFERRALS:
+	case FSCTL_DFS_GET_REFERRALS_EX:
+	case FSCTL_QUERY_NETWORK_INTERFACE_INFO:
+	case FSCTL_VALIDATE_NEGOTIATE_INFO:
+	case FSCTL_PIPE_WAIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 NTSTATUS smb2_ioctl(struct smb2_call *call)
 {
 	struct smbd_conn *conn = call->req->conn;
@@ -196,6 +212,8 @@ NTSTATUS smb2_ioctl(struct smb2_call *call)
 		return status;
 	if (in.flags != SMB2_0_IOCTL_IS_FSCTL)
 		return NT_STATUS_NOT_SUPPORTED;
+	if (names_no_file(in.ctl_code) && (in.fid_p != SMB2_FID_INHERIT || in.fid_v != SMB2_FID_INHERIT))
+		return NT_STATUS_INVALID_PARAMETER;
 
 	switch (in.ctl_code) {
 	case FSCTL_VALIDATE_NEGOTIATE_INFO:

@@ -965,6 +965,13 @@ def group_bodies():
          (INVALID_PARAMETER,)),
         (IOCTL, "MaxOutputResponse 0xFFFFFFFF", lambda: ioctl_body(f(), max_out=0xFFFFFFFF), (INVALID_PARAMETER,)),
         (IOCTL, "Flags 0 (not an FSCTL)", lambda: ioctl_body(f(), flags=0), (NOT_SUPPORTED,)),
+        # MS-SMB2 3.3.5.15: these name no file; a FileId other than all ones is refused.
+        (IOCTL, "QUERY_NETWORK_INTERFACE_INFO on a file handle", lambda: ioctl_body(f()), (INVALID_PARAMETER,)),
+        (IOCTL, "VALIDATE_NEGOTIATE_INFO on a file handle", lambda: ioctl_body(
+            f(), FSCTL_VALIDATE_NEGOTIATE_INFO, struct.pack("<I16sHH", 0x7F, b"g" * 16, 1, 1) + b"\x02\x03"),
+         (INVALID_PARAMETER,)),
+        (IOCTL, "DFS_GET_REFERRALS on a file handle", lambda: ioctl_body(f(), FSCTL_DFS_GET_REFERRALS, b"\0" * 4),
+         (INVALID_PARAMETER,)),
         (IOCTL, "VALIDATE_NEGOTIATE_INFO with DialectCount 65535", lambda: ioctl_body(
             b"\xff" * 16, FSCTL_VALIDATE_NEGOTIATE_INFO, struct.pack("<I16sHH", 0x7F, b"g" * 16, 1, 0xFFFF) +
             b"\x00\x03"), (ERROR, DROP)),
