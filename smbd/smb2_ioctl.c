@@ -212,7 +212,7 @@ NTSTATUS smb2_ioctl(struct smb2_call *call)
 		return status;
 	if (in.flags != SMB2_0_IOCTL_IS_FSCTL)
 		return NT_STATUS_NOT_SUPPORTED;
-	if (names_no_file(in.ctl_code) && (in.fid_p != SMB2_FID_INHERIT || in.fid_v != SMB2_FID_INHERIT))
+	if (names_no_file(in.ctl_code) && (in.fid_p != UINT64_MAX || in.fid_v != UINT64_MAX))
 		return NT_STATUS_INVALID_PARAMETER;
 
 	switch (in.ctl_code) {
