@@ -199,11 +199,11 @@ void smbd_conn_send_owned(struct smbd_conn *conn, const struct iovec *iov, int i
 }
 
 void smbd_conn_send_spliced(struct smbd_conn *conn, const struct iovec *iov, int iovcnt, struct smbd_pipe *p,
-			    size_t len)
+			    size_t len, bool more)
 {
 	if (conn->terminating) {
 		talloc_free(p);
 		return;
 	}
-	sent(conn, iov, iovcnt, len, conn->transport->ops->send_spliced(conn->transport, iov, iovcnt, p, len));
+	sent(conn, iov, iovcnt, len, conn->transport->ops->send_spliced(conn->transport, iov, iovcnt, p, len, more));
 }

@@ -87,9 +87,10 @@ void smbd_conn_send(struct smbd_conn *conn, const struct iovec *iov, int iovcnt)
 /* The same, handing over owner: a talloc context holding the memory of
  * large iov entries, which may then be sent by reference (transport.h). */
 void smbd_conn_send_owned(struct smbd_conn *conn, const struct iovec *iov, int iovcnt, void *owner);
-/* The same, with the PDU's last len bytes in the pipe p, which it takes (transport.h). */
+/* The same, with the PDU's last len bytes in the pipe p, which it takes;
+ * more: other requests are in flight on the connection (transport.h). */
 void smbd_conn_send_spliced(struct smbd_conn *conn, const struct iovec *iov, int iovcnt, struct smbd_pipe *p,
-			    size_t len);
+			    size_t len, bool more);
 /*
  * Work of the connection on an I/O worker: while any is out, a dropped
  * connection is not freed; the last one to end frees it.

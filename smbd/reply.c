@@ -427,7 +427,10 @@ bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_o
 		}
 		smbd_conn_send_owned(conn, &sealed, 1, talloc_steal(NULL, owner));
 	} else if (spliced != NULL) {
-		smbd_conn_send_spliced(conn, iov, niov, talloc_steal(NULL, spliced->out_pipe), spliced->out_data_len);
+		/* req is on conn->requests until freed: others there are in flight. */
+		bool more = req->prev != NULL || req->next != NULL;
+		smbd_conn_send_spliced(conn, iov, niov, talloc_steal(NULL, spliced->out_pipe), spliced->out_data_len,
+				       more);
 		spliced->out_pipe = NULL;
 	} else if (niov > 0) {
 		smbd_conn_send_owned(conn, iov, niov, large_buffers(req, from, to));

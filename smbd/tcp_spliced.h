@@ -15,6 +15,7 @@
 #ifndef PORTHOS_SMBD_TCP_SPLICED_H
 #define PORTHOS_SMBD_TCP_SPLICED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <talloc.h>
 
@@ -39,10 +40,12 @@ struct evbuffer *tcp_spliced_output(struct tcp_spliced *q);
 
 /*
  * Queues len bytes of p after what tcp_spliced_output() holds now (the
- * reply's header, put there by the caller); takes p. 0, or the errno of
- * a failed socket.
+ * reply's header, put there by the caller); takes p. more: other
+ * requests are in flight on the connection, so more replies are likely
+ * to follow this one (the socket is then corked while it goes out). 0,
+ * or the errno of a failed socket.
  */
-int tcp_spliced_add(struct tcp_spliced *q, struct smbd_pipe *p, size_t len);
+int tcp_spliced_add(struct tcp_spliced *q, struct smbd_pipe *p, size_t len, bool more);
 
 /* Bytes queued behind the bufferevent's output. */
 size_t tcp_spliced_pending(const struct tcp_spliced *q);

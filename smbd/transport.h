@@ -70,10 +70,11 @@ struct smbd_transport_ops {
 	/* Queues one PDU whose last len bytes wait in the pipe p
 	 * (smbd/splice_pipe.h), after the iov pieces: the transport takes p
 	 * (and frees it once they are sent, or on error) and splices them
-	 * on without a copy; 0 or an errno, as send_pdu. NULL for a
+	 * on without a copy; 0 or an errno, as send_pdu. more: other
+	 * requests are in flight, more replies likely follow. NULL for a
 	 * transport that cannot (the engine then reads into memory). */
 	int (*send_spliced)(struct smbd_transport *t, const struct iovec *iov, int iovcnt, struct smbd_pipe *p,
-			    size_t len);
+			    size_t len, bool more);
 };
 
 struct smbd_transport {

@@ -567,7 +567,7 @@ static void spliced_event(void *arg, int err)
 }
 
 static int tcp_send_spliced(struct smbd_transport *t, const struct iovec *iov, int iovcnt, struct smbd_pipe *p,
-			    size_t len)
+			    size_t len, bool more)
 {
 	struct tcp_transport *tt = (struct tcp_transport *)t;
 	size_t total = len;
@@ -589,7 +589,7 @@ static int tcp_send_spliced(struct smbd_transport *t, const struct iovec *iov, i
 		talloc_free(p);
 		return err;
 	}
-	err = tcp_spliced_add(tt->spliced, p, len);
+	err = tcp_spliced_add(tt->spliced, p, len, more);
 	if (err == 0)
 		check_output(tt);
 	return err;
