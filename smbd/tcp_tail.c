@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <string.h>
 #include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,12 +21,24 @@
 #define TAIL_PIPE_SIZE (1024 * 1024)
 /* A ring with no room is tried again after this. */
 #define TAIL_RETRY_US 1000
+/*
+ * The file gets the pipe in pieces of this much while the rest arrives,
+ * so the copy into the page cache runs beside the sender's copy into its
+ * socket: one stream of 1 MiB WRITEs, 1,920-1,960 -> 2,160-2,220 MB/s
+ * (docs/PERFORMANCE.md, "Memory the host takes back"). 128 KiB did as
+ * well; each piece is one hand-off to a kernel worker.
+ */
+#define TAIL_PIECE (256 * 1024)
+/* Waiting for less than this, the socket wakes the loop as it likes. */
+#define TAIL_LOWAT_MIN (16 * 1024)
 
 struct tcp_tail {
 	struct event_base *ev;
 	struct vfs_uring *uring;
 	int sock;
 	int pipe_r, pipe_w;
+	size_t pipe_cap;            /* what the pipe holds (F_GETPIPE_SZ) */
+	int lowat;                  /* the socket's SO_RCVLOWAT while raised, else 0 */
 	struct event *sock_ev;      /* the socket readable, or its stall time-out */
 	struct event *kick_ev;      /* a deferred step() */
 	struct timeval stall;
@@ -108,6 +121,43 @@ static void write_pipe_to_file(struct tcp_tail *t)
 	t->in_pipe = 0;
 }
 
+/*
+ * What the socket should hold before the loop reads it again: the rest
+ * of the data, as much as the pipe has room for, and no more than the
+ * next piece for the file when the file could take one now.
+ */
+static size_t worth_waking_for(const struct tcp_tail *t)
+{
+	size_t want = t->from_sock;
+	if (t->writing) {
+		size_t room = t->pipe_cap > t->in_pipe ? t->pipe_cap - t->in_pipe : 0;
+		if (want > room)
+			want = room;
+		if (!t->file_busy && t->in_pipe < TAIL_PIECE && want > TAIL_PIECE - t->in_pipe)
+			want = TAIL_PIECE - t->in_pipe;
+	}
+	return want;
+}
+
+/*
+ * The socket wakes the loop once that much is in (SO_RCVLOWAT), not for
+ * every few segments the sender's copy lets through: a 1 MiB WRITE on
+ * loopback woke the loop five or six times, each a sleep and a wake-up,
+ * which are dear in a guest. TCP still wakes the reader early when its
+ * window runs short (tcp_epollin_ready()), and grows the receive buffer
+ * to hold the mark, up to half of tcp_rmem's largest. Best effort: if it
+ * cannot be set, the loop only wakes more often.
+ */
+static void set_lowat(struct tcp_tail *t, size_t want)
+{
+	int v = want >= TAIL_LOWAT_MIN ? (int)want : 0;
+	if (v == t->lowat)
+		return;
+	int set = v > 0 ? v : 1; /* 1 is the default */
+	if (setsockopt(t->sock, SOL_SOCKET, SO_RCVLOWAT, &set, sizeof(set)) == 0)
+		t->lowat = v;
+}
+
 /* Reads what the socket has, into the pipe or the scratch buffer. */
 static void read_socket(struct tcp_tail *t)
 {
@@ -137,6 +187,7 @@ static void read_socket(struct tcp_tail *t)
 /* The transfer is over: the WRITE's end first, then the transport's. */
 static void finish(struct tcp_tail *t)
 {
+	set_lowat(t, 0);
 	event_del(t->sock_ev);
 	event_del(t->kick_ev);
 	if (t->in_pipe > 0)
@@ -170,21 +221,23 @@ static void step(struct tcp_tail *t)
 	if (t->aborted || t->broken != NULL) {
 		/* A socket at its end stays readable: no more wake-ups from it. */
 		event_del(t->sock_ev);
+		set_lowat(t, 0);
 		if (!t->file_busy)
 			finish(t);
 		return;
 	}
-	/* Wait for the socket only while there is room for what it brings. */
-	if (t->from_sock > 0 && !t->pipe_full)
-		event_add(t->sock_ev, t->stall_on ? &t->stall : NULL);
-	else
-		event_del(t->sock_ev);
-	/* To the file once the data is all in, or the pipe is full: each file
-	 * splice is a hand-off to a kernel worker, and writing 256 KiB pieces
-	 * while the rest arrives gained no throughput and cost more CPU (one
-	 * stream of 1 MiB WRITEs: 291 us per WRITE against 262-281). */
-	if (t->writing && !t->file_busy && t->in_pipe > 0 && (t->from_sock == 0 || t->pipe_full))
+	/* To the file once a piece is in, the data is all in, or the pipe is full. */
+	if (t->writing && !t->file_busy && t->in_pipe > 0 &&
+	    (t->in_pipe >= TAIL_PIECE || t->from_sock == 0 || t->pipe_full))
 		write_pipe_to_file(t);
+	/* Wait for the socket only while there is room for what it brings. */
+	if (t->from_sock > 0 && !t->pipe_full) {
+		set_lowat(t, worth_waking_for(t));
+		event_add(t->sock_ev, t->stall_on ? &t->stall : NULL);
+	} else {
+		set_lowat(t, 0);
+		event_del(t->sock_ev);
+	}
 	if (t->from_sock == 0 && t->in_pipe == 0 && !t->file_busy) {
 		finish(t);
 	} else if (t->from_sock == 0 && !t->sock_done) {
@@ -197,10 +250,18 @@ static void step(struct tcp_tail *t)
 	}
 }
 
+/* Bytes in the socket not read yet: below the low-water mark they wake
+ * nobody, so a sender slower than the mark looks stalled until asked. */
+static bool socket_has_bytes(const struct tcp_tail *t)
+{
+	int n = 0;
+	return ioctl(t->sock, FIONREAD, &n) == 0 && n > 0;
+}
+
 static void sock_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_tail *t = arg;
-	if (what & EV_TIMEOUT) {
+	if ((what & EV_TIMEOUT) && !socket_has_bytes(t)) {
 		LOG_INFO("frame stalled with %zu of its %zu data bytes to come", t->from_sock, t->len);
 		t->broken = "frame stalled";
 	}
@@ -306,6 +367,8 @@ struct tcp_tail *tcp_tail_new(TALLOC_CTX *mem, struct event_base *ev, struct vfs
 	talloc_set_destructor(t, tail_destructor);
 	/* Best effort: a smaller pipe only means more steps. */
 	(void)fcntl(t->pipe_w, F_SETPIPE_SZ, TAIL_PIPE_SIZE);
+	int cap = fcntl(t->pipe_w, F_GETPIPE_SZ);
+	t->pipe_cap = cap > 0 ? (size_t)cap : 0;
 	t->sock_ev = event_new(ev, sock, EV_READ | EV_PERSIST, sock_cb, t);
 	t->kick_ev = evtimer_new(ev, kick_cb, t);
 	if (t->sock_ev == NULL || t->kick_ev == NULL) {
