@@ -2,9 +2,7 @@
  * the socket corked only while replies with more in flight go out. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -25,6 +23,7 @@
 
 #include "smbd/splice_pipe.h"
 #include "smbd/tcp_spliced.h"
+#include "tests/unit/tcp_pair.h"
 
 #define KIB 1024u
 #define HEAD_LEN 64u
@@ -61,37 +60,13 @@ static void bev_write(struct bufferevent *bev, void *arg)
 		f->err = err;
 }
 
-/* A loopback TCP pair with small buffers, so that a reply fills them. */
-static void tcp_pair(int *srv, int *cli)
-{
-	int lst = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(lst >= 0);
-	int small = 32 * KIB;
-	assert_int_equal(setsockopt(lst, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
-	assert_int_equal(bind(lst, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lst, 1), 0);
-	assert_int_equal(getsockname(lst, (struct sockaddr *)&a, &alen), 0);
-	*cli = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(*cli >= 0);
-	assert_int_equal(setsockopt(*cli, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
-	assert_int_equal(connect(*cli, (struct sockaddr *)&a, sizeof(a)), 0);
-	*srv = accept(lst, NULL, NULL);
-	assert_true(*srv >= 0);
-	close(lst);
-	int one = 1;
-	assert_int_equal(setsockopt(*srv, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
-	assert_int_equal(evutil_make_socket_nonblocking(*srv), 0);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->mem = talloc_new(NULL);
 	f->ev = event_base_new();
 	f->pool = smbd_pipes_new(f->mem);
-	tcp_pair(&f->srv, &f->cli);
+	tcp_pair(&f->srv, &f->cli, 32 * KIB);
 	f->bev = bufferevent_socket_new(f->ev, f->srv, 0);
 	bufferevent_setcb(f->bev, NULL, bev_write, NULL, f);
 	bufferevent_enable(f->bev, EV_WRITE);

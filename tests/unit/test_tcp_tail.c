@@ -8,10 +8,7 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,12 +24,12 @@
 #include <cmocka.h>
 
 #include <event2/event.h>
-#include <event2/util.h>
 #include <talloc.h>
 
 #include "smbd/tcp_tail.h"
 #include "smbd/transport.h"
 #include "smbd/vfs_uring.h"
+#include "tests/unit/tcp_pair.h"
 
 #define KIB 1024u
 #define DATA_LEN (1024 * KIB) /* a 1 MiB WRITE's data */
@@ -61,24 +58,6 @@ static uint8_t byte_at(size_t i)
 	return (uint8_t)(i * 13u + i / 4096u);
 }
 
-static void tcp_pair(int *srv, int *cli)
-{
-	int lst = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(lst >= 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
-	assert_int_equal(bind(lst, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lst, 1), 0);
-	assert_int_equal(getsockname(lst, (struct sockaddr *)&a, &alen), 0);
-	*cli = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(*cli >= 0);
-	assert_int_equal(connect(*cli, (struct sockaddr *)&a, sizeof(a)), 0);
-	*srv = accept(lst, NULL, NULL);
-	assert_true(*srv >= 0);
-	close(lst);
-	assert_int_equal(evutil_make_socket_nonblocking(*srv), 0);
-}
-
 static void written(struct smbd_tail_write *w)
 {
 	struct fixture *f = w->private_data;
@@ -100,7 +79,7 @@ static int setup(void **state)
 	f->mem = talloc_new(NULL);
 	f->ev = event_base_new();
 	f->u = vfs_uring_new(f->mem, f->ev);
-	tcp_pair(&f->srv, &f->cli);
+	tcp_pair(&f->srv, &f->cli, 0);
 	strcpy(f->path, "/tmp/porthos-test-tail-XXXXXX");
 	f->fd = mkstemp(f->path);
 	f->data = malloc(DATA_LEN + NEXT_LEN);
@@ -170,11 +149,22 @@ static bool all_written(const struct fixture *f)
 	return f->written && f->ended;
 }
 
-static void start(struct fixture *f)
+static void start(struct fixture *f, const struct timeval *stall)
 {
 	/* The transport had read the data's first bytes with the header. */
-	tcp_tail_start(f->t, DATA_LEN, f->data, PRE_LEN, &f->w, NULL, ended, f);
+	tcp_tail_start(f->t, DATA_LEN, f->data, PRE_LEN, &f->w, stall, ended, f);
 	f->sent = PRE_LEN;
+}
+
+/* The socket's mark once the loop has taken in what the socket had (at
+ * most 100 turns of the loop). */
+static int mark_when_waiting(struct fixture *f)
+{
+	for (int i = 0; i < 100 && lowat(f) == 1; i++) {
+		event_base_loop(f->ev, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		poll(NULL, 0, 1);
+	}
+	return lowat(f);
 }
 
 /*
@@ -190,17 +180,13 @@ static void test_pieces_while_the_rest_arrives(void **state)
 	if (f->u == NULL)
 		skip(); /* the transport splits no frame without io_uring */
 	assert_int_equal(lowat(f), 1);
-	start(f);
+	start(f, NULL);
 	run_until(f, FIRST_PART, first_piece_in_file);
 	assert_false(f->ended);
 	assert_false(f->written);
-	/* Whatever the socket had is in the pipe or the file by now. */
-	for (int i = 0; i < 100 && lowat(f) == 1; i++) {
-		event_base_loop(f->ev, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-		poll(NULL, 0, 1);
-	}
-	assert_true(lowat(f) > 1);
-	assert_true((size_t)lowat(f) <= DATA_LEN - FIRST_PART);
+	int mark = mark_when_waiting(f);
+	assert_true(mark > 1);
+	assert_true((size_t)mark <= DATA_LEN - FIRST_PART);
 
 	run_until(f, DATA_LEN + NEXT_LEN, all_written);
 	assert_null(f->why);
@@ -233,13 +219,9 @@ static void test_abort_puts_the_mark_back(void **state)
 	struct fixture *f = *state;
 	if (f->u == NULL)
 		skip();
-	start(f);
+	start(f, NULL);
 	run_until(f, FIRST_PART, first_piece_in_file);
-	for (int i = 0; i < 100 && lowat(f) == 1; i++) {
-		event_base_loop(f->ev, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-		poll(NULL, 0, 1);
-	}
-	assert_true(lowat(f) > 1);
+	assert_true(mark_when_waiting(f) > 1);
 	tcp_tail_abort(f->t);
 	run_until(f, f->sent, written_only);
 	assert_false(f->ended); /* abort() tells only the WRITE */
@@ -272,8 +254,7 @@ static void test_slow_sender_is_not_stalled(void **state)
 	if (f->u == NULL)
 		skip();
 	const struct timeval stall = { 1, 0 };
-	tcp_tail_start(f->t, DATA_LEN, f->data, PRE_LEN, &f->w, &stall, ended, f);
-	f->sent = PRE_LEN;
+	start(f, &stall);
 	trickle(f, 12 * 8 * KIB); /* 3 s, 96 KiB: under the mark throughout */
 	assert_false(f->ended);
 	assert_true(lowat(f) > 1);
@@ -288,14 +269,14 @@ static bool ended_only(const struct fixture *f)
 	return f->ended;
 }
 
+/* Half the data, then nothing: stalled once the time-out comes. */
 static void test_silent_sender_is_stalled(void **state)
 {
 	struct fixture *f = *state;
 	if (f->u == NULL)
 		skip();
 	const struct timeval stall = { 1, 0 };
-	tcp_tail_start(f->t, DATA_LEN, f->data, PRE_LEN, &f->w, &stall, ended, f);
-	f->sent = PRE_LEN;
+	start(f, &stall);
 	run_until(f, FIRST_PART, ended_only);
 	assert_string_equal(f->why, "frame stalled");
 	run_until(f, f->sent, written_only);
