@@ -124,7 +124,10 @@ static void write_pipe_to_file(struct tcp_tail *t)
 /*
  * What the socket should hold before the loop reads it again: the rest
  * of the data, as much as the pipe has room for, and no more than the
- * next piece for the file when the file could take one now.
+ * next piece for the file when the file could take one now. The room
+ * leaves out only what waits in the pipe for the file, not a piece the
+ * file is taking: if that fills the pipe, reading stops (pipe_full) and
+ * goes on when the file is done.
  */
 static size_t worth_waking_for(const struct tcp_tail *t)
 {
@@ -156,6 +159,8 @@ static void set_lowat(struct tcp_tail *t, size_t want)
 	int set = v > 0 ? v : 1; /* 1 is the default */
 	if (setsockopt(t->sock, SOL_SOCKET, SO_RCVLOWAT, &set, sizeof(set)) == 0)
 		t->lowat = v;
+	else if (v == 0) /* the next frame's header would wait for the old mark */
+		LOG_ERR("cannot put a socket's low-water mark back: %s", strerror(errno));
 }
 
 /* Reads what the socket has, into the pipe or the scratch buffer. */
