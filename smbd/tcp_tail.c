@@ -163,6 +163,19 @@ static void set_lowat(struct tcp_tail *t, size_t want)
 		LOG_ERR("cannot put a socket's low-water mark back: %s", strerror(errno));
 }
 
+/* The mark is raised only while the loop waits for the socket. */
+static void wait_for_socket(struct tcp_tail *t)
+{
+	set_lowat(t, worth_waking_for(t));
+	event_add(t->sock_ev, t->stall_on ? &t->stall : NULL);
+}
+
+static void stop_waiting_for_socket(struct tcp_tail *t)
+{
+	event_del(t->sock_ev);
+	set_lowat(t, 0);
+}
+
 /* Reads what the socket has, into the pipe or the scratch buffer. */
 static void read_socket(struct tcp_tail *t)
 {
@@ -192,8 +205,7 @@ static void read_socket(struct tcp_tail *t)
 /* The transfer is over: the WRITE's end first, then the transport's. */
 static void finish(struct tcp_tail *t)
 {
-	set_lowat(t, 0);
-	event_del(t->sock_ev);
+	stop_waiting_for_socket(t);
 	event_del(t->kick_ev);
 	if (t->in_pipe > 0)
 		drain_pipe(t);
@@ -225,8 +237,7 @@ static void step(struct tcp_tail *t)
 		read_socket(t);
 	if (t->aborted || t->broken != NULL) {
 		/* A socket at its end stays readable: no more wake-ups from it. */
-		event_del(t->sock_ev);
-		set_lowat(t, 0);
+		stop_waiting_for_socket(t);
 		if (!t->file_busy)
 			finish(t);
 		return;
@@ -236,13 +247,10 @@ static void step(struct tcp_tail *t)
 	    (t->in_pipe >= TAIL_PIECE || t->from_sock == 0 || t->pipe_full))
 		write_pipe_to_file(t);
 	/* Wait for the socket only while there is room for what it brings. */
-	if (t->from_sock > 0 && !t->pipe_full) {
-		set_lowat(t, worth_waking_for(t));
-		event_add(t->sock_ev, t->stall_on ? &t->stall : NULL);
-	} else {
-		set_lowat(t, 0);
-		event_del(t->sock_ev);
-	}
+	if (t->from_sock > 0 && !t->pipe_full)
+		wait_for_socket(t);
+	else
+		stop_waiting_for_socket(t);
 	if (t->from_sock == 0 && t->in_pipe == 0 && !t->file_busy) {
 		finish(t);
 	} else if (t->from_sock == 0 && !t->sock_done) {
@@ -250,7 +258,6 @@ static void step(struct tcp_tail *t)
 		 * reads on (the next WRITE's data into another pipe) while this
 		 * one goes to the file. Last: ended() may start that transfer. */
 		t->sock_done = true;
-		event_del(t->sock_ev);
 		t->ended(t->arg, NULL);
 	}
 }
@@ -322,7 +329,7 @@ void tcp_tail_abort(struct tcp_tail *t)
 	if (!t->active || t->aborted)
 		return;
 	t->aborted = true;
-	event_del(t->sock_ev);
+	stop_waiting_for_socket(t);
 	event_del(t->kick_ev);
 	event_active(t->kick_ev, 0, 0);
 }

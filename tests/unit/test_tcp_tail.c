@@ -167,6 +167,29 @@ static int mark_when_waiting(struct fixture *f)
 	return lowat(f);
 }
 
+static bool written_only(const struct fixture *f)
+{
+	return f->written;
+}
+
+/* Sends the rest with the next frame's bytes: the WRITE has all its data,
+ * the transport has the socket back, and the mark is at its default. */
+static void expect_all_written(struct fixture *f)
+{
+	run_until(f, DATA_LEN + NEXT_LEN, all_written);
+	assert_null(f->why);
+	assert_int_equal(f->w.moved, DATA_LEN);
+	assert_int_equal(lowat(f), 1);
+}
+
+/* Runs the loop until the WRITE is told it failed; the mark is back. */
+static void expect_write_failed(struct fixture *f)
+{
+	run_until(f, f->sent, written_only);
+	assert_false(NT_STATUS_IS_OK(f->w.status));
+	assert_int_equal(lowat(f), 1);
+}
+
 /*
  * Half the data sent: part of it is in the file already, and the loop
  * waits for more with the socket's low-water mark raised (no more than
@@ -188,16 +211,13 @@ static void test_pieces_while_the_rest_arrives(void **state)
 	assert_true(mark > 1);
 	assert_true((size_t)mark <= DATA_LEN - FIRST_PART);
 
-	run_until(f, DATA_LEN + NEXT_LEN, all_written);
-	assert_null(f->why);
+	expect_all_written(f);
 	assert_true(NT_STATUS_IS_OK(f->w.status));
-	assert_int_equal(f->w.moved, DATA_LEN);
 	assert_int_equal(file_size(f), DATA_LEN);
 	uint8_t *back = malloc(DATA_LEN);
 	assert_int_equal(pread(f->fd, back, DATA_LEN, 0), DATA_LEN);
 	assert_memory_equal(back, f->data, DATA_LEN);
 	free(back);
-	assert_int_equal(lowat(f), 1);
 	assert_true(tcp_tail_idle(f->t));
 
 	uint8_t next[NEXT_LEN + 1];
@@ -205,11 +225,6 @@ static void test_pieces_while_the_rest_arrives(void **state)
 	assert_int_equal(poll(&pf, 1, 1000), 1);
 	assert_int_equal(recv(f->srv, next, sizeof(next), 0), NEXT_LEN);
 	assert_memory_equal(next, f->data + DATA_LEN, NEXT_LEN);
-}
-
-static bool written_only(const struct fixture *f)
-{
-	return f->written;
 }
 
 /* A transfer given up halfway (the connection is going) leaves the mark
@@ -223,10 +238,8 @@ static void test_abort_puts_the_mark_back(void **state)
 	run_until(f, FIRST_PART, first_piece_in_file);
 	assert_true(mark_when_waiting(f) > 1);
 	tcp_tail_abort(f->t);
-	run_until(f, f->sent, written_only);
+	expect_write_failed(f);
 	assert_false(f->ended); /* abort() tells only the WRITE */
-	assert_false(NT_STATUS_IS_OK(f->w.status));
-	assert_int_equal(lowat(f), 1);
 }
 
 /* Sends len more bytes in small bits, one every 250 ms, running the loop. */
@@ -258,10 +271,7 @@ static void test_slow_sender_is_not_stalled(void **state)
 	trickle(f, 12 * 8 * KIB); /* 3 s, 96 KiB: under the mark throughout */
 	assert_false(f->ended);
 	assert_true(lowat(f) > 1);
-	run_until(f, DATA_LEN + NEXT_LEN, all_written);
-	assert_null(f->why);
-	assert_int_equal(f->w.moved, DATA_LEN);
-	assert_int_equal(lowat(f), 1);
+	expect_all_written(f);
 }
 
 static bool ended_only(const struct fixture *f)
@@ -279,9 +289,7 @@ static void test_silent_sender_is_stalled(void **state)
 	start(f, &stall);
 	run_until(f, FIRST_PART, ended_only);
 	assert_string_equal(f->why, "frame stalled");
-	run_until(f, f->sent, written_only);
-	assert_false(NT_STATUS_IS_OK(f->w.status));
-	assert_int_equal(lowat(f), 1);
+	expect_write_failed(f);
 }
 
 int main(void)
