@@ -28,32 +28,80 @@ struct share_helper {
 	struct share_call *call;
 };
 
+/*
+ * A worker waits on a condition of its own, so the pool chooses whom it
+ * wakes: the one that went idle last. Its CPU is the likeliest to be
+ * awake and its cache to hold the data the job came from (a sealed
+ * WRITE's plaintext, decrypted by the job before); the condition
+ * variable's own choice, the longest sleeper, is the likeliest to be
+ * cold on both counts.
+ */
+struct worker {
+	struct smbd_iopool *pool;
+	pthread_t thread;
+	pthread_cond_t wake;
+	bool woken;               /* taken off the idle stack by a waker */
+	struct worker *next_idle; /* below it on the idle stack */
+};
+
 struct smbd_iopool {
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
 	pthread_cond_t helped;                      /* a share call's last helper is back */
 	struct share_helper *helpers;               /* waiting for a worker, before the queue */
 	struct smbd_iojob *queue_head, *queue_tail; /* waiting for a worker */
 	struct smbd_iojob *done_head, *done_tail;   /* waiting for the loop */
-	unsigned idle;                              /* workers waiting for work */
+	struct worker *idle_top;                    /* waiting for work, the latest on top */
+	unsigned idle;                              /* how many are on that stack */
 	bool stopping;
 
-	pthread_t *threads;
+	struct worker *workers;
 	unsigned n_threads;
 	int efd;                 /* a worker's "done list is no longer empty" */
 	struct event *done_ev;
 };
 
+/* Under the lock: the worker that went idle last, off the stack, to be
+ * woken (wake()) once the lock is let go; NULL if none is idle. */
+static struct worker *take_idle(struct smbd_iopool *p)
+{
+	struct worker *w = p->idle_top;
+	if (w == NULL)
+		return NULL;
+	p->idle_top = w->next_idle;
+	w->woken = true;
+	__atomic_store_n(&p->idle, p->idle - 1, __ATOMIC_RELAXED);
+	return w;
+}
+
+/* Every wake-up is sent with the lock let go: the woken thread, often
+ * run at once on this CPU, would find the lock held and sleep again
+ * (two more switches). */
+static void wake(struct worker *w)
+{
+	if (w != NULL)
+		pthread_cond_signal(&w->wake);
+}
+
+/* Under the lock: waits on the idle stack until a waker takes it off. */
+static void wait_idle(struct worker *w)
+{
+	struct smbd_iopool *p = w->pool;
+	w->woken = false;
+	w->next_idle = p->idle_top;
+	p->idle_top = w;
+	__atomic_store_n(&p->idle, p->idle + 1, __ATOMIC_RELAXED);
+	while (!w->woken)
+		pthread_cond_wait(&w->wake, &p->lock);
+}
+
 static void *worker_main(void *arg)
 {
-	struct smbd_iopool *p = arg;
+	struct worker *w = arg;
+	struct smbd_iopool *p = w->pool;
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (p->helpers == NULL && p->queue_head == NULL && !p->stopping) {
-			__atomic_store_n(&p->idle, p->idle + 1, __ATOMIC_RELAXED);
-			pthread_cond_wait(&p->wake, &p->lock);
-			__atomic_store_n(&p->idle, p->idle - 1, __ATOMIC_RELAXED);
-		}
+		while (p->helpers == NULL && p->queue_head == NULL && !p->stopping)
+			wait_idle(w);
 		if (p->helpers != NULL) {
 			struct share_helper *h = p->helpers;
 			struct share_call *call = h->call;
@@ -86,9 +134,7 @@ static void *worker_main(void *arg)
 		p->done_tail = job;
 		if (first) {
 			/* One wake-up per batch: the loop takes the whole list.
-			 * Sent with the lock let go, as every wake-up here is:
-			 * the woken thread, often run at once on this CPU, would
-			 * find the lock held and sleep again (two more switches). */
+			 * Sent with the lock let go, as wake() is. */
 			pthread_mutex_unlock(&p->lock);
 			uint64_t one = 1;
 			while (write(p->efd, &one, sizeof(one)) < 0 && errno == EINTR)
@@ -126,16 +172,20 @@ static int iopool_destructor(struct smbd_iopool *p)
 {
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
-	pthread_cond_broadcast(&p->wake);
+	while (take_idle(p) != NULL)
+		;
 	pthread_mutex_unlock(&p->lock);
 	for (unsigned i = 0; i < p->n_threads; i++)
-		pthread_join(p->threads[i], NULL);
+		wake(&p->workers[i]);
+	for (unsigned i = 0; i < p->n_threads; i++) {
+		pthread_join(p->workers[i].thread, NULL);
+		pthread_cond_destroy(&p->workers[i].wake);
+	}
 	run_done(p);
 	if (p->done_ev)
 		event_free(p->done_ev);
 	if (p->efd >= 0)
 		close(p->efd);
-	pthread_cond_destroy(&p->wake);
 	pthread_cond_destroy(&p->helped);
 	pthread_mutex_destroy(&p->lock);
 	return 0;
@@ -149,16 +199,15 @@ struct smbd_iopool *smbd_iopool_new(TALLOC_CTX *mem, struct event_base *ev, unsi
 	if (p == NULL)
 		return NULL;
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->wake, NULL);
 	pthread_cond_init(&p->helped, NULL);
 	p->efd = -1;
 	talloc_set_destructor(p, iopool_destructor);
 	if (n_threads == 0)
 		return p;
 
-	p->threads = talloc_array(p, pthread_t, n_threads);
+	p->workers = talloc_zero_array(p, struct worker, n_threads);
 	p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (p->threads == NULL || p->efd < 0)
+	if (p->workers == NULL || p->efd < 0)
 		goto fail;
 	p->done_ev = event_new(ev, p->efd, EV_READ | EV_PERSIST, done_cb, p);
 	if (p->done_ev == NULL || event_add(p->done_ev, NULL) != 0)
@@ -173,9 +222,14 @@ struct smbd_iopool *smbd_iopool_new(TALLOC_CTX *mem, struct event_base *ev, unsi
 	pthread_attr_setstacksize(&attr, IOPOOL_STACK_SIZE);
 	int rc = 0;
 	for (; p->n_threads < n_threads; p->n_threads++) {
-		rc = pthread_create(&p->threads[p->n_threads], &attr, worker_main, p);
-		if (rc != 0)
+		struct worker *w = &p->workers[p->n_threads];
+		w->pool = p;
+		pthread_cond_init(&w->wake, NULL);
+		rc = pthread_create(&w->thread, &attr, worker_main, w);
+		if (rc != 0) {
+			pthread_cond_destroy(&w->wake);
 			break;
+		}
 	}
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -209,8 +263,9 @@ void smbd_iopool_submit(struct smbd_iopool *p, struct smbd_iojob *job)
 	else
 		p->queue_head = job;
 	p->queue_tail = job;
+	struct worker *w = take_idle(p);
 	pthread_mutex_unlock(&p->lock);
-	pthread_cond_signal(&p->wake);
+	wake(w);
 }
 
 void smbd_iopool_share(struct smbd_iopool *p, unsigned n_helpers, void (*fn)(void *arg), void *arg)
@@ -222,14 +277,19 @@ void smbd_iopool_share(struct smbd_iopool *p, unsigned n_helpers, void (*fn)(voi
 	if (n_helpers > p->n_threads)
 		n_helpers = p->n_threads;
 
+	struct worker *woken[SMBD_IOPOOL_MAX_HELPERS];
+	unsigned n_woken = 0;
 	pthread_mutex_lock(&p->lock);
 	for (unsigned i = 0; i < n_helpers; i++) {
 		helpers[i] = (struct share_helper){ .next = p->helpers, .call = &call };
 		p->helpers = &helpers[i];
+		struct worker *w = take_idle(p);
+		if (w != NULL)
+			woken[n_woken++] = w;
 	}
 	pthread_mutex_unlock(&p->lock);
-	for (unsigned i = 0; i < n_helpers; i++)
-		pthread_cond_signal(&p->wake);
+	for (unsigned i = 0; i < n_woken; i++)
+		wake(woken[i]);
 
 	fn(arg);
 

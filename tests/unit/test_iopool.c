@@ -1,6 +1,7 @@
 /*
- * The I/O worker pool's shared work (smbd_iopool_share) and the GCM
- * messages sealed and opened with it (smbd/crypto_share.c).
+ * The I/O worker pool: whom it wakes for a job, its shared work
+ * (smbd_iopool_share), and the GCM messages sealed and opened with it
+ * (smbd/crypto_share.c).
  */
 #include "config.h"
 
@@ -46,6 +47,53 @@ static void meet_fn(void *arg)
 	double until = seconds() + 10;
 	while (atomic_load(&m->entered) < 2 && seconds() < until)
 		;
+}
+
+/* A job that notes the thread it ran on. */
+struct where_job {
+	struct smbd_iojob base;
+	pthread_t thread;
+	atomic_bool ran;
+	bool done;
+};
+
+static void where_work(struct smbd_iojob *job)
+{
+	struct where_job *j = (struct where_job *)job;
+	j->thread = pthread_self();
+	atomic_store(&j->ran, true);
+}
+
+static void where_done(struct smbd_iojob *job)
+{
+	((struct where_job *)job)->done = true;
+}
+
+/* Runs one job once every worker waits, and says on which thread. */
+static pthread_t run_one(struct event_base *ev, struct smbd_iopool *p)
+{
+	struct where_job j = { .base = { .work = where_work, .done = where_done } };
+	while (smbd_iopool_idle(p) < smbd_iopool_threads(p))
+		sched_yield();
+	smbd_iopool_submit(p, &j.base);
+	while (!j.done)
+		event_base_loop(ev, EVLOOP_ONCE);
+	assert_true(atomic_load(&j.ran));
+	return j.thread;
+}
+
+/* Jobs one after another go to the worker that went idle last, not
+ * round the pool: its CPU and its cache are the warm ones. */
+static void test_the_worker_idle_last_takes_the_next_job(void **state)
+{
+	struct event_base *ev = event_base_new();
+	struct smbd_iopool *p = smbd_iopool_new(NULL, ev, 3);
+	assert_non_null(p);
+	pthread_t first = run_one(ev, p);
+	for (int i = 0; i < 20; i++)
+		assert_true(pthread_equal(run_one(ev, p), first));
+	talloc_free(p);
+	event_base_free(ev);
 }
 
 static void test_share_runs_beside_the_caller(void **state)
@@ -170,6 +218,7 @@ static void test_crypto_share_matches_one_pass(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_the_worker_idle_last_takes_the_next_job),
 		cmocka_unit_test(test_share_runs_beside_the_caller),
 		cmocka_unit_test(test_share_with_a_busy_pool_withdraws_its_helpers),
 		cmocka_unit_test(test_crypto_share_matches_one_pass),
