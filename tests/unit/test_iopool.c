@@ -96,6 +96,29 @@ static void test_the_worker_idle_last_takes_the_next_job(void **state)
 	event_base_free(ev);
 }
 
+/* Freeing the pool wakes every worker, idle or not, and runs every job
+ * queued before it: each done() once. */
+static void test_freeing_the_pool_finishes_its_jobs(void **state)
+{
+	enum { JOBS = 64 };
+	struct event_base *ev = event_base_new();
+	struct smbd_iopool *p = smbd_iopool_new(NULL, ev, 3);
+	assert_non_null(p);
+	while (smbd_iopool_idle(p) < 3)
+		sched_yield();
+	static struct where_job jobs[JOBS];
+	for (int i = 0; i < JOBS; i++) {
+		jobs[i] = (struct where_job){ .base = { .work = where_work, .done = where_done } };
+		smbd_iopool_submit(p, &jobs[i].base);
+	}
+	talloc_free(p);
+	for (int i = 0; i < JOBS; i++) {
+		assert_true(atomic_load(&jobs[i].ran));
+		assert_true(jobs[i].done);
+	}
+	event_base_free(ev);
+}
+
 static void test_share_runs_beside_the_caller(void **state)
 {
 	struct event_base *ev = event_base_new();
@@ -219,6 +242,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_worker_idle_last_takes_the_next_job),
+		cmocka_unit_test(test_freeing_the_pool_finishes_its_jobs),
 		cmocka_unit_test(test_share_runs_beside_the_caller),
 		cmocka_unit_test(test_share_with_a_busy_pool_withdraws_its_helpers),
 		cmocka_unit_test(test_crypto_share_matches_one_pass),
