@@ -38,7 +38,8 @@ unsigned smbd_iopool_threads(const struct smbd_iopool *p);
 /* Workers waiting for work just now (a hint for sharing work out). */
 unsigned smbd_iopool_idle(const struct smbd_iopool *p);
 
-/* Queues the job; its done() follows on the loop thread. */
+/* Queues the job, waking the worker that went idle last (its CPU and
+ * cache are the warm ones); its done() follows on the loop thread. */
 void smbd_iopool_submit(struct smbd_iopool *p, struct smbd_iojob *job);
 
 /*
