@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
+#include "smbd/loop.h"
 #include "smbd/open.h"
 #include "smbd/req.h"
 #include "smbd/server.h"
@@ -299,7 +300,7 @@ NTSTATUS smbd_brlock_wait(struct smb2_call *call, struct smbd_open *o, uint64_t 
 	struct brlock_waiter *w = talloc_zero(call->req, struct brlock_waiter);
 	if (w == NULL)
 		return NT_STATUS_NO_MEMORY;
-	w->ev = event_new(o->srv->ev, -1, 0, waiter_wake_cb, w);
+	w->ev = event_new(o->srv->loop->ev, -1, 0, waiter_wake_cb, w);
 	if (w->ev == NULL) {
 		talloc_free(w);
 		return NT_STATUS_NO_MEMORY;

@@ -13,6 +13,7 @@
 #include "smbd/session.h"
 #include "smbd/arrival_check.h"
 #include "smbd/heap_keep.h"
+#include "smbd/loop.h"
 #include "smbd/transport.h"
 
 static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -64,20 +65,22 @@ static int conn_destructor(struct smbd_conn *conn)
 	return 0;
 }
 
-struct smbd_conn *smbd_conn_new(struct smbd_server *srv, struct smbd_transport *t)
+struct smbd_conn *smbd_conn_new(struct smbd_loop *loop, struct smbd_transport *t)
 {
+	struct smbd_server *srv = loop->srv;
 	struct smbd_conn *conn = talloc_zero(srv, struct smbd_conn);
 	if (conn == NULL)
 		return NULL;
 	conn->srv = srv;
+	conn->loop = loop;
 	conn->transport = t;
 	t->conn = conn;
 	conn->peer = t->peer;
 	smbd_credits_init(&conn->credits);
 	conn->next_async_id = 1;
 	conn->id = idtable_add(srv->conns, conn);
-	conn->idle_timer = evtimer_new(srv->ev, conn_timeout_cb, conn);
-	conn->terminate_ev = event_new(srv->ev, -1, 0, conn_free_cb, conn);
+	conn->idle_timer = evtimer_new(loop->ev, conn_timeout_cb, conn);
+	conn->terminate_ev = event_new(loop->ev, -1, 0, conn_free_cb, conn);
 	if (conn->id == 0 || conn->idle_timer == NULL || conn->terminate_ev == NULL) {
 		talloc_free(conn);
 		return NULL;
@@ -90,7 +93,7 @@ struct smbd_conn *smbd_conn_new(struct smbd_server *srv, struct smbd_transport *
 
 uint8_t *smbd_conn_alloc_pdu(struct smbd_conn *conn, size_t len)
 {
-	smbd_heap_keep_note(conn->srv->heap_keep, len);
+	smbd_heap_keep_note(conn->loop->heap_keep, len);
 	return talloc_size(conn, len);
 }
 

@@ -23,6 +23,7 @@ struct smbd_arrival_check;
 
 struct smbd_conn {
 	struct smbd_server *srv;
+	struct smbd_loop *loop; /* runs this connection's events; its ring and pools (loop.h) */
 	struct smbd_transport *transport;
 	uint64_t id;
 	const char *peer; /* transport's "addr:port" */
@@ -60,7 +61,8 @@ struct smbd_conn {
 	bool terminating;
 };
 
-struct smbd_conn *smbd_conn_new(struct smbd_server *srv, struct smbd_transport *t);
+/* A connection on loop, whose thread runs the transport t's events. */
+struct smbd_conn *smbd_conn_new(struct smbd_loop *loop, struct smbd_transport *t);
 /* Buffer for an incoming PDU, owned by the request built from it. */
 uint8_t *smbd_conn_alloc_pdu(struct smbd_conn *conn, size_t len);
 /* A whole PDU arrived (framing removed). Takes ownership of pdu. */

@@ -7,6 +7,7 @@
 #include "lib/dlist.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/loop.h"
 #include "smbd/server.h"
 
 struct smbd_park {
@@ -59,7 +60,7 @@ NTSTATUS smbd_park(struct smb2_call *call, struct smbd_park_list *list, bool qui
 	struct smbd_park *p = talloc_zero(call->req, struct smbd_park);
 	if (p == NULL)
 		return NT_STATUS_NO_MEMORY;
-	p->wake = event_new(call->req->conn->srv->ev, -1, 0, wake_cb, p);
+	p->wake = event_new(call->req->conn->loop->ev, -1, 0, wake_cb, p);
 	if (p->wake == NULL) {
 		talloc_free(p);
 		return NT_STATUS_NO_MEMORY;

@@ -17,6 +17,7 @@
 #include "lib/dlist.h"
 #include "lib/log.h"
 #include "smbd/lease.h"
+#include "smbd/loop.h"
 #include "smbd/server.h"
 
 /* What changes a listing: entries (directories too: FAN_ONDIR) created,
@@ -163,7 +164,7 @@ static struct smbd_dir_watch *get(struct smbd_server *srv)
 	w->fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_NONBLOCK | FAN_CLOEXEC, O_RDONLY);
 	if (w->fd < 0) {
 		LOG_WARN("fanotify: %s: directory leases do not see changes made around the server", strerror(errno));
-	} else if ((w->ev = event_new(srv->ev, w->fd, EV_READ | EV_PERSIST, events_cb, w)) == NULL ||
+	} else if ((w->ev = event_new(srv->loop->ev, w->fd, EV_READ | EV_PERSIST, events_cb, w)) == NULL ||
 		   event_add(w->ev, NULL) != 0) {
 		talloc_free(w);
 		return NULL;

@@ -21,6 +21,7 @@
 #include "smbd/identity.h"
 #include "smbd/iopool.h"
 #include "smbd/lease.h"
+#include "smbd/loop.h"
 #include "smbd/open.h"
 #include "smbd/ph_store.h"
 #include "smbd/req.h"
@@ -285,7 +286,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 static bool start_waiting(struct smbd_durable *d)
 {
 	struct smbd_open *o = d->open;
-	if (d->timer == NULL && (d->timer = evtimer_new(o->srv->ev, timer_cb, d)) == NULL)
+	if (d->timer == NULL && (d->timer = evtimer_new(o->srv->loop->ev, timer_cb, d)) == NULL)
 		return false;
 	struct timeval tv = { d->timeout_ms / 1000, (d->timeout_ms % 1000) * 1000 };
 	evtimer_add(d->timer, &tv);

@@ -17,6 +17,7 @@
 #include "smbd/dispatch.h"
 #include "smbd/durable.h"
 #include "smbd/lease.h"
+#include "smbd/loop.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -292,7 +293,7 @@ static void start_break(struct smbd_open *o, uint8_t to)
 		return;
 	o->oplock_state = SMBD_OPLOCK_BREAKING;
 	o->oplock_break_to = to;
-	o->break_timer = evtimer_new(o->srv->ev, break_timeout_cb, o);
+	o->break_timer = evtimer_new(o->srv->loop->ev, break_timeout_cb, o);
 	if (o->break_timer) {
 		struct timeval tv = { OPLOCK_BREAK_TIMEOUT_S, 0 };
 		evtimer_add(o->break_timer, &tv);

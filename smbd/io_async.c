@@ -10,6 +10,7 @@
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/iopool.h"
+#include "smbd/loop.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/splice_pipe.h"
@@ -208,7 +209,7 @@ static void uring_done(struct vfs_uring_req *r)
 	if (ok && r->moved > 0 && st->io.moved < st->io.len && st->part->next != NULL) {
 		st->part = st->part->next;
 		uring_part(st);
-		if (vfs_uring_submit(st->call->req->conn->srv->uring, &st->ureq))
+		if (vfs_uring_submit(st->call->req->conn->loop->uring, &st->ureq))
 			return;
 		/* No room in the ring: what is in is the answer, as when the
 		 * rest of a short read cannot be queued (vfs_uring.c). */
@@ -220,7 +221,7 @@ static void uring_done(struct vfs_uring_req *r)
 static bool uring_start(struct smb2_call *call, struct io_state *st)
 {
 	struct smbd_conn *conn = call->req->conn;
-	if (conn->srv->uring == NULL)
+	if (conn->loop->uring == NULL)
 		return false;
 	static const enum vfs_uring_op ops[] = {
 		[SMBD_IO_READ] = VFS_URING_READ,
@@ -245,7 +246,7 @@ static bool uring_start(struct smb2_call *call, struct io_state *st)
 		uring_part(st);
 	}
 	smbd_conn_io_begin(conn);
-	if (vfs_uring_submit(conn->srv->uring, &st->ureq))
+	if (vfs_uring_submit(conn->loop->uring, &st->ureq))
 		return true;
 	smbd_conn_io_end(conn);
 	return false;

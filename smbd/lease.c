@@ -15,6 +15,7 @@
 #include "smbd/durable.h"
 #include "smbd/file_state.h"
 #include "smbd/file_state_priv.h"
+#include "smbd/loop.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -253,13 +254,13 @@ static void notify(struct smbd_file *f, struct smbd_lease *l, uint32_t offer, bo
 	}
 	l->breaking = true;
 	if (l->break_timer == NULL)
-		l->break_timer = evtimer_new(l->srv->ev, break_timeout_cb, l);
+		l->break_timer = evtimer_new(l->srv->loop->ev, break_timeout_cb, l);
 	if (l->break_timer != NULL) {
 		struct timeval tv = { LEASE_BREAK_TIMEOUT_S, 0 };
 		evtimer_add(l->break_timer, &tv);
 	}
 	if (l->break_watch == NULL)
-		l->break_watch = event_new(l->srv->ev, -1, EV_PERSIST, break_watch_cb, l);
+		l->break_watch = event_new(l->srv->loop->ev, -1, EV_PERSIST, break_watch_cb, l);
 	if (l->break_watch != NULL) {
 		struct timeval tv = { 1, 0 };
 		evtimer_add(l->break_watch, &tv);

@@ -42,6 +42,7 @@
 #include "lib/unicode.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
+#include "smbd/loop.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/smb2_proto.h"
@@ -757,7 +758,7 @@ static struct smbd_notify_ctx *ctx_get(struct smbd_server *srv)
 	}
 	talloc_set_destructor(ctx, ctx_destructor);
 	ctx->buf = talloc_size(ctx, READ_BUF_SIZE);
-	ctx->ev = event_new(srv->ev, ctx->fd, EV_READ | EV_PERSIST, ctx_read_cb, ctx);
+	ctx->ev = event_new(srv->loop->ev, ctx->fd, EV_READ | EV_PERSIST, ctx_read_cb, ctx);
 	if (ctx->buf == NULL || ctx->ev == NULL || event_add(ctx->ev, NULL) != 0) {
 		talloc_free(ctx);
 		return NULL;
@@ -825,7 +826,7 @@ NTSTATUS smbd_notify_request(struct smb2_call *call, struct smbd_open *o, uint32
 	struct notify_waiter *w = talloc_zero(call->req, struct notify_waiter);
 	if (w == NULL)
 		return NT_STATUS_NO_MEMORY;
-	w->ev = event_new(srv->ev, -1, 0, waiter_ev_cb, w);
+	w->ev = event_new(srv->loop->ev, -1, 0, waiter_ev_cb, w);
 	if (w->ev == NULL) {
 		talloc_free(w);
 		return NT_STATUS_NO_MEMORY;

@@ -19,7 +19,7 @@
 #include "smbd/conn.h"
 #include "smbd/crypto_share.h"
 #include "smbd/iopool.h"
-#include "smbd/loop_load.h"
+#include "smbd/loop.h"
 #include "smbd/req.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -313,9 +313,9 @@ static void reply_done(struct smbd_iojob *base)
 }
 
 /* Whether the loop hands a large reply's crypto to the workers ("reply crypto"). */
-static bool loop_hands_on(struct smbd_server *srv)
+static bool loop_hands_on(struct smbd_conn *conn)
 {
-	switch (srv->cfg->reply_crypto) {
+	switch (conn->srv->cfg->reply_crypto) {
 	case REPLY_CRYPTO_LOOP:
 		return false;
 	case REPLY_CRYPTO_WORKERS:
@@ -323,7 +323,7 @@ static bool loop_hands_on(struct smbd_server *srv)
 	case REPLY_CRYPTO_AUTO:
 		break;
 	}
-	return smbd_loop_load_now(&srv->loop_load) >= LOOP_LOAD_BUSY;
+	return smbd_loop_load_now(&conn->loop->load) >= LOOP_LOAD_BUSY;
 }
 
 /*
@@ -340,14 +340,14 @@ static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struc
 	for (int i = 0; i < niov; i++)
 		len += iov[i].iov_len;
 	if ((encryptor == NULL && n_sigs == 0) || conn->n_sealing >= SMBD_MAX_SEALING ||
-	    !smbd_crypto_offload_wanted(conn, len) || !loop_hands_on(conn->srv))
+	    !smbd_crypto_offload_wanted(conn, len) || !loop_hands_on(conn))
 		return false;
 	struct reply_job *job = talloc_zero(req, struct reply_job);
 	if (job == NULL)
 		return false;
 	job->seal = encryptor != NULL;
 	if (job->seal) {
-		if (!smbd_transform_prepare(encryptor, conn->srv->bigbufs, job, len, &job->sealer)) {
+		if (!smbd_transform_prepare(encryptor, conn->loop->bigbufs, job, len, &job->sealer)) {
 			talloc_free(job);
 			return false;
 		}
@@ -421,7 +421,7 @@ bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_o
 	if (niov > 0 && encryptor != NULL) {
 		struct iovec sealed;
 		void *owner;
-		if (!smbd_transform_encrypt(encryptor, conn->srv->bigbufs, req, iov, niov, &sealed, &owner)) {
+		if (!smbd_transform_encrypt(encryptor, conn->loop->bigbufs, req, iov, niov, &sealed, &owner)) {
 			smbd_conn_terminate(conn, "encryption failed");
 			return false;
 		}

@@ -22,15 +22,12 @@
 #include "smbd/iopool.h"
 #include "smbd/ioctl.h"
 #include "smbd/logon_backoff.h"
+#include "smbd/loop.h"
 #include "smbd/ph_store.h"
 #include "smbd/session.h"
 #include "smbd/share.h"
-#include "smbd/heap_keep.h"
-#include "smbd/splice_pipe.h"
 #include "smbd/transport_tcp.h"
 #include "smbd/vfs.h"
-#include "smbd/vfs_uring.h"
-#include "smbd/bigbuf.h"
 
 /*
  * The server GUID identifies this server to clients across restarts
@@ -104,7 +101,7 @@ static void destroy_session_cb(uint64_t id, void *obj, void *arg)
 static int server_destructor(struct smbd_server *srv)
 {
 	srv->stopping = true;
-	TALLOC_FREE(srv->uring);
+	smbd_loop_stop_io(srv->loop);
 	TALLOC_FREE(srv->iopool);
 	idtable_foreach(srv->conns, free_cb, NULL);
 	idtable_foreach(srv->sessions, destroy_session_cb, NULL);
@@ -160,7 +157,6 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 	struct smbd_server *srv = talloc_zero(mem, struct smbd_server);
 	if (srv == NULL)
 		return NULL;
-	srv->ev = ev;
 	srv->cfg = cfg;
 	srv->sessions = idtable_new(srv, UINT64_MAX - 1);
 	srv->opens = idtable_new(srv, UINT64_MAX - 1);
@@ -217,20 +213,12 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 	if (srv->negotiate_blob == NULL)
 		goto fail;
 	srv->iopool = smbd_iopool_new(srv, ev, cfg->io_threads);
-	srv->bigbufs = smbd_bigbufs_new(srv, ev);
-	srv->heap_keep = smbd_heap_keep_new(srv, ev);
-	if (srv->iopool == NULL || srv->bigbufs == NULL || srv->heap_keep == NULL)
+	if (srv->iopool == NULL || (srv->loop = smbd_loop_new(srv, ev)) == NULL)
 		goto fail;
-	if (cfg->splice_reads && (srv->pipes = smbd_pipes_new(srv)) == NULL)
-		goto fail;
-	/* io_uring when the kernel lets us; without it (or with "io threads
-	 * = 0", everything inline) the workers move the data. */
-	if (cfg->io_uring && cfg->io_threads > 0)
-		srv->uring = vfs_uring_new(srv, ev);
 	if (cfg->io_threads == 0)
 		LOG_INFO("file I/O: on the event loop (io threads = 0)");
 	else
-		LOG_INFO("file I/O: %s, %u worker thread(s)", srv->uring ? "io_uring for reads, writes and syncs" : "on the worker threads",
+		LOG_INFO("file I/O: %s, %u worker thread(s)", srv->loop->uring ? "io_uring for reads, writes and syncs" : "on the worker threads",
 			 cfg->io_threads);
 	talloc_set_destructor(srv, server_destructor);
 	if (!load_persistent_handles(srv))

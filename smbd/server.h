@@ -9,9 +9,9 @@
 #include <talloc.h>
 
 #include "lib/auth/auth.h"
-#include "smbd/loop_load.h"
 
 struct event_base;
+struct smbd_loop;
 struct porthos_config;
 struct passdb;
 struct smbd_conn;
@@ -23,15 +23,11 @@ struct file_table;
 struct smbd_backoff;
 struct smbd_notify_ctx;
 struct smbd_tcp_state;
-struct smbd_bigbufs;
-struct smbd_heap_keep;
-struct smbd_pipes;
 struct smbd_durable;
-struct vfs_uring;
 struct smbd_dir_watch;
 
 struct smbd_server {
-	struct event_base *ev;
+	struct smbd_loop *loop;     /* the server's loop: accepts connections, runs the events of shared state (loop.h) */
 	struct porthos_config *cfg;
 	struct passdb *passdb;
 	uint8_t server_guid[16];
@@ -50,11 +46,6 @@ struct smbd_server {
 	struct smbd_tcp_state *tcp; /* what TCP connections share (limits, budgets), transport_tcp.c */
 	struct smbd_iopool *iopool; /* file I/O workers ("io threads") */
 	size_t crypto_offloaded;    /* bytes of messages being sealed or opened on workers (transform.c) */
-	struct smbd_loop_load loop_load; /* whether large replies are sealed here or on workers (loop_load.h) */
-	struct vfs_uring *uring;    /* reads, writes, syncs ("io uring"); NULL: on iopool */
-	struct smbd_bigbufs *bigbufs; /* large READ buffers kept mapped (bigbuf.h) */
-	struct smbd_heap_keep *heap_keep; /* freed large frames kept while they come (heap_keep.h) */
-	struct smbd_pipes *pipes;   /* large plain READs' pipes (splice_pipe.h); NULL: "splice reads = no" */
 	struct smbd_create_gate *create_gates; /* names a CREATE is working on, create_gate.c */
 
 	bool stopping;              /* being freed: nothing is kept for later (durable opens) */

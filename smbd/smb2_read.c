@@ -9,6 +9,7 @@
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/io_async.h"
+#include "smbd/loop.h"
 #include "smbd/open.h"
 #include "smbd/reply.h"
 #include "smbd/server.h"
@@ -84,7 +85,7 @@ static struct smbd_pipe *splice_pipe(struct smb2_call *call, uint64_t offset, ui
 	struct smbd_conn *conn = call->req->conn;
 	if (length < SMBD_SPLICE_READ_MIN || conn->transport->ops->send_spliced == NULL || !smbd_reply_plain(call))
 		return NULL;
-	return smbd_pipe_get(conn->srv->pipes, call->req, offset, length);
+	return smbd_pipe_get(conn->loop->pipes, call->req, offset, length);
 }
 
 NTSTATUS smb2_read(struct smb2_call *call)
@@ -132,7 +133,7 @@ NTSTATUS smb2_read(struct smb2_call *call)
 		 * reference (smbd_conn_send_owned); large ones stay mapped
 		 * between READs. */
 		uint8_t *buf;
-		owner = length >= BIGBUF_MIN ? smbd_bigbuf_get(conn->srv->bigbufs, call->req, length, &buf)
+		owner = length >= BIGBUF_MIN ? smbd_bigbuf_get(conn->loop->bigbufs, call->req, length, &buf)
 					     : (buf = talloc_size(call->req, length ? length : 1));
 		io.buf = buf;
 	}

@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "smbd/conn.h"
 #include "smbd/logon_backoff.h"
+#include "smbd/loop.h"
 #include "smbd/transport.h"
 #include "smbd/dispatch.h"
 #include "smbd/server.h"
@@ -188,7 +189,7 @@ static NTSTATUS hold_failure(struct smb2_call *call, NTSTATUS status)
 	struct held_failure *h = talloc_zero(call->req, struct held_failure);
 	if (h == NULL)
 		return status;
-	h->timer = evtimer_new(conn->srv->ev, held_failure_release, h);
+	h->timer = evtimer_new(conn->loop->ev, held_failure_release, h);
 	if (h->timer == NULL) {
 		talloc_free(h);
 		return status;

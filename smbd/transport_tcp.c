@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
+#include "smbd/loop.h"
 #include "smbd/server.h"
 #include "smbd/smb2_proto.h"
 #include "smbd/tcp_spliced.h"
@@ -147,6 +148,7 @@ struct smbd_tcp_state {
 
 struct tcp_transport {
 	struct smbd_transport base;
+	struct smbd_loop *loop;    /* runs this socket's events, the connection's loop */
 	struct smbd_tcp_state *st;  /* NULL once the server's state is gone */
 	struct tcp_transport *prev, *next;   /* st->all */
 	struct tcp_transport *wprev, *wnext; /* st->wait_* while budget_wait */
@@ -769,7 +771,7 @@ static void tail_idle(void *arg);
 static size_t tail_split_at(struct tcp_transport *tt, struct evbuffer *in, uint32_t len)
 {
 	struct smbd_server *srv = tt->st != NULL ? tt->st->srv : NULL;
-	if (srv == NULL || srv->uring == NULL || !srv->cfg->splice_writes)
+	if (srv == NULL || tt->loop->uring == NULL || !srv->cfg->splice_writes)
 		return 0;
 	uint8_t h[4 + SMB2_HDR_LEN + 8];
 	if (evbuffer_copyout(in, h, sizeof(h)) < (ev_ssize_t)sizeof(h))
@@ -795,7 +797,7 @@ static size_t tail_split_at(struct tcp_transport *tt, struct evbuffer *in, uint3
 	}
 	if (free_slot == NULL)
 		return TAIL_BUSY;
-	*free_slot = tcp_tail_new(tt, srv->ev, srv->uring, bufferevent_getfd(tt->bev), tail_idle, tt);
+	*free_slot = tcp_tail_new(tt, tt->loop->ev, tt->loop->uring, bufferevent_getfd(tt->bev), tail_idle, tt);
 	tt->tail = *free_slot;
 	return tt->tail != NULL ? data_off : 0;
 }
@@ -1047,7 +1049,7 @@ static struct smbd_tcp_state *tcp_state_get(struct smbd_server *srv)
 		return NULL;
 	st->srv = srv;
 	talloc_set_destructor(st, tcp_state_destructor);
-	st->evict_ev = event_new(srv->ev, -1, EV_PERSIST, evict_cb, st);
+	st->evict_ev = event_new(srv->loop->ev, -1, EV_PERSIST, evict_cb, st);
 	if (st->evict_ev == NULL) {
 		talloc_free(st);
 		return NULL;
@@ -1093,16 +1095,17 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
-	tt->bev = bufferevent_socket_new(srv->ev, fd, BEV_OPT_CLOSE_ON_FREE);
+	tt->loop = srv->loop; /* the only one (loop.h) */
+	tt->bev = bufferevent_socket_new(tt->loop->ev, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (tt->bev == NULL) {
 		evutil_closesocket(fd);
 		talloc_free(tt);
 		return;
 	}
 	talloc_set_destructor(tt, tcp_transport_destructor);
-	tt->direct_ev = event_new(srv->ev, fd, EV_READ | EV_PERSIST, direct_read_cb, tt);
-	tt->read_ev = event_new(srv->ev, fd, EV_READ | EV_PERSIST, tcp_readable_cb, tt);
-	tt->wake_ev = event_new(srv->ev, -1, 0, wake_cb, tt);
+	tt->direct_ev = event_new(tt->loop->ev, fd, EV_READ | EV_PERSIST, direct_read_cb, tt);
+	tt->read_ev = event_new(tt->loop->ev, fd, EV_READ | EV_PERSIST, tcp_readable_cb, tt);
+	tt->wake_ev = event_new(tt->loop->ev, -1, 0, wake_cb, tt);
 	tt->in = evbuffer_new();
 	if (tt->direct_ev == NULL || tt->read_ev == NULL || tt->wake_ev == NULL || tt->in == NULL) {
 		talloc_free(tt);
@@ -1125,7 +1128,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		sockaddr_to_str((struct sockaddr *)&ls, tt->base.local, sizeof(tt->base.local));
 
 	/* The connection owns the transport from here on. */
-	struct smbd_conn *conn = smbd_conn_new(srv, &tt->base);
+	struct smbd_conn *conn = smbd_conn_new(tt->loop, &tt->base);
 	if (conn == NULL) {
 		talloc_free(tt);
 		return;
@@ -1201,7 +1204,7 @@ int smbd_tcp_listen(struct smbd_server *srv, const char *host, uint16_t port)
 		return ENOMEM;
 	tl->st = st;
 	talloc_set_destructor(tl, listener_destructor);
-	tl->retry = evtimer_new(srv->ev, listener_retry_cb, tl);
+	tl->retry = evtimer_new(srv->loop->ev, listener_retry_cb, tl);
 	if (tl->retry == NULL) {
 		talloc_free(tl);
 		return ENOMEM;
@@ -1222,7 +1225,7 @@ int smbd_tcp_listen(struct smbd_server *srv, const char *host, uint16_t port)
 		talloc_free(tl);
 		return err;
 	}
-	tl->l = evconnlistener_new(srv->ev, accept_cb, tl, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	tl->l = evconnlistener_new(srv->loop->ev, accept_cb, tl, LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (tl->l == NULL) {
 		close(fd);
 		talloc_free(tl);

@@ -308,7 +308,7 @@ struct fz_client *fz_client_new(TALLOC_CTX *mem)
 	snprintf(t->base.peer, sizeof(t->base.peer), "fuzz:1");
 	snprintf(t->base.addr, sizeof(t->base.addr), "fuzz");
 	snprintf(t->base.local, sizeof(t->base.local), "fuzz:445");
-	c->conn = smbd_conn_new(srv, &t->base);
+	c->conn = smbd_conn_new(srv->loop, &t->base);
 	if (c->conn == NULL)
 		goto fail;
 	talloc_steal(c->conn, t);

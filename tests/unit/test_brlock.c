@@ -15,6 +15,7 @@
 #include "smbd/brlock.h"
 #include "smbd/conn.h"
 #include "smbd/file_state.h"
+#include "smbd/loop.h"
 #include "smbd/open.h"
 #include "smbd/req.h"
 #include "smbd/server.h"
@@ -136,7 +137,8 @@ static int setup(void **state)
 {
 	struct fixture *f = talloc_zero(NULL, struct fixture);
 	f->srv = talloc_zero(f, struct smbd_server);
-	f->srv->ev = event_base_new();
+	f->srv->loop = talloc_zero(f->srv, struct smbd_loop);
+	f->srv->loop->ev = event_base_new();
 	f->srv->cfg = conf_default(f); /* "max async requests" */
 	f->conn = talloc_zero(f, struct smbd_conn);
 	f->conn->srv = f->srv;
@@ -161,7 +163,7 @@ static int teardown(void **state)
 		close_open(f->o1);
 	if (f->o2)
 		close_open(f->o2);
-	struct event_base *ev = f->srv->ev;
+	struct event_base *ev = f->srv->loop->ev;
 	talloc_free(f);
 	event_base_free(ev);
 	return 0;
@@ -169,7 +171,7 @@ static int teardown(void **state)
 
 static void run_loop(struct fixture *f)
 {
-	event_base_loop(f->srv->ev, EVLOOP_NONBLOCK);
+	event_base_loop(f->srv->loop->ev, EVLOOP_NONBLOCK);
 }
 
 #define OK NT_STATUS_OK

@@ -1,0 +1,42 @@
+#include "config.h"
+#include "smbd/loop.h"
+
+#include <talloc.h>
+
+#include "conf/conf.h"
+#include "lib/log.h"
+#include "smbd/bigbuf.h"
+#include "smbd/heap_keep.h"
+#include "smbd/server.h"
+#include "smbd/splice_pipe.h"
+#include "smbd/vfs_uring.h"
+
+struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev)
+{
+	const struct porthos_config *cfg = srv->cfg;
+	struct smbd_loop *loop = talloc_zero(srv, struct smbd_loop);
+	if (loop == NULL)
+		return NULL;
+	loop->srv = srv;
+	loop->ev = ev;
+	loop->bigbufs = smbd_bigbufs_new(loop, ev);
+	loop->heap_keep = smbd_heap_keep_new(loop, ev);
+	if (loop->bigbufs == NULL || loop->heap_keep == NULL)
+		goto fail;
+	if (cfg->splice_reads && (loop->pipes = smbd_pipes_new(loop)) == NULL)
+		goto fail;
+	/* io_uring when the kernel lets us; without it (or with "io threads
+	 * = 0", everything inline) the workers move the data. */
+	if (cfg->io_uring && cfg->io_threads > 0)
+		loop->uring = vfs_uring_new(loop, ev);
+	return loop;
+fail:
+	LOG_ERR("cannot set up an event loop: out of memory");
+	talloc_free(loop);
+	return NULL;
+}
+
+void smbd_loop_stop_io(struct smbd_loop *loop)
+{
+	TALLOC_FREE(loop->uring);
+}

@@ -1,0 +1,44 @@
+/*
+ * An event loop and what belongs to it: the libevent base its thread runs,
+ * the io_uring its requests go to, the pools its replies and frames use,
+ * and its thread's load.
+ *
+ * A connection, and everything done for it, reaches these through
+ * conn->loop, never through the server: then a second loop, on a thread of
+ * its own, needs no change there. There is one loop today, the server's;
+ * docs/PERFORMANCE.md ("Loops in one process") has the measurement behind
+ * more and what they must not share. State shared between connections
+ * (leases, locks, durable opens, the listeners) keeps its events on the
+ * server's loop, srv->loop.
+ */
+#ifndef PORTHOS_SMBD_LOOP_H
+#define PORTHOS_SMBD_LOOP_H
+
+#include "smbd/loop_load.h"
+
+struct event_base;
+struct smbd_server;
+struct vfs_uring;
+struct smbd_bigbufs;
+struct smbd_heap_keep;
+struct smbd_pipes;
+
+struct smbd_loop {
+	struct smbd_server *srv;
+	struct event_base *ev;
+	struct vfs_uring *uring;      /* reads, writes, syncs ("io uring"); NULL: on the I/O pool */
+	struct smbd_bigbufs *bigbufs; /* large READ buffers kept mapped (bigbuf.h) */
+	struct smbd_heap_keep *heap_keep; /* freed large frames kept while they come (heap_keep.h) */
+	struct smbd_pipes *pipes;     /* large plain READs' pipes (splice_pipe.h); NULL: "splice reads = no" */
+	struct smbd_loop_load load;   /* whether large replies are sealed here or on workers (loop_load.h) */
+};
+
+/* A loop on ev for srv, with what srv's config asks for ("io uring",
+ * "splice reads"); a talloc child of srv. NULL on failure (logged). */
+struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev);
+
+/* Stops the loop's file I/O: the ring's requests end (their done() runs
+ * now) before the server frees the connections they report to. */
+void smbd_loop_stop_io(struct smbd_loop *loop);
+
+#endif
