@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "smbd/conn.h"
 #include "smbd/iopool.h"
+#include "smbd/loop.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/smb2_proto.h"
@@ -142,7 +143,7 @@ static void check_step(struct smbd_arrival_check *s)
 	}
 	s->busy = true;
 	smbd_conn_io_begin(s->conn);
-	smbd_iopool_submit(s->conn->srv->iopool, &s->job);
+	smbd_iopool_submit(s->conn->loop->iopool, &s->job);
 }
 
 static void step_done(struct smbd_iojob *job)

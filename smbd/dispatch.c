@@ -19,6 +19,7 @@
 #include "smbd/create_guid.h"
 #include "smbd/identity.h"
 #include "smbd/iopool.h"
+#include "smbd/loop.h"
 #include "smbd/open.h"
 #include "smbd/reply.h"
 #include "smbd/server.h"
@@ -823,7 +824,7 @@ static bool verify_on_worker(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	job->session_id = ch->session->id;
 	smbd_crypto_offload_account(conn, len, true);
 	smbd_conn_io_begin(conn);
-	smbd_iopool_submit(conn->srv->iopool, &job->base);
+	smbd_iopool_submit(conn->loop->iopool, &job->base);
 	return true;
 }
 

@@ -528,12 +528,12 @@ static void rewrite_start(struct smbd_durable *d)
 	w->d = d;
 	w->id = d->open->persistent_id;
 	d->rewriting = w;
-	if (smbd_iopool_threads(srv->iopool) == 0) { /* "io threads = 0": everything inline */
+	if (smbd_iopool_threads(srv->loop->iopool) == 0) { /* "io threads = 0": everything inline */
 		rewrite_work(&w->base);
 		rewrite_done(&w->base);
 		return;
 	}
-	smbd_iopool_submit(srv->iopool, &w->base);
+	smbd_iopool_submit(srv->loop->iopool, &w->base);
 }
 
 void smbd_durable_changed(struct smbd_open *o)

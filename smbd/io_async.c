@@ -61,7 +61,7 @@ static void offload_done(struct smbd_iojob *base)
 
 bool smbd_offload_available(const struct smb2_call *call)
 {
-	const struct smbd_iopool *pool = call->req->conn->srv->iopool;
+	const struct smbd_iopool *pool = call->req->conn->loop->iopool;
 	return pool != NULL && smbd_iopool_threads(pool) > 0;
 }
 
@@ -84,7 +84,7 @@ NTSTATUS smbd_call_offload(struct smb2_call *call, void *state, smbd_offload_wor
 	job->work = work;
 	job->finish = finish;
 	smbd_conn_io_begin(conn);
-	smbd_iopool_submit(conn->srv->iopool, &job->base);
+	smbd_iopool_submit(conn->loop->iopool, &job->base);
 	return smbd_call_wait_io(call);
 }
 

@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "smbd/bigbuf.h"
 #include "smbd/heap_keep.h"
+#include "smbd/iopool.h"
 #include "smbd/server.h"
 #include "smbd/splice_pipe.h"
 #include "smbd/vfs_uring.h"
@@ -19,6 +20,9 @@ struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev)
 		return NULL;
 	loop->srv = srv;
 	loop->ev = ev;
+	loop->iopool = smbd_iopool_new(loop, ev, cfg->io_threads);
+	if (loop->iopool == NULL)
+		goto fail;
 	loop->bigbufs = smbd_bigbufs_new(loop, ev);
 	loop->heap_keep = smbd_heap_keep_new(loop, ev);
 	if (loop->bigbufs == NULL || loop->heap_keep == NULL)
@@ -31,7 +35,7 @@ struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev)
 		loop->uring = vfs_uring_new(loop, ev);
 	return loop;
 fail:
-	LOG_ERR("cannot set up an event loop: out of memory");
+	LOG_ERR("cannot set up an event loop: out of memory or threads");
 	talloc_free(loop);
 	return NULL;
 }
@@ -39,4 +43,5 @@ fail:
 void smbd_loop_stop_io(struct smbd_loop *loop)
 {
 	TALLOC_FREE(loop->uring);
+	TALLOC_FREE(loop->iopool);
 }

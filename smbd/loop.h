@@ -14,6 +14,8 @@
 #ifndef PORTHOS_SMBD_LOOP_H
 #define PORTHOS_SMBD_LOOP_H
 
+#include <stddef.h>
+
 #include "smbd/loop_load.h"
 
 struct event_base;
@@ -22,10 +24,13 @@ struct vfs_uring;
 struct smbd_bigbufs;
 struct smbd_heap_keep;
 struct smbd_pipes;
+struct smbd_iopool;
 
 struct smbd_loop {
 	struct smbd_server *srv;
 	struct event_base *ev;
+	struct smbd_iopool *iopool;   /* its file I/O workers ("io threads"); done() comes back here */
+	size_t crypto_offloaded;      /* bytes of messages being sealed or opened on them (transform.c) */
 	struct vfs_uring *uring;      /* reads, writes, syncs ("io uring"); NULL: on the I/O pool */
 	struct smbd_bigbufs *bigbufs; /* large READ buffers kept mapped (bigbuf.h) */
 	struct smbd_heap_keep *heap_keep; /* freed large frames kept while they come (heap_keep.h) */
@@ -33,12 +38,15 @@ struct smbd_loop {
 	struct smbd_loop_load load;   /* whether large replies are sealed here or on workers (loop_load.h) */
 };
 
-/* A loop on ev for srv, with what srv's config asks for ("io uring",
- * "splice reads"); a talloc child of srv. NULL on failure (logged). */
+/* A loop on ev for srv, with what srv's config asks for ("io threads",
+ * "io uring", "splice reads"); a talloc child of srv. NULL on failure
+ * (logged). */
 struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev);
 
-/* Stops the loop's file I/O: the ring's requests end (their done() runs
- * now) before the server frees the connections they report to. */
+/* Stops the loop's file I/O, the ring's requests and then the workers'
+ * jobs ending (their done() runs now) before the server frees the
+ * connections they report to. File descriptors let go of afterwards are
+ * closed in place. */
 void smbd_loop_stop_io(struct smbd_loop *loop);
 
 #endif

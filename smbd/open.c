@@ -17,6 +17,7 @@
 #include "smbd/file_state.h"
 #include "smbd/identity.h"
 #include "smbd/iopool.h"
+#include "smbd/loop.h"
 #include "smbd/lease.h"
 #include "smbd/notify.h"
 #include "smbd/server.h"
@@ -98,7 +99,7 @@ void smbd_fd_release(struct smbd_fd *h)
 {
 	if (h == NULL || --h->holders > 0)
 		return;
-	struct smbd_iopool *pool = h->srv->iopool; /* NULL while the server goes */
+	struct smbd_iopool *pool = h->srv->loop->iopool; /* NULL while the server goes */
 	if (pool != NULL && smbd_iopool_threads(pool) > 0 && close_may_take_long(h->fd)) {
 		h->close_job = (struct smbd_iojob){ .work = fd_close_work, .done = fd_close_done };
 		smbd_iopool_submit(pool, &h->close_job);

@@ -351,7 +351,7 @@ static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struc
 			talloc_free(job);
 			return false;
 		}
-		job->sealer.pool = conn->srv->iopool; /* sealed on a worker: its idle fellows help */
+		job->sealer.pool = conn->loop->iopool; /* sealed on a worker: its idle fellows help */
 	}
 	job->base.work = reply_work;
 	job->base.done = reply_done;
@@ -363,11 +363,11 @@ static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struc
 	job->len = len;
 	job->sigs = sigs;
 	job->n_sigs = n_sigs;
-	job->pool = conn->srv->iopool;
+	job->pool = conn->loop->iopool;
 	conn->n_sealing++;
 	smbd_crypto_offload_account(conn, len, true);
 	smbd_conn_io_begin(conn);
-	smbd_iopool_submit(conn->srv->iopool, &job->base);
+	smbd_iopool_submit(conn->loop->iopool, &job->base);
 	LOG_DBG("%s: a reply of %zu bytes %s on a worker", conn->peer, len, job->seal ? "sealed" : "signed");
 	return true;
 }

@@ -102,7 +102,6 @@ static int server_destructor(struct smbd_server *srv)
 {
 	srv->stopping = true;
 	smbd_loop_stop_io(srv->loop);
-	TALLOC_FREE(srv->iopool);
 	idtable_foreach(srv->conns, free_cb, NULL);
 	idtable_foreach(srv->sessions, destroy_session_cb, NULL);
 	idtable_foreach(srv->opens, free_cb, NULL);
@@ -212,8 +211,8 @@ struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, stru
 	srv->negotiate_blob = auth_negotiate_blob(srv, &srv->auth_cfg, &srv->negotiate_blob_len);
 	if (srv->negotiate_blob == NULL)
 		goto fail;
-	srv->iopool = smbd_iopool_new(srv, ev, cfg->io_threads);
-	if (srv->iopool == NULL || (srv->loop = smbd_loop_new(srv, ev)) == NULL)
+	srv->loop = smbd_loop_new(srv, ev);
+	if (srv->loop == NULL)
 		goto fail;
 	if (cfg->io_threads == 0)
 		LOG_INFO("file I/O: on the event loop (io threads = 0)");

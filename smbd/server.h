@@ -44,8 +44,6 @@ struct smbd_server {
 	struct smbd_dir_watch *dir_watch; /* fanotify marks on leased directories (dir_lease_watch.h) */
 	struct smbd_notify_ctx *notify; /* the inotify fd, notify.c; made on first use */
 	struct smbd_tcp_state *tcp; /* what TCP connections share (limits, budgets), transport_tcp.c */
-	struct smbd_iopool *iopool; /* file I/O workers ("io threads") */
-	size_t crypto_offloaded;    /* bytes of messages being sealed or opened on workers (transform.c) */
 	struct smbd_create_gate *create_gates; /* names a CREATE is working on, create_gate.c */
 
 	bool stopping;              /* being freed: nothing is kept for later (durable opens) */

@@ -12,6 +12,7 @@
 #include "smbd/conn.h"
 #include "smbd/crypto_share.h"
 #include "smbd/iopool.h"
+#include "smbd/loop.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
 #include "smbd/smb2_proto.h"
@@ -82,17 +83,17 @@ NTSTATUS smbd_transform_decrypt(struct smbd_conn *conn, uint8_t *pdu, size_t len
 
 bool smbd_crypto_offload_wanted(const struct smbd_conn *conn, size_t len)
 {
-	const struct smbd_server *srv = conn->srv;
-	return len >= SMBD_CRYPTO_OFFLOAD_MIN && srv->iopool != NULL && smbd_iopool_threads(srv->iopool) > 0 &&
-	       srv->crypto_offloaded + len <= SMBD_CRYPTO_OFFLOAD_BUDGET;
+	const struct smbd_loop *loop = conn->loop;
+	return len >= SMBD_CRYPTO_OFFLOAD_MIN && loop->iopool != NULL && smbd_iopool_threads(loop->iopool) > 0 &&
+	       loop->crypto_offloaded + len <= SMBD_CRYPTO_OFFLOAD_BUDGET;
 }
 
 void smbd_crypto_offload_account(struct smbd_conn *conn, size_t len, bool start)
 {
 	if (start)
-		conn->srv->crypto_offloaded += len;
+		conn->loop->crypto_offloaded += len;
 	else
-		conn->srv->crypto_offloaded -= len;
+		conn->loop->crypto_offloaded -= len;
 }
 
 struct open_job {
@@ -153,11 +154,11 @@ NTSTATUS smbd_transform_decrypt_offload(struct smbd_conn *conn, uint8_t *pdu, si
 	job->cipher = (enum smb2_cipher)s->cipher;
 	memcpy(job->key, s->keys.decryption, sizeof(job->key));
 	job->session_id = s->id;
-	job->pool = conn->srv->iopool;
+	job->pool = conn->loop->iopool;
 	job->opened = opened;
 	smbd_crypto_offload_account(conn, len, true);
 	smbd_conn_io_begin(conn);
-	smbd_iopool_submit(conn->srv->iopool, &job->base);
+	smbd_iopool_submit(conn->loop->iopool, &job->base);
 	return NT_STATUS_PENDING;
 }
 

@@ -51,8 +51,8 @@ bool smbd_transform_encrypt(struct smbd_session *s, struct smbd_bigbufs *bufs, T
 #define SMBD_CRYPTO_OFFLOAD_MIN (256u * 1024)
 /*
  * A received message waiting for a worker no longer counts against the
- * transport's receive budget: what all connections have out on workers
- * together is bounded here instead. Past it, work is done inline, which
+ * transport's receive budget: what a loop's connections have out on its
+ * workers together is bounded here instead. Past it, work is done inline, which
  * slows reading as it should.
  */
 #define SMBD_CRYPTO_OFFLOAD_BUDGET (256u * 1024 * 1024)

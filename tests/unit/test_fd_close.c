@@ -25,6 +25,7 @@
 #include <talloc.h>
 
 #include "smbd/iopool.h"
+#include "smbd/loop.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 
@@ -66,6 +67,19 @@ static int lingering_socket(int *peer)
 	return s;
 }
 
+/* A server with just a loop, whose pool has n_threads workers. */
+static struct smbd_server *fake_server(struct event_base *ev, unsigned n_threads)
+{
+	struct smbd_server *srv = talloc_zero(NULL, struct smbd_server);
+	assert_non_null(srv);
+	srv->loop = talloc_zero(srv, struct smbd_loop);
+	assert_non_null(srv->loop);
+	srv->loop->ev = ev;
+	srv->loop->iopool = smbd_iopool_new(srv->loop, ev, n_threads);
+	assert_non_null(srv->loop->iopool);
+	return srv;
+}
+
 static bool fd_is_open(int fd)
 {
 	return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
@@ -75,9 +89,7 @@ static bool fd_is_open(int fd)
 static void test_close_on_worker(void **state)
 {
 	struct event_base *ev = event_base_new();
-	struct smbd_server *srv = talloc_zero(NULL, struct smbd_server);
-	srv->iopool = smbd_iopool_new(srv, ev, 1);
-	assert_non_null(srv->iopool);
+	struct smbd_server *srv = fake_server(ev, 1);
 	int peer, s = lingering_socket(&peer);
 	size_t blocks = talloc_total_blocks(srv);
 
@@ -94,7 +106,7 @@ static void test_close_on_worker(void **state)
 	assert_int_equal(talloc_total_blocks(srv), blocks);
 	assert_true(now_s() - t0 > LINGER_S / 2.0);
 	assert_false(fd_is_open(s));
-	TALLOC_FREE(srv->iopool);
+	TALLOC_FREE(srv->loop->iopool);
 	close(peer);
 	talloc_free(srv);
 	event_base_free(ev);
@@ -119,8 +131,7 @@ static int file_of(size_t len)
 static void test_by_size(void **state)
 {
 	struct event_base *ev = event_base_new();
-	struct smbd_server *srv = talloc_zero(NULL, struct smbd_server);
-	srv->iopool = smbd_iopool_new(srv, ev, 1);
+	struct smbd_server *srv = fake_server(ev, 1);
 	size_t blocks = talloc_total_blocks(srv);
 
 	int small = file_of(65536);
@@ -146,8 +157,7 @@ static void test_by_size(void **state)
 static void test_close_in_place(void **state)
 {
 	struct event_base *ev = event_base_new();
-	struct smbd_server *srv = talloc_zero(NULL, struct smbd_server);
-	srv->iopool = smbd_iopool_new(srv, ev, 0);
+	struct smbd_server *srv = fake_server(ev, 0);
 	int fd = file_of(1024 * 1024);
 	size_t blocks = talloc_total_blocks(srv);
 	smbd_fd_release(smbd_fd_new(srv, fd));
