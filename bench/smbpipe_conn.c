@@ -83,7 +83,8 @@ static bool recv_all(struct pipe_conn *c, void *buf, size_t len)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
-			if (!c->closing)
+			/* Read without the lock: the receiver never takes it. */
+			if (!__atomic_load_n(&c->closing, __ATOMIC_ACQUIRE))
 				fprintf(stderr, "smbpipe: receive: %s\n",
 					k == 0 ? "connection closed" : strerror(errno));
 			return false;
@@ -576,7 +577,7 @@ bool pipe_conn_open(struct pipe_conn *c, const struct pipe_login *l)
 void pipe_conn_shutdown(struct pipe_conn *c)
 {
 	pthread_mutex_lock(&c->lock);
-	c->closing = true;
+	__atomic_store_n(&c->closing, true, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&c->changed);
 	pthread_mutex_unlock(&c->lock);
 	shutdown(c->fd, SHUT_RDWR);
