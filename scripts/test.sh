@@ -7,6 +7,10 @@
 #   scripts/test.sh                      everything
 #   TESTS="smbclient" scripts/test.sh    only the named interop tests
 #   SANITIZE=0 scripts/test.sh           without the sanitizer pass
+#   SANITIZE=thread scripts/test.sh      the second pass with ThreadSanitizer
+#                                        instead (build-tsan/, names tsan/):
+#                                        the loop, the I/O workers and the
+#                                        clients' own threads, for races
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -15,8 +19,8 @@ scripts/deps.sh test || exit 1
 scripts/build.sh --enable-werror || exit 1
 
 # Interop tests left out of the sanitizer pass, with the reason printed.
-declare -A asan_skip=(
-	[fuzz]="the fuzz targets are built with ASan and UBSan already"
+declare -A sanitizer_skip=(
+	[fuzz]="the fuzz targets are a clang build of their own, with ASan and UBSan"
 )
 
 passed=0
@@ -60,8 +64,8 @@ run_pass() {
 
 	echo "== ${prefix}interop tests"
 	for t in ${TESTS:-$(cd tests/interop && ls *.sh | grep -v '^lib.sh$' | sed 's/\.sh$//')}; do
-		if [ -n "$prefix" ] && [ -n "${asan_skip[$t]:-}" ]; then
-			echo "-- $t: not run in the sanitizer pass: ${asan_skip[$t]}"
+		if [ -n "$prefix" ] && [ -n "${sanitizer_skip[$t]:-}" ]; then
+			echo "-- $t: not run in the sanitizer pass: ${sanitizer_skip[$t]}"
 			continue
 		fi
 		log="$dir/interop-$t.log"
@@ -83,27 +87,36 @@ if [ "${SANITIZE:-1}" = 0 ]; then
 	echo "== sanitizer pass skipped (SANITIZE=0)"
 else
 	start=$SECONDS
-	echo "== building build-asan/ (--enable-sanitizers: ASan, UBSan)"
 	# Sanitizer reports are failures: UBSan stops at the first (as ASan
-	# does), LeakSanitizer checks at every exit. The server's own settings
-	# are in tests/interop/lib.sh.
-	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
-	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-	args="--enable-werror --enable-sanitizers"
-	mkdir -p build-asan
-	if { [ -f build-asan/Makefile ] && [ "$(cat build-asan/.configure-args 2>/dev/null)" = "$args" ]; } ||
-		(cd build-asan && ../configure -q $args && printf '%s' "$args" >.configure-args); then
-		if make -s -j2 -C build-asan >build-asan/build.log 2>&1; then
-			rm -rf build-asan/sanitizer-reports
-			run_pass asan/ build-asan
+	# does), LeakSanitizer checks at every exit; a program ThreadSanitizer
+	# reported on exits with status 66. The server's own settings are in
+	# tests/interop/lib.sh.
+	if [ "${SANITIZE:-1}" = thread ]; then
+		san=tsan
+		echo "== building build-tsan/ (--enable-sanitizers=thread: TSan)"
+		export TSAN_OPTIONS="halt_on_error=0:second_deadlock_stack=1"
+		args="--enable-werror --enable-sanitizers=thread"
+	else
+		san=asan
+		echo "== building build-asan/ (--enable-sanitizers: ASan, UBSan)"
+		export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+		export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+		args="--enable-werror --enable-sanitizers"
+	fi
+	mkdir -p "build-$san"
+	if { [ -f "build-$san/Makefile" ] && [ "$(cat "build-$san/.configure-args" 2>/dev/null)" = "$args" ]; } ||
+		(cd "build-$san" && ../configure -q $args && printf '%s' "$args" >.configure-args); then
+		if make -s -j2 -C "build-$san" >"build-$san/build.log" 2>&1; then
+			rm -rf "build-$san/sanitizer-reports"
+			run_pass "$san/" "build-$san"
 		else
-			cat build-asan/build.log
-			record asan/build 1
+			cat "build-$san/build.log"
+			record "$san/build" 1
 		fi
 	else
-		record asan/configure 1
+		record "$san/configure" 1
 	fi
-	unset ASAN_OPTIONS UBSAN_OPTIONS
+	unset ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS
 	echo "== sanitizer pass: $((SECONDS - start)) s"
 fi
 

@@ -59,10 +59,12 @@ def sanitized_server():
     """An ASan build (scripts/test.sh's second pass) pads every block, keeps
     freed ones in quarantine (16 MiB, tests/interop/lib.sh) and caches memory
     per size class: an honest server grows about four times as much, while a
-    frame's claimed length allocated up front (400 MiB here) still shows."""
+    frame's claimed length allocated up front (400 MiB here) still shows.
+    A TSan build (SANITIZE=thread) adds shadow memory to every page touched."""
     try:
         with open("/proc/%d/exe" % PID, "rb") as f:
-            return b"__asan_init" in f.read()
+            exe = f.read()
+            return b"__asan_init" in exe or b"__tsan_init" in exe
     except OSError:
         return False
 

@@ -64,7 +64,7 @@ porthos_start() {
 # porthos_run: starts the server of $SRV_DIR (again, after a crash the
 # test caused: same port, same state directory) and waits for it to listen.
 porthos_run() {
-	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:quarantine_size_mb=16:log_path=$SRV_DIR/sanitizer" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$SRV_DIR/sanitizer" "$SMBD" --config "$SRV_DIR/porthos.conf" >>"$SRV_DIR/smbd.log" 2>&1 &
+	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:quarantine_size_mb=16:log_path=$SRV_DIR/sanitizer" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$SRV_DIR/sanitizer" TSAN_OPTIONS="halt_on_error=0:second_deadlock_stack=1:log_path=$SRV_DIR/sanitizer" "$SMBD" --config "$SRV_DIR/porthos.conf" >>"$SRV_DIR/smbd.log" 2>&1 &
 	SRV_PID=$!
 	local i
 	for i in $(seq 1 100); do

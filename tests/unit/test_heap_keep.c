@@ -29,9 +29,9 @@ static void run_for(struct event_base *ev, int ms)
  * to the system once none came for a while. */
 static void test_kept_then_given_back(void **state)
 {
-#if defined(__SANITIZE_ADDRESS__)
-	/* ASan's allocator takes malloc's place: no glibc heap to keep. */
-	print_message("skipped: built with AddressSanitizer, whose allocator ignores mallopt()\n");
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/* The sanitizer's allocator takes malloc's place: no glibc heap to keep. */
+	print_message("skipped: built with a sanitizer, whose allocator ignores mallopt()\n");
 	skip();
 #endif
 	struct event_base *ev = event_base_new();
