@@ -43,10 +43,10 @@ struct smbd_loop {
  * (logged). */
 struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev);
 
-/* Stops the loop's file I/O, the ring's requests and then the workers'
- * jobs ending (their done() runs now) before the server frees the
- * connections they report to. File descriptors let go of afterwards are
- * closed in place. */
+/* Ends the loop's file I/O before the server frees the connections it
+ * reports to: the ring's requests, then the workers' jobs, finish now and
+ * their done() runs. File descriptors let go of afterwards are closed in
+ * place. */
 void smbd_loop_stop_io(struct smbd_loop *loop);
 
 #endif
