@@ -33,32 +33,29 @@ void *mapbuf_data(const struct mapbuf *b)
 	return b->data;
 }
 
-/* Into a mapping of cap bytes: a fresh one, or the buffer's own, grown. */
+/*
+ * Into a mapping of cap bytes: the buffer's own, grown, or a fresh one the
+ * data is copied to. ThreadSanitizer does not follow mremap (the moved
+ * pages' shadow stays behind, and the next mapping there reads as a
+ * race), so its build always takes a fresh one.
+ */
 static void *grow_mapped(struct mapbuf *b, size_t cap)
 {
-#if defined(__SANITIZE_THREAD__)
-	/* ThreadSanitizer does not follow mremap: the moved pages' shadow
-	 * stays behind, and the next mapping there reads as a race. A fresh
-	 * mapping and a copy instead, in that build only. */
-	if (b->mapped) {
-		void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			return NULL;
-		memcpy(p, b->data, b->cap);
-		munmap(b->data, b->cap);
-		return p;
-	}
-#endif
+#if !defined(__SANITIZE_THREAD__)
 	if (b->mapped) {
 		void *p = mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
 		return p == MAP_FAILED ? NULL : p;
 	}
+#endif
 	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	if (b->data != NULL) {
 		memcpy(p, b->data, b->cap);
-		talloc_free(b->data);
+		if (b->mapped)
+			munmap(b->data, b->cap);
+		else
+			talloc_free(b->data);
 	}
 	return p;
 }
