@@ -13,6 +13,7 @@
 #include "conf/conf.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "lib/log_ratelimit.h"
 #include "lib/wire.h"
 #include "smbd/arrival_check.h"
 #include "smbd/conn.h"
@@ -474,19 +475,13 @@ NTSTATUS smbd_call_go_async(struct smb2_call *call, void (*cancel_fn)(struct smb
 	if (call->cancel_fn == NULL) {
 		if (conn->n_async >= conn->srv->cfg->max_async_requests) {
 			/* Logged once a minute at most: a client decides how often. */
-			static time_t logged;
-			static unsigned long unlogged;
-			time_t now = time(NULL);
+			static struct plog_ratelimit refusals = PLOG_RATELIMIT_INIT(60);
+			unsigned long unlogged;
 			TALLOC_FREE(call->async_state);
-			if (now - logged >= 60) {
+			if (plog_ratelimit_ok(&refusals, &unlogged))
 				LOG_INFO("%s: %u requests wait already (max async requests): %s refused "
 					 "(and %lu more since the last such line)", conn->peer, conn->n_async,
 					 smb2_cmds[call->command].name, unlogged);
-				logged = now;
-				unlogged = 0;
-			} else {
-				unlogged++;
-			}
 			if (call->quiet) {
 				call->quiet = false;
 				call->disconnect = true;

@@ -1,7 +1,9 @@
 #include "config.h"
 #include "smbd/open.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <talloc.h>
@@ -11,6 +13,7 @@
 #include "conf/conf.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "lib/log_ratelimit.h"
 #include "smbd/brlock.h"
 #include "smbd/dir_lease.h"
 #include "smbd/durable.h"
@@ -31,24 +34,25 @@ struct smbd_fd {
 	struct smbd_iojob close_job; /* the last close, on a worker */
 	struct smbd_server *srv;
 	int fd;
-	unsigned holders;
+	atomic_uint holders;
 };
 
 struct smbd_fd *smbd_fd_new(struct smbd_server *srv, int fd)
 {
-	/* On the server, not the open: a transfer may outlive the open. */
-	struct smbd_fd *h = talloc_zero(srv, struct smbd_fd);
+	/* Not under the open, whom a transfer may outlive, nor a talloc child
+	 * of anything: the last holder may be on another loop's thread. */
+	struct smbd_fd *h = calloc(1, sizeof(*h));
 	if (h != NULL) {
 		h->srv = srv;
 		h->fd = fd;
-		h->holders = 1;
+		atomic_init(&h->holders, 1);
 	}
 	return h;
 }
 
 struct smbd_fd *smbd_open_hold_fd(struct smbd_open *o)
 {
-	o->held_fd->holders++;
+	atomic_fetch_add_explicit(&o->held_fd->holders, 1, memory_order_relaxed);
 	return o->held_fd;
 }
 
@@ -59,7 +63,7 @@ int smbd_fd_number(const struct smbd_fd *h)
 
 bool smbd_open_io_idle(const struct smbd_open *o)
 {
-	return o->held_fd != NULL && o->held_fd->holders == 1;
+	return o->held_fd != NULL && atomic_load_explicit(&o->held_fd->holders, memory_order_relaxed) == 1;
 }
 
 static void fd_close_work(struct smbd_iojob *job)
@@ -70,7 +74,7 @@ static void fd_close_work(struct smbd_iojob *job)
 
 static void fd_close_done(struct smbd_iojob *job)
 {
-	talloc_free(job);
+	free(job);
 }
 
 /*
@@ -97,7 +101,8 @@ static bool close_may_take_long(int fd)
 
 void smbd_fd_release(struct smbd_fd *h)
 {
-	if (h == NULL || --h->holders > 0)
+	/* acq_rel: the last holder sees every other holder's use of the fd. */
+	if (h == NULL || atomic_fetch_sub_explicit(&h->holders, 1, memory_order_acq_rel) > 1)
 		return;
 	struct smbd_iopool *pool = h->srv->loop->iopool; /* NULL while the server goes */
 	if (pool != NULL && smbd_iopool_threads(pool) > 0 && close_may_take_long(h->fd)) {
@@ -106,7 +111,7 @@ void smbd_fd_release(struct smbd_fd *h)
 		return;
 	}
 	close(h->fd);
-	talloc_free(h);
+	free(h);
 }
 
 void smbd_fd_close_later(struct smbd_server *srv, int fd)
@@ -174,17 +179,11 @@ NTSTATUS smbd_open_check_limit(const struct smbd_tcon *tcon)
 	if (s->n_opens < s->srv->cfg->max_open_files)
 		return NT_STATUS_OK;
 	/* Logged once a minute at most: a client decides how often. */
-	static time_t logged;
-	static unsigned long unlogged;
-	time_t now = time(NULL);
-	if (now - logged >= 60) {
+	static struct plog_ratelimit refusals = PLOG_RATELIMIT_INIT(60);
+	unsigned long unlogged;
+	if (plog_ratelimit_ok(&refusals, &unlogged))
 		LOG_INFO("session %llx: %u opens already (max open files): open refused (and %lu more since the "
 			 "last such line)", (unsigned long long)s->id, s->n_opens, unlogged);
-		logged = now;
-		unlogged = 0;
-	} else {
-		unlogged++;
-	}
 	return NT_STATUS_INSUFFICIENT_RESOURCES;
 }
 

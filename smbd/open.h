@@ -114,9 +114,10 @@ bool smbd_open_writes_through(const struct smbd_open *o);
 /*
  * The open's fd for a transfer on an I/O worker or io_uring: the number
  * stays open, and so cannot be reused for another file, until the last
- * holder lets go, even if the open is closed meanwhile. Holders are
- * counted on the loop thread only: hold at submission, release when the
- * transfer is done. Cheaper than a dup() and a close() per transfer.
+ * holder lets go, even if the open is closed meanwhile: hold at
+ * submission, release when the transfer is done. The count is atomic, so
+ * any loop's thread may hold and release. Cheaper than a dup() and a
+ * close() per transfer.
  */
 struct smbd_fd;
 struct smbd_fd *smbd_open_hold_fd(struct smbd_open *o);

@@ -6,6 +6,7 @@
 #ifndef PORTHOS_SMBD_SESSION_H
 #define PORTHOS_SMBD_SESSION_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -75,7 +76,9 @@ struct smbd_session {
 	uint8_t session_key[16];
 	struct smb2_session_keys keys;
 	uint16_t cipher;          /* SMB2 cipher id the keys are for; 0 = none */
-	uint64_t nonce_counter;   /* transform nonces, never reused */
+	/* Transform nonces, never reused: taken with one atomic step, since
+	 * channels of the session on other loops seal at the same time. */
+	_Atomic uint64_t nonce_counter;
 	uint8_t nonce_prefix[4];
 	bool encrypt_data;        /* every request must arrive encrypted */
 

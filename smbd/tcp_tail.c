@@ -66,12 +66,12 @@ struct tcp_tail {
 
 static void step(struct tcp_tail *t);
 
-/* Where dropped bytes go; the loop is single-threaded. */
-static uint8_t scratch[64 * 1024];
-
+/* Drops what the pipe holds (a failed transfer's data): on the stack, as
+ * every loop's thread may do it at once, and it is rare. */
 static void drain_pipe(struct tcp_tail *t)
 {
-	while (read(t->pipe_r, scratch, sizeof(scratch)) > 0)
+	uint8_t junk[16 * 1024];
+	while (read(t->pipe_r, junk, sizeof(junk)) > 0)
 		;
 	t->in_pipe = 0;
 }
@@ -176,7 +176,8 @@ static void stop_waiting_for_socket(struct tcp_tail *t)
 	set_lowat(t, 0);
 }
 
-/* Reads what the socket has, into the pipe or the scratch buffer. */
+/* Reads what the socket has, into the pipe, or drops it: TCP's MSG_TRUNC
+ * discards the bytes in the kernel, with no buffer to copy them to. */
 static void read_socket(struct tcp_tail *t)
 {
 	while (t->from_sock > 0) {
@@ -184,7 +185,7 @@ static void read_socket(struct tcp_tail *t)
 		if (t->writing)
 			n = splice(t->sock, NULL, t->pipe_w, NULL, t->from_sock, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		else
-			n = recv(t->sock, scratch, t->from_sock < sizeof(scratch) ? t->from_sock : sizeof(scratch), 0);
+			n = recv(t->sock, NULL, t->from_sock, MSG_TRUNC);
 		if (n > 0) {
 			t->from_sock -= (size_t)n;
 			if (t->writing)

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "smbd/transform.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -170,7 +171,7 @@ NTSTATUS smbd_transform_decrypt_offload(struct smbd_conn *conn, uint8_t *pdu, si
 static void next_nonce(struct smbd_session *s, uint8_t nonce[16])
 {
 	memset(nonce, 0, 16);
-	put_le64(nonce, ++s->nonce_counter);
+	put_le64(nonce, atomic_fetch_add_explicit(&s->nonce_counter, 1, memory_order_relaxed) + 1);
 	memcpy(nonce + 8, s->nonce_prefix, 3); /* CCM uses 11 bytes, GCM 12 */
 	if (smb2_cipher_nonce_len((enum smb2_cipher)s->cipher) == 12)
 		nonce[11] = s->nonce_prefix[3];

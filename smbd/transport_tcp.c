@@ -23,6 +23,7 @@
 #include "lib/dlist.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "lib/log_ratelimit.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
 #include "smbd/loop.h"
@@ -128,12 +129,6 @@
 /* An accept that fails for want of descriptors or memory is retried after this. */
 #define ACCEPT_RETRY_MS 100
 
-/* One log line per LOG_INTERVAL_S for a repeated event, with the count. */
-struct ratelimit {
-	time_t last;
-	unsigned long suppressed;
-};
-
 struct tcp_transport;
 
 /* What the TCP connections of one server share (srv->tcp). */
@@ -143,7 +138,7 @@ struct smbd_tcp_state {
 	struct tcp_transport *all;                  /* every connection */
 	struct tcp_transport *wait_head, *wait_tail; /* waiting for rx budget, FIFO */
 	struct event *evict_ev;     /* every second while frames wait for budget */
-	struct ratelimit refused_log, accept_log;
+	struct plog_ratelimit refused_log, accept_log; /* LOG_INTERVAL_S */
 };
 
 struct tcp_transport {
@@ -203,21 +198,6 @@ static uint64_t now_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
-/* True if the event may be logged now; *suppressed: how many were not since. */
-static bool ratelimit_ok(struct ratelimit *r, unsigned long *suppressed)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (r->last != 0 && now.tv_sec - r->last < LOG_INTERVAL_S) {
-		r->suppressed++;
-		return false;
-	}
-	*suppressed = r->suppressed;
-	r->suppressed = 0;
-	r->last = now.tv_sec ? now.tv_sec : 1;
-	return true;
 }
 
 static void sockaddr_to_str(const struct sockaddr *sa, char *buf, size_t len)
@@ -1048,6 +1028,7 @@ static struct smbd_tcp_state *tcp_state_get(struct smbd_server *srv)
 	if (st == NULL)
 		return NULL;
 	st->srv = srv;
+	st->refused_log = st->accept_log = (struct plog_ratelimit)PLOG_RATELIMIT_INIT(LOG_INTERVAL_S);
 	talloc_set_destructor(st, tcp_state_destructor);
 	st->evict_ev = event_new(srv->loop->ev, -1, EV_PERSIST, evict_cb, st);
 	if (st->evict_ev == NULL) {
@@ -1069,7 +1050,7 @@ static void refuse(struct smbd_tcp_state *st, evutil_socket_t fd, const struct s
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	evutil_closesocket(fd);
 	unsigned long more;
-	if (ratelimit_ok(&st->refused_log, &more)) {
+	if (plog_ratelimit_ok(&st->refused_log, &more)) {
 		char peer[64];
 		sockaddr_to_str(sa, peer, sizeof(peer));
 		LOG_WARN("connection from %s refused: %u connections already (max connections); %lu more "
@@ -1158,7 +1139,7 @@ static void listener_error_cb(struct evconnlistener *l, void *arg)
 	struct tcp_listener *tl = arg;
 	int err = EVUTIL_SOCKET_ERROR();
 	unsigned long more;
-	if (ratelimit_ok(&tl->st->accept_log, &more))
+	if (plog_ratelimit_ok(&tl->st->accept_log, &more))
 		LOG_WARN("accept failed: %s (%lu more failures in the last %d s)", evutil_socket_error_to_string(err),
 			 more, LOG_INTERVAL_S);
 	/* Out of descriptors (EMFILE, ENFILE) or memory: the connection stays

@@ -85,31 +85,54 @@ static bool fd_is_open(int fd)
 	return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
 }
 
-/* With workers: the release returns at once, the close follows on a worker. */
+/* Waits, running the loop, until the pool's workers are all idle again. */
+static void run_until_idle(struct event_base *ev, struct smbd_iopool *pool, double limit_s)
+{
+	double t0 = now_s();
+	while (smbd_iopool_idle(pool) != smbd_iopool_threads(pool) && now_s() - t0 < limit_s) {
+		event_base_loop(ev, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	event_base_loop(ev, EVLOOP_NONBLOCK);
+	assert_int_equal(smbd_iopool_idle(pool), smbd_iopool_threads(pool));
+}
+
+/* With workers: the release returns at once, the close follows on a
+ * worker, which the linger keeps busy for its while. */
 static void test_close_on_worker(void **state)
 {
 	struct event_base *ev = event_base_new();
 	struct smbd_server *srv = fake_server(ev, 1);
 	int peer, s = lingering_socket(&peer);
-	size_t blocks = talloc_total_blocks(srv);
 
 	double t0 = now_s();
 	smbd_fd_release(smbd_fd_new(srv, s));
 	assert_true(now_s() - t0 < LINGER_S / 4.0); /* returned without waiting for the close */
-
-	/* The holder goes on the loop once the worker's close has returned,
-	 * which the linger makes take its time: so the close did wait. */
-	while (talloc_total_blocks(srv) != blocks && now_s() - t0 < 3 * LINGER_S) {
-		event_base_loop(ev, EVLOOP_NONBLOCK);
-		usleep(10000);
-	}
-	assert_int_equal(talloc_total_blocks(srv), blocks);
-	assert_true(now_s() - t0 > LINGER_S / 2.0);
+	run_until_idle(ev, srv->loop->iopool, 3 * LINGER_S);
+	assert_true(now_s() - t0 > LINGER_S / 2.0); /* the worker's close did wait */
 	assert_false(fd_is_open(s));
 	TALLOC_FREE(srv->loop->iopool);
 	close(peer);
 	talloc_free(srv);
 	event_base_free(ev);
+}
+
+/* A job that keeps the pool's one worker until its pipe is written to. */
+struct blocker {
+	struct smbd_iojob job;
+	int pipe[2];
+};
+
+static void blocker_work(struct smbd_iojob *job)
+{
+	struct blocker *b = (struct blocker *)job;
+	char c;
+	assert_int_equal(read(b->pipe[0], &c, 1), 1);
+}
+
+static void blocker_done(struct smbd_iojob *job)
+{
+	(void)job;
 }
 
 /* A regular file of len bytes, on disk (its blocks allocated). */
@@ -126,29 +149,29 @@ static int file_of(size_t len)
 	return fd;
 }
 
-/* A 1 MiB file's close goes to the worker (its holder lives until the
- * loop hears back); a 64 KiB file's is done at once. */
+/* A 1 MiB file's close goes to the worker (here busy, so it waits its
+ * turn); a 64 KiB file's is done at once. */
 static void test_by_size(void **state)
 {
 	struct event_base *ev = event_base_new();
 	struct smbd_server *srv = fake_server(ev, 1);
-	size_t blocks = talloc_total_blocks(srv);
+	struct blocker b = { .job = { .work = blocker_work, .done = blocker_done } };
+	assert_int_equal(pipe(b.pipe), 0);
+	smbd_iopool_submit(srv->loop->iopool, &b.job);
 
 	int small = file_of(65536);
 	smbd_fd_release(smbd_fd_new(srv, small));
 	assert_false(fd_is_open(small));
-	assert_int_equal(talloc_total_blocks(srv), blocks);
 
 	int large = file_of(1024 * 1024);
 	smbd_fd_release(smbd_fd_new(srv, large));
-	assert_int_equal(talloc_total_blocks(srv), blocks + 1); /* done() runs on the loop */
-	double t0 = now_s();
-	while (talloc_total_blocks(srv) != blocks && now_s() - t0 < 10) {
-		event_base_loop(ev, EVLOOP_NONBLOCK);
-		usleep(1000);
-	}
-	assert_int_equal(talloc_total_blocks(srv), blocks);
+	usleep(50000);
+	assert_true(fd_is_open(large)); /* queued behind the blocker, not closed here */
+	assert_int_equal(write(b.pipe[1], "x", 1), 1);
+	run_until_idle(ev, srv->loop->iopool, 10);
 	assert_false(fd_is_open(large));
+	close(b.pipe[0]);
+	close(b.pipe[1]);
 	talloc_free(srv);
 	event_base_free(ev);
 }
@@ -159,10 +182,8 @@ static void test_close_in_place(void **state)
 	struct event_base *ev = event_base_new();
 	struct smbd_server *srv = fake_server(ev, 0);
 	int fd = file_of(1024 * 1024);
-	size_t blocks = talloc_total_blocks(srv);
 	smbd_fd_release(smbd_fd_new(srv, fd));
 	assert_false(fd_is_open(fd));
-	assert_int_equal(talloc_total_blocks(srv), blocks);
 	talloc_free(srv);
 	event_base_free(ev);
 }
