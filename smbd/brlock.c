@@ -5,23 +5,27 @@
 #include "config.h"
 #include "smbd/brlock.h"
 
-#include <event2/event.h>
 #include <talloc.h>
 
 #include "lib/dlist.h"
 #include "lib/log.h"
+#include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
 #include "smbd/loop.h"
+#include "smbd/loop_post.h"
 #include "smbd/open.h"
 #include "smbd/req.h"
 #include "smbd/server.h"
 
 struct brlock_waiter {
+	/* Its retry, posted to the call's loop: a lock goes away on whichever
+	 * loop its holder's connection runs. First, so the post is the waiter. */
+	struct smbd_post retry;
+	struct smbd_loop *loop;
 	struct brlock_waiter *prev, *next;
 	struct smbd_brlocks *owner; /* the waiting open's locks; NULL once it closed */
 	struct smb2_call *call;
-	struct event *ev;
 	uint64_t offset;
 	uint64_t length;
 	bool exclusive;
@@ -89,6 +93,7 @@ bool smbd_brlock_io_conflicts(const struct smbd_brlock *held, bool held_by_reque
 /* ---- per-open lists ---- */
 
 static void wake_file(const struct smbd_open *o);
+static void waiter_wake_cb(struct smbd_post *post);
 
 static int brlocks_destructor(struct smbd_brlocks *bl)
 {
@@ -97,7 +102,7 @@ static int brlocks_destructor(struct smbd_brlocks *bl)
 	 * them and let them finish as "open closed". */
 	for (struct brlock_waiter *w = bl->waiters; w != NULL; w = w->next) {
 		w->owner = NULL;
-		event_active(w->ev, 0, 0);
+		smbd_post(w->loop->posts, &w->retry, waiter_wake_cb);
 	}
 	bl->waiters = NULL;
 	bl->open->brlocks = NULL;
@@ -229,7 +234,7 @@ void smbd_brlock_drop_newest(struct smbd_open *o, size_t n)
 static void wake_open_cb(struct smbd_open *each, void *arg)
 {
 	for (struct brlock_waiter *w = each->brlocks ? each->brlocks->waiters : NULL; w; w = w->next)
-		event_active(w->ev, 0, 0);
+		smbd_post(w->loop->posts, &w->retry, waiter_wake_cb);
 }
 
 /* A lock of o's file went away: blocked requests try again on the next
@@ -251,7 +256,7 @@ static void waiter_unlink(struct brlock_waiter *w)
 static int waiter_destructor(struct brlock_waiter *w)
 {
 	waiter_unlink(w);
-	event_free(w->ev);
+	smbd_unpost(w->loop->posts, &w->retry);
 	return 0;
 }
 
@@ -265,9 +270,9 @@ static void waiter_finish(struct brlock_waiter *w, NTSTATUS status)
 	finish(call, status);
 }
 
-static void waiter_wake_cb(evutil_socket_t fd, short what, void *arg)
+static void waiter_wake_cb(struct smbd_post *post)
 {
-	struct brlock_waiter *w = arg;
+	struct brlock_waiter *w = (struct brlock_waiter *)post; /* retry comes first */
 	if (w->owner == NULL) {
 		/* The open that asked for the lock is gone. */
 		waiter_finish(w, NT_STATUS_RANGE_NOT_LOCKED);
@@ -300,11 +305,7 @@ NTSTATUS smbd_brlock_wait(struct smb2_call *call, struct smbd_open *o, uint64_t 
 	struct brlock_waiter *w = talloc_zero(call->req, struct brlock_waiter);
 	if (w == NULL)
 		return NT_STATUS_NO_MEMORY;
-	w->ev = event_new(o->srv->loop->ev, -1, 0, waiter_wake_cb, w);
-	if (w->ev == NULL) {
-		talloc_free(w);
-		return NT_STATUS_NO_MEMORY;
-	}
+	w->loop = call->req->conn->loop;
 	w->call = call;
 	w->offset = offset;
 	w->length = length;
@@ -328,7 +329,7 @@ void smbd_brlock_close(struct smbd_open *o)
 	while (bl->waiters != NULL) {
 		struct brlock_waiter *w = bl->waiters;
 		waiter_unlink(w);
-		event_active(w->ev, 0, 0);
+		smbd_post(w->loop->posts, &w->retry, waiter_wake_cb);
 	}
 	bool had_locks = bl->n > 0;
 	TALLOC_FREE(bl->locks);

@@ -1,21 +1,25 @@
 #include "config.h"
 #include "smbd/create_park.h"
 
-#include <event2/event.h>
 #include <talloc.h>
 
 #include "lib/dlist.h"
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/loop.h"
+#include "smbd/loop_post.h"
 #include "smbd/server.h"
 
 struct smbd_park {
+	/* The wake-up, posted to the call's loop: whoever wakes the park
+	 * (another connection's CREATE, CLOSE or break) may run on another.
+	 * First, so that the post is the park. */
+	struct smbd_post wake;
+	struct smbd_loop *loop;
 	struct smbd_park *older, *newer; /* list->newest first */
 	struct smbd_park_list *list; /* NULL once woken */
 	struct smb2_call *call;
 	smbd_park_retry_fn retry;
-	struct event *wake;
 };
 
 static void unlink_park(struct smbd_park *p)
@@ -32,13 +36,13 @@ static void unlink_park(struct smbd_park *p)
 static int park_destructor(struct smbd_park *p)
 {
 	unlink_park(p);
-	event_free(p->wake);
+	smbd_unpost(p->loop->posts, &p->wake);
 	return 0;
 }
 
-static void wake_cb(evutil_socket_t fd, short what, void *arg)
+static void wake_cb(struct smbd_post *post)
 {
-	struct smbd_park *p = arg;
+	struct smbd_park *p = (struct smbd_park *)post; /* wake comes first */
 	struct smb2_call *call = p->call;
 	smbd_park_retry_fn retry = p->retry;
 	call->async_state = NULL;
@@ -60,11 +64,7 @@ NTSTATUS smbd_park(struct smb2_call *call, struct smbd_park_list *list, bool qui
 	struct smbd_park *p = talloc_zero(call->req, struct smbd_park);
 	if (p == NULL)
 		return NT_STATUS_NO_MEMORY;
-	p->wake = event_new(call->req->conn->loop->ev, -1, 0, wake_cb, p);
-	if (p->wake == NULL) {
-		talloc_free(p);
-		return NT_STATUS_NO_MEMORY;
-	}
+	p->loop = call->req->conn->loop;
 	p->call = call;
 	p->retry = retry;
 	p->list = list;
@@ -87,7 +87,7 @@ void smbd_park_wake_all(struct smbd_park_list *list)
 		struct smbd_park *next = p->newer;
 		p->older = p->newer = NULL;
 		p->list = NULL;
-		event_active(p->wake, 0, 0);
+		smbd_post(p->loop->posts, &p->wake, wake_cb);
 		p = next;
 	}
 	list->newest = NULL;

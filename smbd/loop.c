@@ -8,6 +8,7 @@
 #include "smbd/bigbuf.h"
 #include "smbd/heap_keep.h"
 #include "smbd/iopool.h"
+#include "smbd/loop_post.h"
 #include "smbd/server.h"
 #include "smbd/splice_pipe.h"
 #include "smbd/vfs_uring.h"
@@ -20,6 +21,9 @@ struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev)
 		return NULL;
 	loop->srv = srv;
 	loop->ev = ev;
+	loop->posts = smbd_loop_posts_new(loop, ev);
+	if (loop->posts == NULL)
+		goto fail;
 	loop->iopool = smbd_iopool_new(loop, ev, cfg->io_threads);
 	if (loop->iopool == NULL)
 		goto fail;

@@ -25,10 +25,12 @@ struct smbd_bigbufs;
 struct smbd_heap_keep;
 struct smbd_pipes;
 struct smbd_iopool;
+struct smbd_loop_posts;
 
 struct smbd_loop {
 	struct smbd_server *srv;
 	struct event_base *ev;
+	struct smbd_loop_posts *posts; /* work handed to this loop's thread (loop_post.h) */
 	struct smbd_iopool *iopool;   /* its file I/O workers ("io threads"); done() comes back here */
 	size_t crypto_offloaded;      /* bytes of messages being sealed or opened on them (transform.c) */
 	struct vfs_uring *uring;      /* reads, writes, syncs ("io uring"); NULL: on the I/O pool */

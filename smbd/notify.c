@@ -43,6 +43,7 @@
 #include "smbd/conn.h"
 #include "smbd/dispatch.h"
 #include "smbd/loop.h"
+#include "smbd/loop_post.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/smb2_proto.h"
@@ -96,10 +97,13 @@ struct notify_sub {
 };
 
 struct notify_waiter {
+	/* Its completion, posted to the call's loop: a change is seen on
+	 * whichever loop reads the events. First, so the post is the waiter. */
+	struct smbd_post done;
+	struct smbd_loop *loop;
 	struct notify_waiter *prev, *next; /* n->waiters, while still waiting */
 	struct smbd_notify *n;             /* NULL once it has its result */
 	struct smb2_call *call;
-	struct event *ev;
 	uint32_t limit; /* bytes of changes the reply may carry */
 	bool ready;
 	NTSTATUS status;
@@ -381,11 +385,13 @@ static void waiter_unlink(struct notify_waiter *w)
 static int waiter_destructor(struct notify_waiter *w)
 {
 	waiter_unlink(w);
-	event_free(w->ev);
+	smbd_unpost(w->loop->posts, &w->done);
 	return 0;
 }
 
-/* The waiter has its answer: it goes out from the waiter's event. */
+static void waiter_done_cb(struct smbd_post *post);
+
+/* The waiter has its answer: it goes out on the call's loop, on a later turn. */
 static void waiter_ready(struct notify_waiter *w, NTSTATUS status, const struct smbd_notify_change *changes,
 			 size_t count)
 {
@@ -405,7 +411,7 @@ static void waiter_ready(struct notify_waiter *w, NTSTATUS status, const struct 
 		else
 			w->n_changes = count;
 	}
-	event_active(w->ev, 0, 0);
+	smbd_post(w->loop->posts, &w->done, waiter_done_cb);
 }
 
 static void waiter_complete(struct notify_waiter *w)
@@ -421,9 +427,9 @@ static void waiter_complete(struct notify_waiter *w)
 	smbd_call_async_done(call, status);
 }
 
-static void waiter_ev_cb(evutil_socket_t fd, short what, void *arg)
+static void waiter_done_cb(struct smbd_post *post)
 {
-	waiter_complete(arg);
+	waiter_complete((struct notify_waiter *)post); /* done comes first */
 }
 
 /* Whether a CANCEL naming this call is being processed (the framework calls
@@ -826,11 +832,7 @@ NTSTATUS smbd_notify_request(struct smb2_call *call, struct smbd_open *o, uint32
 	struct notify_waiter *w = talloc_zero(call->req, struct notify_waiter);
 	if (w == NULL)
 		return NT_STATUS_NO_MEMORY;
-	w->ev = event_new(srv->loop->ev, -1, 0, waiter_ev_cb, w);
-	if (w->ev == NULL) {
-		talloc_free(w);
-		return NT_STATUS_NO_MEMORY;
-	}
+	w->loop = call->req->conn->loop;
 	w->call = call;
 	w->limit = limit;
 	w->n = n;

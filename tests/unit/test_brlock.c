@@ -16,6 +16,7 @@
 #include "smbd/conn.h"
 #include "smbd/file_state.h"
 #include "smbd/loop.h"
+#include "smbd/loop_post.h"
 #include "smbd/open.h"
 #include "smbd/req.h"
 #include "smbd/server.h"
@@ -139,9 +140,12 @@ static int setup(void **state)
 	f->srv = talloc_zero(f, struct smbd_server);
 	f->srv->loop = talloc_zero(f->srv, struct smbd_loop);
 	f->srv->loop->ev = event_base_new();
+	f->srv->loop->posts = smbd_loop_posts_new(f->srv->loop, f->srv->loop->ev);
+	assert_non_null(f->srv->loop->posts);
 	f->srv->cfg = conf_default(f); /* "max async requests" */
 	f->conn = talloc_zero(f, struct smbd_conn);
 	f->conn->srv = f->srv;
+	f->conn->loop = f->srv->loop;
 	f->o1 = fake_open(f->srv, 1);
 	f->o2 = fake_open(f->srv, 2);
 	*state = f;
