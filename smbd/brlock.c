@@ -10,6 +10,7 @@
 #include "lib/dlist.h"
 #include "lib/log.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/dispatch.h"
 #include "smbd/file_state.h"
 #include "smbd/loop.h"
@@ -181,6 +182,7 @@ NTSTATUS smbd_brlock_check_io(const struct smbd_open *o, uint64_t offset, uint64
 
 NTSTATUS smbd_brlock_lock(struct smbd_open *o, uint64_t offset, uint64_t length, bool exclusive)
 {
+	SMBD_CONTROL_HELD();
 	if (!smbd_brlock_range_valid(offset, length))
 		return NT_STATUS_INVALID_LOCK_RANGE;
 	if (lock_would_conflict(o, offset, length, exclusive))
@@ -198,6 +200,7 @@ NTSTATUS smbd_brlock_lock(struct smbd_open *o, uint64_t offset, uint64_t length,
 
 NTSTATUS smbd_brlock_unlock(struct smbd_open *o, uint64_t offset, uint64_t length)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_brlocks *bl = o->brlocks;
 	size_t found = SIZE_MAX;
 	for (size_t i = 0; bl != NULL && i < bl->n; i++) {
@@ -270,9 +273,8 @@ static void waiter_finish(struct brlock_waiter *w, NTSTATUS status)
 	finish(call, status);
 }
 
-static void waiter_wake_cb(struct smbd_post *post)
+static void waiter_wake(struct brlock_waiter *w)
 {
-	struct brlock_waiter *w = (struct brlock_waiter *)post; /* retry comes first */
 	if (w->owner == NULL) {
 		/* The open that asked for the lock is gone. */
 		waiter_finish(w, NT_STATUS_RANGE_NOT_LOCKED);
@@ -282,6 +284,13 @@ static void waiter_wake_cb(struct smbd_post *post)
 	if (NT_STATUS_EQUAL(status, NT_STATUS_LOCK_NOT_GRANTED))
 		return; /* still held by someone: keep waiting */
 	waiter_finish(w, status);
+}
+
+static void waiter_wake_cb(struct smbd_post *post)
+{
+	smbd_control_enter();
+	waiter_wake((struct brlock_waiter *)post); /* retry comes first */
+	smbd_control_leave();
 }
 
 static void waiter_cancel(struct smb2_call *call)
@@ -299,6 +308,7 @@ static void waiter_cancel(struct smb2_call *call)
 NTSTATUS smbd_brlock_wait(struct smb2_call *call, struct smbd_open *o, uint64_t offset, uint64_t length,
 			  bool exclusive, void (*finish)(struct smb2_call *call, NTSTATUS status))
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_brlocks *bl = brlocks_get(o);
 	if (bl == NULL)
 		return NT_STATUS_NO_MEMORY;
@@ -322,6 +332,7 @@ NTSTATUS smbd_brlock_wait(struct smb2_call *call, struct smbd_open *o, uint64_t 
 
 void smbd_brlock_close(struct smbd_open *o)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_brlocks *bl = o->brlocks;
 	if (bl == NULL)
 		return;

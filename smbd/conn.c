@@ -7,6 +7,7 @@
 #include "conf/conf.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "smbd/control.h"
 #include "smbd/dispatch.h"
 #include "smbd/replay_pending.h"
 #include "smbd/server.h"
@@ -32,9 +33,8 @@ static void arm_timer(struct smbd_conn *conn, uint32_t seconds)
 	evtimer_add(conn->idle_timer, &tv);
 }
 
-static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
+static void conn_free(struct smbd_conn *conn)
 {
-	struct smbd_conn *conn = arg;
 	/* A CREATE of a session that goes on through other channels first
 	 * keeps its session (smbd/replay_pending.h). */
 	smbd_replay_pending_outlive(conn);
@@ -51,8 +51,16 @@ static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	talloc_free(conn);
 }
 
+static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	smbd_control_enter();
+	conn_free(arg);
+	smbd_control_leave();
+}
+
 static int conn_destructor(struct smbd_conn *conn)
 {
+	SMBD_CONTROL_HELD();
 	conn->terminating = true;
 	smbd_sessions_drop_conn(conn->srv, conn->id);
 	idtable_remove(conn->srv->conns, conn->id);
@@ -65,7 +73,7 @@ static int conn_destructor(struct smbd_conn *conn)
 	return 0;
 }
 
-struct smbd_conn *smbd_conn_new(struct smbd_loop *loop, struct smbd_transport *t)
+static struct smbd_conn *conn_new(struct smbd_loop *loop, struct smbd_transport *t)
 {
 	struct smbd_server *srv = loop->srv;
 	struct smbd_conn *conn = talloc_zero(srv, struct smbd_conn);
@@ -88,6 +96,15 @@ struct smbd_conn *smbd_conn_new(struct smbd_loop *loop, struct smbd_transport *t
 	talloc_set_destructor(conn, conn_destructor);
 	arm_timer(conn, srv->cfg->auth_timeout_s);
 	LOG_INFO("connection %llu from %s", (unsigned long long)conn->id, conn->peer);
+	return conn;
+}
+
+struct smbd_conn *smbd_conn_new(struct smbd_loop *loop, struct smbd_transport *t)
+{
+	/* A child of the server, in the table every break looks in. */
+	smbd_control_enter();
+	struct smbd_conn *conn = conn_new(loop, t);
+	smbd_control_leave();
 	return conn;
 }
 

@@ -8,6 +8,7 @@
 
 #include "lib/dlist.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/create_park.h"
 #include "smbd/req.h"
 #include "smbd/server.h"
@@ -40,6 +41,7 @@ static int gate_destructor(struct smbd_create_gate *g)
 NTSTATUS smbd_create_gate_enter(struct smb2_call *call, TALLOC_CTX *mem, struct vfs_share *vfs, const char *rel,
 				struct smbd_create_gate **gate)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_server *srv = call->req->conn->srv;
 	for (struct smbd_create_gate *g = srv->create_gates; g != NULL; g = g->next)
 		if (same_name(g, vfs, rel))

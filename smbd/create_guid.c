@@ -8,6 +8,7 @@
 #include "lib/dlist.h"
 #include "lib/log.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/durable.h"
 #include "smbd/open.h"
 #include "smbd/req.h"
@@ -41,6 +42,7 @@ static int create_guid_destructor(struct smbd_create_guid *g)
 
 bool smbd_create_guid_note(struct smbd_open *o, const uint8_t client_guid[16], const uint8_t create_guid[16])
 {
+	SMBD_CONTROL_HELD();
 	talloc_free(o->create_guid);
 	struct smbd_create_guid *g = talloc_zero(o, struct smbd_create_guid);
 	if (g == NULL)

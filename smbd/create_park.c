@@ -5,6 +5,7 @@
 
 #include "lib/dlist.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/dispatch.h"
 #include "smbd/loop.h"
 #include "smbd/loop_post.h"
@@ -45,12 +46,14 @@ static void wake_cb(struct smbd_post *post)
 	struct smbd_park *p = (struct smbd_park *)post; /* wake comes first */
 	struct smb2_call *call = p->call;
 	smbd_park_retry_fn retry = p->retry;
+	smbd_control_enter(); /* the park is on a shared list; the retry a CREATE's or a SET_INFO's */
 	call->async_state = NULL;
 	talloc_free(p);
 	/* A quiet wait is over: a longer one after the retry's first step
 	 * (an oplock break) gets its interim reply. */
 	call->quiet = false;
 	retry(call);
+	smbd_control_leave();
 }
 
 static void park_cancel(struct smb2_call *call)
@@ -61,6 +64,7 @@ static void park_cancel(struct smb2_call *call)
 
 NTSTATUS smbd_park(struct smb2_call *call, struct smbd_park_list *list, bool quiet, smbd_park_retry_fn retry)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_park *p = talloc_zero(call->req, struct smbd_park);
 	if (p == NULL)
 		return NT_STATUS_NO_MEMORY;
@@ -79,6 +83,7 @@ NTSTATUS smbd_park(struct smb2_call *call, struct smbd_park_list *list, bool qui
 
 void smbd_park_wake_all(struct smbd_park_list *list)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_park *oldest = list->newest;
 	while (oldest != NULL && oldest->older != NULL)
 		oldest = oldest->older;

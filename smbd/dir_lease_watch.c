@@ -16,6 +16,7 @@
 
 #include "lib/dlist.h"
 #include "lib/log.h"
+#include "smbd/control.h"
 #include "smbd/lease.h"
 #include "smbd/loop.h"
 #include "smbd/server.h"
@@ -111,9 +112,8 @@ static void break_all(struct smbd_dir_watch *w)
 		smbd_lease_break_listing(w->srv, d->dev, d->ino, NULL);
 }
 
-static void events_cb(evutil_socket_t fd, short what, void *arg)
+static void read_events(int fd, struct smbd_dir_watch *w)
 {
-	struct smbd_dir_watch *w = arg;
 	unsigned char buf[8192];
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -139,6 +139,13 @@ static void events_cb(evutil_socket_t fd, short what, void *arg)
 			off += m.event_len;
 		}
 	}
+}
+
+static void events_cb(evutil_socket_t fd, short what, void *arg)
+{
+	smbd_control_enter();
+	read_events(fd, arg);
+	smbd_control_leave();
 }
 
 static int watch_destructor(struct smbd_dir_watch *w)

@@ -17,6 +17,7 @@
 #include "lib/wire.h"
 #include "smbd/arrival_check.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/create_guid.h"
 #include "smbd/identity.h"
 #include "smbd/iopool.h"
@@ -382,7 +383,12 @@ static void run_call(struct smb2_call *call, bool first)
 		call->status = NT_STATUS_ACCESS_DENIED;
 		return;
 	}
+	bool control = smbd_command_is_control(call->command);
+	if (control)
+		smbd_control_enter();
 	call->status = d->fn(call);
+	if (control)
+		smbd_control_leave();
 	smbd_become_root();
 	if (call->command == SMB2_CREATE && !NT_STATUS_IS_OK(call->status))
 		req->related_status = call->status;
@@ -566,7 +572,9 @@ static void cancel_request(struct smbd_conn *conn, const struct smb2_call *cance
 		bool match = (cancel->flags & SMB2_FLAGS_ASYNC_COMMAND) ? p->async_id == cancel->async_id
 									: p->message_id == cancel->message_id;
 		if (match) {
+			smbd_control_enter(); /* what it waits on is shared (a park, a lock, a notify) */
 			p->cancel_fn(p);
+			smbd_control_leave();
 			return;
 		}
 	}

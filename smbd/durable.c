@@ -16,6 +16,7 @@
 #include "lib/wire.h"
 #include "smbd/brlock.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/create_guid.h"
 #include "smbd/file_state.h"
 #include "smbd/identity.h"
@@ -189,6 +190,7 @@ fail:
 void smbd_durable_grant(struct smbd_open *o, const struct smbd_durable_request *r, struct smbd_session *s,
 			const uint8_t client_guid[16], bool persistent_ok)
 {
+	SMBD_CONTROL_HELD();
 	/* MS-SMB2 3.3.5.9.10: persistent when asked for on a continuously
 	 * available share, whatever the open caches; durable otherwise if it
 	 * caches its handle. Files only (a directory's lease only lets
@@ -276,10 +278,12 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct smbd_durable *d = arg;
 	struct smbd_open *o = d->open;
+	smbd_control_enter();
 	if (!d->purging)
 		LOG_INFO("durable handle of '%s' (user '%s') closed: not reconnected within %u ms", o->rel_path,
 			 d->user, d->timeout_ms);
 	smbd_open_close(o);
+	smbd_control_leave();
 }
 
 /* d's open waits, disconnected, for its client until its time-out. */
@@ -297,6 +301,7 @@ static bool start_waiting(struct smbd_durable *d)
 
 bool smbd_durable_disconnect(struct smbd_open *o)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_durable *d = o->durable;
 	if (d == NULL || d->disconnected || o->tcon == NULL || o->srv->stopping)
 		return false;
@@ -327,6 +332,7 @@ bool smbd_durable_disconnect(struct smbd_open *o)
 
 bool smbd_durable_purge(struct smbd_open *o)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_durable *d = o->durable;
 	/* A persistent open's client comes back even after a restart of the
 	 * server: the break waits out its time-out instead, as for a client
@@ -392,6 +398,7 @@ static NTSTATUS may_take(struct smb2_call *call, const struct smbd_durable_reque
 NTSTATUS smbd_durable_reconnect(struct smb2_call *call, const struct smbd_durable_request *r,
 				const struct smbd_lease_request *lease, const char *name, struct smbd_open **out)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_open *o = idtable_find(call->req->conn->srv->opens, r->fid_p);
 	NTSTATUS status = may_take(call, r, o, lease, name);
 	if (!NT_STATUS_IS_OK(status))
@@ -497,6 +504,7 @@ static void rewrite_done(struct smbd_iojob *base)
 {
 	struct ph_rewrite *w = (struct ph_rewrite *)base;
 	struct smbd_durable *d = w->d;
+	smbd_control_enter();
 	if (d == NULL) {
 		if (!w->srv->stopping)
 			smbd_ph_store_forget(w->srv->ph_store, w->id);
@@ -511,6 +519,7 @@ static void rewrite_done(struct smbd_iojob *base)
 		}
 	}
 	talloc_free(w);
+	smbd_control_leave();
 }
 
 static void rewrite_start(struct smbd_durable *d)

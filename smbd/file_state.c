@@ -14,6 +14,7 @@
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/dispatch.h"
 #include "smbd/durable.h"
 #include "smbd/lease.h"
@@ -100,6 +101,7 @@ static struct smbd_file *file_get(struct smbd_server *srv, dev_t dev, ino_t ino)
 
 void smbd_file_wake_waiters(struct smbd_file *f)
 {
+	SMBD_CONTROL_HELD();
 	/* Oldest first: each runs again in the order it came, and may start
 	 * the next break (smb2.lease.breaking3). */
 	smbd_park_wake_all(&f->waiters);
@@ -107,6 +109,7 @@ void smbd_file_wake_waiters(struct smbd_file *f)
 
 bool smbd_file_add_open(struct smbd_server *srv, struct smbd_open *o)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_file *f = file_get(srv, o->dev, o->ino);
 	if (f == NULL)
 		return false;
@@ -123,6 +126,7 @@ bool smbd_file_add_open(struct smbd_server *srv, struct smbd_open *o)
 
 void smbd_file_remove_open(struct smbd_open *o)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_file *f = o->file;
 	if (f == NULL)
 		return;
@@ -196,6 +200,7 @@ static bool conflicts(const struct smbd_open *o, uint32_t access, uint32_t share
 NTSTATUS smbd_share_mode_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint32_t access,
 			       uint32_t share_access)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_file *f = smbd_file_find(srv, dev, ino);
 	for (size_t i = 0; f && i < f->n_opens; i++)
 		if (conflicts(f->opens[i], access, share_access))
@@ -276,6 +281,7 @@ static void send_break(struct smbd_open *o, uint8_t level)
 static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct smbd_open *o = arg;
+	smbd_control_enter();
 	LOG_INFO("oplock break of file id %llu not acknowledged in time", (unsigned long long)o->volatile_id);
 	/* MS-SMB2 3.3.2.1: the break completes as if acknowledged. */
 	o->oplock_level = o->oplock_break_to;
@@ -284,6 +290,7 @@ static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	o->break_timer = NULL;
 	if (o->file)
 		smbd_file_wake_waiters(o->file);
+	smbd_control_leave();
 }
 
 static void start_break(struct smbd_open *o, uint8_t to)
@@ -304,6 +311,7 @@ static void start_break(struct smbd_open *o, uint8_t to)
 NTSTATUS smbd_oplock_check(struct smbd_server *srv, dev_t dev, ino_t ino, uint8_t requested, uint32_t access,
 			   bool overwrite, const struct smbd_lease *mine, uint8_t *granted)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_file *f = smbd_file_find(srv, dev, ino);
 	bool must_wait = false;
 	bool others = false;
@@ -383,6 +391,7 @@ NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino, smbd_par
 
 void smbd_oplock_break_level2(struct smbd_open *writer, bool include_self)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_file *f = writer->file;
 	smbd_lease_break_for_write(f, writer);
 	for (size_t i = 0; f && i < f->n_opens; i++) {
@@ -396,6 +405,7 @@ void smbd_oplock_break_level2(struct smbd_open *writer, bool include_self)
 
 NTSTATUS smbd_oplock_ack(struct smbd_open *o, uint8_t level, uint8_t *new_level)
 {
+	SMBD_CONTROL_HELD();
 	/* MS-SMB2 3.3.5.22.1 */
 	if (o->oplock_state != SMBD_OPLOCK_BREAKING)
 		return NT_STATUS_INVALID_OPLOCK_PROTOCOL;

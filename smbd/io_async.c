@@ -8,6 +8,7 @@
 
 #include "lib/log.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/dispatch.h"
 #include "smbd/iopool.h"
 #include "smbd/loop.h"
@@ -47,6 +48,9 @@ static void offload_done(struct smbd_iojob *base)
 	struct offload_job *job = (struct offload_job *)base;
 	struct smb2_call *call = job->call;
 	struct smbd_conn *conn = job->conn;
+	bool control = smbd_command_is_control(call->command);
+	if (control)
+		smbd_control_enter();
 	smbd_call_waits_again(call);
 	NTSTATUS status = job->finish(call, job->state);
 	talloc_free(job);
@@ -54,9 +58,11 @@ static void offload_done(struct smbd_iojob *base)
 		/* finish() went on: another job, or a wait of another kind. */
 		smbd_call_still_waiting(call);
 		smbd_conn_io_end(conn);
-		return;
+	} else {
+		call_finished(call, conn, status);
 	}
-	call_finished(call, conn, status);
+	if (control)
+		smbd_control_leave();
 }
 
 bool smbd_offload_available(const struct smb2_call *call)

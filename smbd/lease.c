@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/dir_lease_watch.h"
 #include "smbd/durable.h"
 #include "smbd/file_state.h"
@@ -198,9 +199,8 @@ static void send_break(struct smbd_file *f, struct smbd_lease *l, uint32_t flags
  * ack on the dead channel fails, the one on the live channel ends the
  * break; the client replays what else it had in flight there).
  */
-static void break_watch_cb(evutil_socket_t fd, short what, void *arg)
+static void break_watch(struct smbd_lease *l)
 {
-	struct smbd_lease *l = arg;
 	if (!l->breaking) {
 		evtimer_del(l->break_watch);
 		return;
@@ -222,9 +222,17 @@ static void break_watch_cb(evutil_socket_t fd, short what, void *arg)
 	send_break_on(conn, l, SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED);
 }
 
+static void break_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	smbd_control_enter();
+	break_watch(arg);
+	smbd_control_leave();
+}
+
 static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct smbd_lease *l = arg;
+	smbd_control_enter();
 	LOG_INFO("lease break not acknowledged in time");
 	/* The holder loses all caching (as Windows: smbtorture
 	 * smb2.lease.timeout); a late ack then finds no break. */
@@ -235,6 +243,7 @@ static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct smbd_file *f = smbd_file_find(l->srv, l->dev, l->ino);
 	if (f != NULL)
 		smbd_file_wake_waiters(f);
+	smbd_control_leave();
 }
 
 /* Offers the holder 'offer' (l->break_to, or a step above it); one that
@@ -454,6 +463,7 @@ static struct smbd_lease *lease_new(struct smbd_server *srv, const uint8_t clien
 NTSTATUS smbd_lease_grant(struct smbd_open *o, const uint8_t client_guid[16], const struct smbd_lease_request *lr,
 			  const void *share, const char *rel)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_lease *l = smbd_lease_find(o->srv, client_guid, lr->key);
 	if (l != NULL && (l->dev != o->dev || l->ino != o->ino))
 		return NT_STATUS_INVALID_PARAMETER; /* the name now leads to another file */
@@ -522,6 +532,7 @@ void smbd_lease_describe(const struct smbd_lease *l, struct smbd_lease_request *
 
 void smbd_lease_leave(struct smbd_open *o)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_lease *l = o->lease;
 	if (l == NULL)
 		return;
@@ -564,6 +575,7 @@ void smbd_lease_encode_response(const struct smbd_open *o, struct wire_wr *w)
 NTSTATUS smbd_lease_ack(struct smbd_server *srv, const uint8_t client_guid[16], const uint8_t key[16],
 			uint32_t state)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_lease *l = smbd_lease_find(srv, client_guid, key);
 	if (l == NULL)
 		return NT_STATUS_OBJECT_NAME_NOT_FOUND;

@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 	if (!smbd_identity_can_switch())
 		LOG_WARN("not running as root: every user acts on files as uid %u", (unsigned)geteuid());
 	if (smbd_server_listen(srv) != 0) {
-		talloc_free(srv);
+		smbd_server_free(srv);
 		event_base_free(ev);
 		return 1;
 	}
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 	LOG_INFO("porthos-smbd %s ready", PACKAGE_VERSION);
 	event_base_dispatch(ev);
 
-	talloc_free(srv);
+	smbd_server_free(srv);
 	event_free(sigint);
 	event_free(sigterm);
 	event_base_free(ev);

@@ -41,6 +41,7 @@
 #include "lib/log.h"
 #include "lib/unicode.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/dispatch.h"
 #include "smbd/loop.h"
 #include "smbd/loop_post.h"
@@ -429,7 +430,9 @@ static void waiter_complete(struct notify_waiter *w)
 
 static void waiter_done_cb(struct smbd_post *post)
 {
+	smbd_control_enter();
 	waiter_complete((struct notify_waiter *)post); /* done comes first */
+	smbd_control_leave();
 }
 
 /* Whether a CANCEL naming this call is being processed (the framework calls
@@ -682,6 +685,7 @@ static void handle_overflow(struct smbd_notify_ctx *ctx)
 
 static void ctx_drain(struct smbd_notify_ctx *ctx)
 {
+	SMBD_CONTROL_HELD();
 	for (;;) {
 		ssize_t got = read(ctx->fd, ctx->buf, READ_BUF_SIZE);
 		if (got < 0 && errno == EINTR)
@@ -715,7 +719,9 @@ static void ctx_drain(struct smbd_notify_ctx *ctx)
 
 static void ctx_read_cb(evutil_socket_t fd, short what, void *arg)
 {
+	smbd_control_enter();
 	ctx_drain(arg);
+	smbd_control_leave();
 }
 
 /* --- lifetimes ---------------------------------------------------------- */
@@ -800,6 +806,7 @@ static NTSTATUS notify_start(struct smbd_notify_ctx *ctx, struct smbd_open *o, u
 NTSTATUS smbd_notify_request(struct smb2_call *call, struct smbd_open *o, uint32_t filter, bool watch_tree,
 			     uint32_t out_len)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_server *srv = call->req->conn->srv;
 	struct smbd_notify_ctx *ctx = ctx_get(srv);
 	if (ctx == NULL)

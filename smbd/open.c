@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/log_ratelimit.h"
 #include "smbd/brlock.h"
+#include "smbd/control.h"
 #include "smbd/dir_lease.h"
 #include "smbd/durable.h"
 #include "smbd/file_state.h"
@@ -163,6 +164,7 @@ static void open_release_fd(struct smbd_open *o)
 
 static int open_destructor(struct smbd_open *o)
 {
+	SMBD_CONTROL_HELD();
 	/* Parents outlive their children's destructors (talloc), so the
 	 * session is still there, even when it is what is being freed. */
 	if (o->tcon != NULL)
@@ -189,6 +191,7 @@ NTSTATUS smbd_open_check_limit(const struct smbd_tcon *tcon)
 
 struct smbd_open *smbd_open_new(struct smbd_tcon *tcon, int fd)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_server *srv = tcon->session->srv;
 	if (!NT_STATUS_IS_OK(smbd_open_check_limit(tcon))) {
 		if (fd >= 0)
@@ -262,6 +265,7 @@ struct smbd_open *smbd_open_find(struct smbd_server *srv, uint64_t persistent_id
 
 NTSTATUS smbd_open_close(struct smbd_open *o)
 {
+	SMBD_CONTROL_HELD();
 	NTSTATUS status = NT_STATUS_OK;
 	struct smbd_share *share = o->share;
 	/* Pending CHANGE_NOTIFYs complete with NOTIFY_CLEANUP; watches go. */

@@ -18,6 +18,7 @@
 #include "lib/fscc.h"
 #include "lib/idtable.h"
 #include "lib/log.h"
+#include "smbd/control.h"
 #include "smbd/durable.h"
 #include "smbd/iopool.h"
 #include "smbd/ioctl.h"
@@ -151,7 +152,7 @@ static bool load_persistent_handles(struct smbd_server *srv)
 	return true;
 }
 
-struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, struct porthos_config *cfg)
+static struct smbd_server *server_new(TALLOC_CTX *mem, struct event_base *ev, struct porthos_config *cfg)
 {
 	struct smbd_server *srv = talloc_zero(mem, struct smbd_server);
 	if (srv == NULL)
@@ -258,6 +259,23 @@ static void raise_fd_limit(const struct porthos_config *cfg)
 		LOG_WARN("max connections = %u cannot be reached: the file descriptor limit is %llu "
 			 "(raise it with ulimit -n or LimitNOFILE=)",
 			 cfg->max_connections, (unsigned long long)rl.rlim_cur);
+}
+
+struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, struct porthos_config *cfg)
+{
+	/* Persistent handles read back are opens, files and leases. */
+	smbd_control_enter();
+	struct smbd_server *srv = server_new(mem, ev, cfg);
+	smbd_control_leave();
+	return srv;
+}
+
+void smbd_server_free(struct smbd_server *srv)
+{
+	/* Its destructor and its children's close what is still open. */
+	smbd_control_enter();
+	talloc_free(srv);
+	smbd_control_leave();
 }
 
 int smbd_server_listen(struct smbd_server *srv)

@@ -63,6 +63,8 @@ struct smbd_server {
 /* Builds the server from a loaded config; NULL with a logged reason on failure. */
 struct smbd_server *smbd_server_new(TALLOC_CTX *mem, struct event_base *ev, struct porthos_config *cfg);
 /* Opens every listener of the config; 0 or errno (logged). */
+/* Frees srv with what it still holds (connections, sessions, opens). */
+void smbd_server_free(struct smbd_server *srv);
 int smbd_server_listen(struct smbd_server *srv);
 struct smbd_share *smbd_server_find_share(struct smbd_server *srv, const char *name);
 

@@ -7,6 +7,7 @@
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/dispatch.h"
 #include "smbd/server.h"
 #include "smbd/smb2_proto.h"
@@ -35,13 +36,17 @@ static int channel_destructor(struct smbd_channel *ch)
 	return 0;
 }
 
+/* Takes the control mutex itself: a logged-off session goes with the
+ * request its reply was signed for, wherever that is freed. */
 static int session_destructor(struct smbd_session *s)
 {
+	smbd_control_enter();
 	smbd_session_requests_forget(s, NULL);
 	while (s->channels != NULL)
 		talloc_free(s->channels);
 	if (idtable_find(s->srv->sessions, s->id) == s)
 		idtable_remove(s->srv->sessions, s->id);
+	smbd_control_leave();
 	/* Keys are secrets: do not leave them in freed memory. */
 	explicit_bzero(s->session_key, sizeof(s->session_key));
 	explicit_bzero(&s->keys, sizeof(s->keys));
@@ -58,6 +63,7 @@ struct smbd_channel *smbd_session_channel(const struct smbd_session *s, uint64_t
 
 struct smbd_channel *smbd_channel_add(struct smbd_session *s, struct smbd_conn *conn)
 {
+	SMBD_CONTROL_HELD();
 	if (s->n_channels >= SMBD_MAX_CHANNELS)
 		return NULL;
 	struct smbd_channel *ch = talloc_zero(s, struct smbd_channel);
@@ -85,6 +91,7 @@ void smbd_channel_remove(struct smbd_channel *ch)
 
 struct smbd_session *smbd_session_new(struct smbd_server *srv, struct smbd_conn *conn)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_session *s = talloc_zero(srv, struct smbd_session);
 	if (s == NULL)
 		return NULL;
@@ -133,6 +140,8 @@ void smbd_session_logoff_after_reply(struct smb2_call *call, struct smbd_session
 	smbd_cancel_pending(s->srv, s, NULL);
 	idtable_remove(s->srv->sessions, s->id);
 	s->state = SMBD_SESSION_EXPIRED;
+	/* Kept for the reply's signature; freed with the request, wherever
+	 * that is freed (its destructor takes the control mutex). */
 	talloc_steal(call->req, s);
 }
 
@@ -170,6 +179,7 @@ static void drop_cb(uint64_t id, void *obj, void *arg)
 
 void smbd_sessions_drop_conn(struct smbd_server *srv, uint64_t conn_id)
 {
+	SMBD_CONTROL_HELD();
 	idtable_foreach(srv->sessions, drop_cb, &conn_id);
 }
 

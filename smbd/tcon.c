@@ -4,6 +4,7 @@
 #include <talloc.h>
 
 #include "lib/idtable.h"
+#include "smbd/control.h"
 #include "smbd/dispatch.h"
 #include "smbd/durable.h"
 #include "smbd/open.h"
@@ -12,6 +13,7 @@
 
 static int tcon_destructor(struct smbd_tcon *t)
 {
+	SMBD_CONTROL_HELD();
 	smbd_session_requests_forget(t->session, t);
 	idtable_remove(t->session->tcons, t->id);
 	return 0;
@@ -19,6 +21,7 @@ static int tcon_destructor(struct smbd_tcon *t)
 
 struct smbd_tcon *smbd_tcon_new(struct smbd_session *s, struct smbd_share *share)
 {
+	SMBD_CONTROL_HELD();
 	struct smbd_tcon *t = talloc_zero(s, struct smbd_tcon);
 	if (t == NULL)
 		return NULL;

@@ -21,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -614,8 +615,11 @@ void fz_client_free(struct fz_client *c)
 {
 	if (c == NULL)
 		return;
-	if (c->conn != NULL)
+	if (c->conn != NULL) {
+		smbd_control_enter(); /* as the server's own teardown (smbd/control.h) */
 		talloc_free(c->conn);
+		smbd_control_leave();
+	}
 	/* Anything still scheduled for the freed objects runs (and trips ASan) now. */
 	run_ready();
 	struct smbd_server *srv = c->srv;

@@ -14,6 +14,7 @@
 #include "conf/conf.h"
 #include "smbd/brlock.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/file_state.h"
 #include "smbd/loop.h"
 #include "smbd/loop_post.h"
@@ -136,6 +137,7 @@ static struct smbd_open *fake_open(struct smbd_server *srv, uint64_t id)
 
 static int setup(void **state)
 {
+	smbd_control_enter(); /* locks are shared state (smbd/control.h) */
 	struct fixture *f = talloc_zero(NULL, struct fixture);
 	f->srv = talloc_zero(f, struct smbd_server);
 	f->srv->loop = talloc_zero(f->srv, struct smbd_loop);
@@ -170,6 +172,7 @@ static int teardown(void **state)
 	struct event_base *ev = f->srv->loop->ev;
 	talloc_free(f);
 	event_base_free(ev);
+	smbd_control_leave();
 	return 0;
 }
 
