@@ -8,6 +8,7 @@
 #include "lib/crypto/smb2_sign.h"
 #include "lib/log.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/iopool.h"
 #include "smbd/loop.h"
 #include "smbd/server.h"
@@ -196,7 +197,10 @@ static struct smbd_arrival_check *check_start(struct smbd_conn *conn, uint8_t *p
 	s->conn = conn;
 	s->pdu = pdu;
 	s->len = len;
-	if (!(sealed ? sealed_begin(s) : signed_begin(s))) {
+	smbd_shared_enter(); /* the keys are the session's */
+	bool begun = sealed ? sealed_begin(s) : signed_begin(s);
+	smbd_shared_leave();
+	if (!begun) {
 		smb2_aead_open_abandon(s->aead);
 		smb2_sign_stream_abandon(s->mac);
 		talloc_free(s);

@@ -173,6 +173,7 @@ static bool lock_would_conflict(const struct smbd_open *o, uint64_t offset, uint
 
 NTSTATUS smbd_brlock_check_io(const struct smbd_open *o, uint64_t offset, uint64_t length, bool write)
 {
+	SMBD_SHARED_HELD();
 	if (length == 0)
 		return NT_STATUS_OK;
 	struct conflict_arg a = { .self = o, .offset = offset, .length = length, .io = true, .write = write };

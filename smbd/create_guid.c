@@ -2,6 +2,7 @@
 #include "config.h"
 #include "smbd/create_guid.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -22,7 +23,7 @@ struct smbd_create_guid {
 	uint8_t create_guid[16];
 	uint32_t action;  /* its first reply's CreateAction */
 	bool action_noted;
-	bool used;        /* a request used the open: no longer replay-eligible */
+	atomic_bool used; /* a request used the open: no longer replay-eligible (any loop sets it) */
 };
 
 static struct smbd_create_guid **bucket(struct smbd_server *srv, const uint8_t guid[16])

@@ -333,6 +333,27 @@ static NTSTATUS resolve_tcon(struct smb2_call *call)
 	return NT_STATUS_OK;
 }
 
+/* The call's session and tree, then its handler, as the user it acts for. */
+static void resolve_and_run(struct smb2_call *call, const struct smb2_cmd_desc *d)
+{
+	call->status = resolve_session(call, d);
+	/* A client that signed wants the flag back even where the session,
+	 * and so the key, is gone (Samba's client; Windows does so). */
+	if (NT_STATUS_EQUAL(call->status, NT_STATUS_USER_SESSION_DELETED) && (call->flags & SMB2_FLAGS_SIGNED))
+		call->flag_signed = true;
+	if (NT_STATUS_IS_OK(call->status) && d->need_tcon)
+		call->status = resolve_tcon(call);
+	if (!NT_STATUS_IS_OK(call->status))
+		return;
+	wire_wr_init(&call->out, call->req, 128);
+	if (d->as_user && !smbd_become(smbd_session_identity(call->session))) {
+		call->status = NT_STATUS_ACCESS_DENIED;
+		return;
+	}
+	call->status = d->fn(call);
+	smbd_become_root();
+}
+
 static void run_call(struct smb2_call *call, bool first)
 {
 	struct smbd_req *req = call->req;
@@ -369,27 +390,18 @@ static void run_call(struct smb2_call *call, bool first)
 		call->status = NT_STATUS_INVALID_PARAMETER;
 		return;
 	}
-	call->status = resolve_session(call, d);
-	/* A client that signed wants the flag back even where the session,
-	 * and so the key, is gone (Samba's client; Windows does so). */
-	if (NT_STATUS_EQUAL(call->status, NT_STATUS_USER_SESSION_DELETED) && (call->flags & SMB2_FLAGS_SIGNED))
-		call->flag_signed = true;
-	if (NT_STATUS_IS_OK(call->status) && d->need_tcon)
-		call->status = resolve_tcon(call);
-	if (!NT_STATUS_IS_OK(call->status))
-		return;
-	wire_wr_init(&call->out, req, 128);
-	if (d->as_user && !smbd_become(smbd_session_identity(call->session))) {
-		call->status = NT_STATUS_ACCESS_DENIED;
-		return;
-	}
+	/* From the session's lookup on: a control command as the writer, the
+	 * common path in a shared section (smbd/control.h). */
 	bool control = smbd_command_is_control(call->command);
 	if (control)
 		smbd_control_enter();
-	call->status = d->fn(call);
+	else
+		smbd_shared_enter();
+	resolve_and_run(call, d);
 	if (control)
 		smbd_control_leave();
-	smbd_become_root();
+	else
+		smbd_shared_leave();
 	if (call->command == SMB2_CREATE && !NT_STATUS_IS_OK(call->status))
 		req->related_status = call->status;
 	LOG_DBG("%s mid=%llu%s -> %s", d->name, (unsigned long long)call->message_id,
@@ -753,8 +765,10 @@ static void dispatch_opened(struct smbd_conn *conn, uint8_t *pdu, size_t len, NT
 		smbd_conn_terminate(conn, "cannot decrypt");
 		return;
 	}
+	smbd_shared_enter();
 	dispatch_message(conn, pdu, len, pdu + SMB2_TRANSFORM_HDR_LEN, len - SMB2_TRANSFORM_HDR_LEN,
 			 &(struct msg_origin){ .encrypted = true, .enc_session_id = session_id });
+	smbd_shared_leave();
 }
 
 /* A large signed request whose signature is checked on an I/O worker. */
@@ -781,10 +795,13 @@ static void dispatch_verified(struct smbd_conn *conn, uint8_t *pdu, size_t len, 
 {
 	conn->n_opening--;
 	uint64_t verified = NT_STATUS_IS_OK(status) ? session_id : 0;
-	if (conn->terminating)
+	if (conn->terminating) {
 		talloc_free(pdu);
-	else
-		dispatch_message(conn, pdu, len, pdu, len, &(struct msg_origin){ .verified_session = verified });
+		return;
+	}
+	smbd_shared_enter();
+	dispatch_message(conn, pdu, len, pdu, len, &(struct msg_origin){ .verified_session = verified });
+	smbd_shared_leave();
 }
 
 static void verify_done(struct smbd_iojob *base)
@@ -831,7 +848,7 @@ static bool verify_on_worker(struct smbd_conn *conn, uint8_t *pdu, size_t len)
 	return true;
 }
 
-void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t tail_len)
+static void dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t tail_len)
 {
 	if (tail_len != 0) {
 		/* A plain WRITE (transport.h): nothing to open or verify. */
@@ -876,4 +893,13 @@ void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t 
 	}
 	dispatch_message(conn, pdu, len, msg, msg_len,
 			 &(struct msg_origin){ .encrypted = true, .enc_session_id = enc_session_id });
+}
+
+void smbd_dispatch_pdu(struct smbd_conn *conn, uint8_t *pdu, size_t len, size_t tail_len)
+{
+	/* Keys are found through the session and its channels; a control
+	 * command's element turns writer in run_call. */
+	smbd_shared_enter();
+	dispatch_pdu(conn, pdu, len, tail_len);
+	smbd_shared_leave();
 }

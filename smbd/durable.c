@@ -1,7 +1,6 @@
 #include "config.h"
 #include "smbd/durable.h"
 
-#include <event2/event.h>
 #include <fcntl.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +27,7 @@
 #include "smbd/req.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
+#include "smbd/shared_timer.h"
 #include "smbd/smb2_proto.h"
 #include "smbd/share.h"
 #include "smbd/tcon.h"
@@ -57,7 +57,7 @@ struct smbd_durable {
 	uint8_t client_guid[16];       /* of the connection that opened it */
 	char *user;                    /* who may take it back */
 	struct smbd_identity *owner;   /* ... and whom a delete on close acts as while it is away */
-	struct event *timer;           /* while disconnected: the time-out, or a purge */
+	struct smbd_shared_timer timer; /* while disconnected: the time-out, or a purge */
 	bool disconnected;
 	bool purging;
 	bool resilient;                /* kept whatever it caches; taken back by DHnC */
@@ -89,8 +89,7 @@ static int durable_destructor(struct smbd_durable *d)
 		d->rewriting->d = NULL; /* it removes what it writes */
 	if (d->disconnected)
 		srv->n_disconnected--;
-	if (d->timer != NULL)
-		event_free(d->timer);
+	smbd_shared_timer_disarm(srv->timers, &d->timer);
 	return 0;
 }
 
@@ -274,26 +273,22 @@ bool smbd_open_disconnected(const struct smbd_open *o)
 }
 
 /* The time-out passed, or another open needs what it caches: it goes. */
-static void timer_cb(evutil_socket_t fd, short what, void *arg)
+static void timer_cb(struct smbd_shared_timer *t)
 {
-	struct smbd_durable *d = arg;
+	struct smbd_durable *d = SMBD_TIMER_OWNER(t, struct smbd_durable, timer);
 	struct smbd_open *o = d->open;
-	smbd_control_enter();
 	if (!d->purging)
 		LOG_INFO("durable handle of '%s' (user '%s') closed: not reconnected within %u ms", o->rel_path,
 			 d->user, d->timeout_ms);
 	smbd_open_close(o);
-	smbd_control_leave();
 }
 
 /* d's open waits, disconnected, for its client until its time-out. */
 static bool start_waiting(struct smbd_durable *d)
 {
 	struct smbd_open *o = d->open;
-	if (d->timer == NULL && (d->timer = evtimer_new(o->srv->loop->ev, timer_cb, d)) == NULL)
+	if (!smbd_shared_timer_arm(o->srv->timers, &d->timer, d->timeout_ms, timer_cb))
 		return false;
-	struct timeval tv = { d->timeout_ms / 1000, (d->timeout_ms % 1000) * 1000 };
-	evtimer_add(d->timer, &tv);
 	d->disconnected = true;
 	o->srv->n_disconnected++;
 	return true;
@@ -343,8 +338,7 @@ bool smbd_durable_purge(struct smbd_open *o)
 		d->purging = true;
 		LOG_INFO("durable handle of '%s' (user '%s') closed: another open needs what it caches", o->rel_path,
 			 d->user);
-		static const struct timeval now = { 0, 0 };
-		evtimer_add(d->timer, &now);
+		smbd_shared_timer_arm(o->srv->timers, &d->timer, 0, timer_cb);
 	}
 	return true;
 }
@@ -407,7 +401,7 @@ NTSTATUS smbd_durable_reconnect(struct smb2_call *call, const struct smbd_durabl
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	struct smbd_durable *d = o->durable;
-	evtimer_del(d->timer);
+	smbd_shared_timer_disarm(o->srv->timers, &d->timer);
 	d->disconnected = false;
 	o->srv->n_disconnected--;
 	talloc_steal(call->tcon, o);

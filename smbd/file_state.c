@@ -5,7 +5,6 @@
 #include "smbd/file_state.h"
 #include "smbd/file_state_priv.h"
 
-#include <event2/event.h>
 #include <stddef.h>
 #include <string.h>
 #include <talloc.h>
@@ -22,6 +21,7 @@
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
+#include "smbd/shared_timer.h"
 #include "smbd/smb2_handlers.h"
 #include "smbd/smb2_proto.h"
 
@@ -130,10 +130,7 @@ void smbd_file_remove_open(struct smbd_open *o)
 	struct smbd_file *f = o->file;
 	if (f == NULL)
 		return;
-	if (o->break_timer) {
-		event_free(o->break_timer);
-		o->break_timer = NULL;
-	}
+	smbd_shared_timer_disarm(o->srv->timers, &o->break_timer);
 	for (size_t i = 0; i < f->n_opens; i++) {
 		if (f->opens[i] == o) {
 			f->opens[i] = f->opens[--f->n_opens];
@@ -163,6 +160,7 @@ struct smbd_open **smbd_file_opens(struct smbd_server *srv, dev_t dev, ino_t ino
 
 void smbd_file_foreach_open(const struct smbd_open *o, void (*fn)(struct smbd_open *each, void *arg), void *arg)
 {
+	SMBD_SHARED_HELD();
 	struct smbd_file *f = o->file;
 	for (size_t i = 0; f && i < f->n_opens; i++)
 		fn(f->opens[i], arg);
@@ -278,19 +276,15 @@ static void send_break(struct smbd_open *o, uint8_t level)
 	smbd_conn_send(conn, &iov, 1);
 }
 
-static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
+static void break_timeout_cb(struct smbd_shared_timer *t)
 {
-	struct smbd_open *o = arg;
-	smbd_control_enter();
+	struct smbd_open *o = SMBD_TIMER_OWNER(t, struct smbd_open, break_timer);
 	LOG_INFO("oplock break of file id %llu not acknowledged in time", (unsigned long long)o->volatile_id);
 	/* MS-SMB2 3.3.2.1: the break completes as if acknowledged. */
 	o->oplock_level = o->oplock_break_to;
 	o->oplock_state = SMBD_OPLOCK_HELD;
-	event_free(o->break_timer);
-	o->break_timer = NULL;
 	if (o->file)
 		smbd_file_wake_waiters(o->file);
-	smbd_control_leave();
 }
 
 static void start_break(struct smbd_open *o, uint8_t to)
@@ -300,11 +294,7 @@ static void start_break(struct smbd_open *o, uint8_t to)
 		return;
 	o->oplock_state = SMBD_OPLOCK_BREAKING;
 	o->oplock_break_to = to;
-	o->break_timer = evtimer_new(o->srv->loop->ev, break_timeout_cb, o);
-	if (o->break_timer) {
-		struct timeval tv = { OPLOCK_BREAK_TIMEOUT_S, 0 };
-		evtimer_add(o->break_timer, &tv);
-	}
+	smbd_shared_timer_arm(o->srv->timers, &o->break_timer, OPLOCK_BREAK_TIMEOUT_S * 1000, break_timeout_cb);
 	send_break(o, to);
 }
 
@@ -389,6 +379,20 @@ NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino, smbd_par
 	return smbd_park(call, &f->waiters, false, retry);
 }
 
+bool smbd_oplock_level2_cached(const struct smbd_open *writer, bool include_self)
+{
+	SMBD_SHARED_HELD();
+	const struct smbd_file *f = writer->file;
+	for (size_t i = 0; f && i < f->n_opens; i++) {
+		const struct smbd_open *o = f->opens[i];
+		if ((o != writer || include_self) && o->oplock_level == SMB2_OPLOCK_LEVEL_II)
+			return true;
+		if (o->lease != NULL && o->lease != writer->lease && (smbd_lease_state(o->lease) & SMB2_LEASE_READ))
+			return true;
+	}
+	return false;
+}
+
 void smbd_oplock_break_level2(struct smbd_open *writer, bool include_self)
 {
 	SMBD_CONTROL_HELD();
@@ -414,10 +418,7 @@ NTSTATUS smbd_oplock_ack(struct smbd_open *o, uint8_t level, uint8_t *new_level)
 		return NT_STATUS_INVALID_OPLOCK_PROTOCOL;
 	o->oplock_level = level;
 	o->oplock_state = SMBD_OPLOCK_HELD;
-	if (o->break_timer) {
-		event_free(o->break_timer);
-		o->break_timer = NULL;
-	}
+	smbd_shared_timer_disarm(o->srv->timers, &o->break_timer);
 	*new_level = level;
 	if (o->file)
 		smbd_file_wake_waiters(o->file);

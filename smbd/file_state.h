@@ -85,6 +85,9 @@ NTSTATUS smbd_oplock_wait(struct smb2_call *call, dev_t dev, ino_t ino, smbd_par
 /* A write through 'writer': level II oplocks of the other opens break to
  * none; a byte-range lock breaks the locker's own too (smb2.oplock.brl*). */
 void smbd_oplock_break_level2(struct smbd_open *writer, bool include_self);
+/* Whether smbd_oplock_break_level2() would break anything: a check the
+ * common path makes in its shared section (smbd/control.h). */
+bool smbd_oplock_level2_cached(const struct smbd_open *writer, bool include_self);
 /* The client's OPLOCK_BREAK acknowledgment (MS-SMB2 3.3.5.22.1). */
 NTSTATUS smbd_oplock_ack(struct smbd_open *o, uint8_t level, uint8_t *new_level);
 

@@ -51,6 +51,8 @@ static void offload_done(struct smbd_iojob *base)
 	bool control = smbd_command_is_control(call->command);
 	if (control)
 		smbd_control_enter();
+	else
+		smbd_shared_enter();
 	smbd_call_waits_again(call);
 	NTSTATUS status = job->finish(call, job->state);
 	talloc_free(job);
@@ -63,6 +65,8 @@ static void offload_done(struct smbd_iojob *base)
 	}
 	if (control)
 		smbd_control_leave();
+	else
+		smbd_shared_leave();
 }
 
 bool smbd_offload_available(const struct smb2_call *call)
@@ -190,7 +194,9 @@ static void io_complete(struct io_state *st, NTSTATUS status, size_t moved)
 	st->io.moved = moved;
 	smbd_fd_release(st->fd);
 	st->fd = NULL;
+	smbd_shared_enter(); /* finish() finds the open again */
 	call_finished(st->call, st->conn, st->finish(st->call, &st->io));
+	smbd_shared_leave();
 }
 
 /* The ring's request for the next part of a spliced READ (st->part). */

@@ -1,7 +1,6 @@
 #include "config.h"
 #include "smbd/lease.h"
 
-#include <event2/event.h>
 #include <string.h>
 #include <strings.h>
 #include <talloc.h>
@@ -20,6 +19,7 @@
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
+#include "smbd/shared_timer.h"
 #include "smbd/smb2_proto.h"
 
 /* As for oplocks: MS-SMB2 3.3.2.5, Windows waits 35 seconds for an ack. */
@@ -41,11 +41,11 @@ struct smbd_lease {
 	 * where the lease must end up (lower, if more opens came meanwhile). */
 	bool breaking;
 	uint32_t notified_to, break_to;
-	struct event *break_timer;
+	struct smbd_shared_timer break_timer;
 	/* While a break awaits its ack: the connection it went on, and a
 	 * watch that sends it again on another if that one dies or stalls. */
 	uint64_t break_conn_id;
-	struct event *break_watch;
+	struct smbd_shared_timer break_watch; /* every second */
 	unsigned break_stalled_s; /* seconds the watch found that connection stalled */
 	dev_t dev;
 	ino_t ino;
@@ -87,10 +87,8 @@ static int lease_destructor(struct smbd_lease *l)
 		l->srv->dir_leases--;
 	if (l->dir_watched)
 		smbd_dir_watch_remove(l->srv, l->dev, l->ino);
-	if (l->break_timer)
-		event_free(l->break_timer);
-	if (l->break_watch)
-		event_free(l->break_watch);
+	smbd_shared_timer_disarm(l->srv->timers, &l->break_timer);
+	smbd_shared_timer_disarm(l->srv->timers, &l->break_watch);
 	return 0;
 }
 
@@ -199,12 +197,13 @@ static void send_break(struct smbd_file *f, struct smbd_lease *l, uint32_t flags
  * ack on the dead channel fails, the one on the live channel ends the
  * break; the client replays what else it had in flight there).
  */
+static void break_watch_cb(struct smbd_shared_timer *t);
+
 static void break_watch(struct smbd_lease *l)
 {
-	if (!l->breaking) {
-		evtimer_del(l->break_watch);
+	if (!l->breaking)
 		return;
-	}
+	smbd_shared_timer_arm(l->srv->timers, &l->break_watch, 1000, break_watch_cb);
 	struct smbd_conn *sent = idtable_find(l->srv->conns, l->break_conn_id);
 	bool gone = sent == NULL || sent->terminating;
 	if (!gone && !smbd_conn_stalled(sent)) {
@@ -222,28 +221,22 @@ static void break_watch(struct smbd_lease *l)
 	send_break_on(conn, l, SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED);
 }
 
-static void break_watch_cb(evutil_socket_t fd, short what, void *arg)
+static void break_watch_cb(struct smbd_shared_timer *t)
 {
-	smbd_control_enter();
-	break_watch(arg);
-	smbd_control_leave();
+	break_watch(SMBD_TIMER_OWNER(t, struct smbd_lease, break_watch));
 }
 
-static void break_timeout_cb(evutil_socket_t fd, short what, void *arg)
+static void break_timeout_cb(struct smbd_shared_timer *t)
 {
-	struct smbd_lease *l = arg;
-	smbd_control_enter();
+	struct smbd_lease *l = SMBD_TIMER_OWNER(t, struct smbd_lease, break_timer);
 	LOG_INFO("lease break not acknowledged in time");
 	/* The holder loses all caching (as Windows: smbtorture
 	 * smb2.lease.timeout); a late ack then finds no break. */
-	event_free(l->break_timer);
-	l->break_timer = NULL;
 	l->state = 0;
 	l->breaking = false;
 	struct smbd_file *f = smbd_file_find(l->srv, l->dev, l->ino);
 	if (f != NULL)
 		smbd_file_wake_waiters(f);
-	smbd_control_leave();
 }
 
 /* Offers the holder 'offer' (l->break_to, or a step above it); one that
@@ -262,18 +255,8 @@ static void notify(struct smbd_file *f, struct smbd_lease *l, uint32_t offer, bo
 		return;
 	}
 	l->breaking = true;
-	if (l->break_timer == NULL)
-		l->break_timer = evtimer_new(l->srv->loop->ev, break_timeout_cb, l);
-	if (l->break_timer != NULL) {
-		struct timeval tv = { LEASE_BREAK_TIMEOUT_S, 0 };
-		evtimer_add(l->break_timer, &tv);
-	}
-	if (l->break_watch == NULL)
-		l->break_watch = event_new(l->srv->loop->ev, -1, EV_PERSIST, break_watch_cb, l);
-	if (l->break_watch != NULL) {
-		struct timeval tv = { 1, 0 };
-		evtimer_add(l->break_watch, &tv);
-	}
+	smbd_shared_timer_arm(l->srv->timers, &l->break_timer, LEASE_BREAK_TIMEOUT_S * 1000, break_timeout_cb);
+	smbd_shared_timer_arm(l->srv->timers, &l->break_watch, 1000, break_watch_cb);
 	send_break(f, l, SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED);
 }
 
@@ -586,8 +569,7 @@ NTSTATUS smbd_lease_ack(struct smbd_server *srv, const uint8_t client_guid[16], 
 	struct smbd_file *f = smbd_file_find(srv, l->dev, l->ino);
 	l->state = state;
 	l->breaking = false;
-	if (l->break_timer)
-		event_del(l->break_timer);
+	smbd_shared_timer_disarm(l->srv->timers, &l->break_timer);
 	/* Opens that came during the break may want the lease lower still:
 	 * Windows goes on in steps, keeping R while W or H go, then R
 	 * (smbtorture smb2.lease.breaking3, v2_breaking3). */

@@ -6,12 +6,19 @@
 #include "conf/conf.h"
 #include "lib/log.h"
 #include "smbd/bigbuf.h"
+#include "smbd/control.h"
 #include "smbd/heap_keep.h"
 #include "smbd/iopool.h"
 #include "smbd/loop_post.h"
 #include "smbd/server.h"
 #include "smbd/splice_pipe.h"
 #include "smbd/vfs_uring.h"
+
+static int loop_destructor(struct smbd_loop *loop)
+{
+	smbd_control_part();
+	return 0;
+}
 
 struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev)
 {
@@ -21,6 +28,10 @@ struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev)
 		return NULL;
 	loop->srv = srv;
 	loop->ev = ev;
+	/* Run by the calling thread: its shared sections are announced. */
+	if (!smbd_control_join())
+		goto fail;
+	talloc_set_destructor(loop, loop_destructor);
 	loop->posts = smbd_loop_posts_new(loop, ev);
 	if (loop->posts == NULL)
 		goto fail;

@@ -256,6 +256,7 @@ struct smbd_open *smbd_open_restore(struct smbd_server *srv, struct smbd_share *
 struct smbd_open *smbd_open_find(struct smbd_server *srv, uint64_t persistent_id, uint64_t volatile_id,
 				 uint64_t session_id, uint32_t tree_id)
 {
+	SMBD_SHARED_HELD();
 	struct smbd_open *o = idtable_find(srv->opens, volatile_id);
 	/* MS-SMB2 3.3.5.9 ff.: the open must belong to the request's session and tree. */
 	if (o == NULL || o->persistent_id != persistent_id || o->session_id != session_id || o->tree_id != tree_id)

@@ -8,6 +8,7 @@
 #ifndef PORTHOS_SMBD_OPEN_H
 #define PORTHOS_SMBD_OPEN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <talloc.h>
 
 #include "lib/ntstatus.h"
+#include "smbd/shared_timer.h"
 
 struct smbd_tcon;
 struct smbd_server;
@@ -47,13 +49,17 @@ struct smbd_open {
 	uint32_t create_options;
 	bool delete_on_close;    /* delete when this handle closes */
 	bool delete_pending;     /* set through SET_INFO: new opens fail (MS-FSA 2.1.5.1.2) */
-	uint64_t position;       /* FilePositionInformation */
+	/* FilePositionInformation. Atomic, as data_changed below: every
+	 * channel of the open writes it on the common path, from its loop. */
+	_Atomic uint64_t position;
 	/* smbd/channel_sequence.h: the newest sequence, and the requests in
-	 * progress under it and under older ones. */
+	 * progress under it and under older ones; csn_busy guards the three
+	 * against channels on other loops. */
 	uint16_t channel_sequence;
 	uint32_t outstanding, outstanding_pre;
+	atomic_flag csn_busy;
 	bool user_set_change_time; /* this handle set ChangeTime (MS-FSA 2.1.5.14.2) */
-	bool data_changed;       /* written: its directory's leases break at close (dir_lease.h) */
+	atomic_bool data_changed; /* written: its directory's leases break at close (dir_lease.h) */
 	bool delete_spares_none; /* its delete was passed on from an open of another ParentLeaseKey */
 	uint32_t mode;           /* FileModeInformation */
 	uint64_t file_id;        /* IndexNumber */
@@ -68,7 +74,7 @@ struct smbd_open {
 	uint8_t oplock_level;
 	uint8_t oplock_break_to;
 	int oplock_state;        /* enum smbd_oplock_state */
-	struct event *break_timer;
+	struct smbd_shared_timer break_timer; /* an oplock break's time-out */
 
 	/* QUERY_DIRECTORY state: a snapshot of the listing, and a cursor. */
 	struct vfs_listing *dir_listing;

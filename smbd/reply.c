@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/crypto_share.h"
 #include "smbd/iopool.h"
 #include "smbd/loop.h"
@@ -372,7 +373,7 @@ static bool finish_on_worker(struct smbd_req *req, size_t from, size_t to, struc
 	return true;
 }
 
-bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_of_req)
+static bool send_replies(struct smbd_req *req, size_t from, size_t to, bool last_of_req)
 {
 	struct smbd_conn *conn = req->conn;
 	size_t n = to - from;
@@ -439,4 +440,13 @@ bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_o
 	talloc_free(hdrs);
 	talloc_free(sigs);
 	return false;
+}
+
+bool smbd_send_replies(struct smbd_req *req, size_t from, size_t to, bool last_of_req)
+{
+	/* Signing and sealing read the session's keys and channels. */
+	smbd_shared_enter();
+	bool handed_over = send_replies(req, from, to, last_of_req);
+	smbd_shared_leave();
+	return handed_over;
 }

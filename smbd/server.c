@@ -27,6 +27,7 @@
 #include "smbd/ph_store.h"
 #include "smbd/session.h"
 #include "smbd/share.h"
+#include "smbd/shared_timer.h"
 #include "smbd/transport_tcp.h"
 #include "smbd/vfs.h"
 
@@ -213,7 +214,7 @@ static struct smbd_server *server_new(TALLOC_CTX *mem, struct event_base *ev, st
 	if (srv->negotiate_blob == NULL)
 		goto fail;
 	srv->loop = smbd_loop_new(srv, ev);
-	if (srv->loop == NULL)
+	if (srv->loop == NULL || (srv->timers = smbd_shared_timers_new(srv->loop)) == NULL)
 		goto fail;
 	if (cfg->io_threads == 0)
 		LOG_INFO("file I/O: on the event loop (io threads = 0)");

@@ -12,6 +12,7 @@
 
 struct event_base;
 struct smbd_loop;
+struct smbd_shared_timers;
 struct porthos_config;
 struct passdb;
 struct smbd_conn;
@@ -28,6 +29,7 @@ struct smbd_dir_watch;
 
 struct smbd_server {
 	struct smbd_loop *loop;     /* the server's loop: accepts connections, runs the events of shared state (loop.h) */
+	struct smbd_shared_timers *timers; /* shared objects' time-outs, run on loop (shared_timer.h) */
 	struct porthos_config *cfg;
 	struct passdb *passdb;
 	uint8_t server_guid[16];

@@ -55,6 +55,7 @@ static int session_destructor(struct smbd_session *s)
 
 struct smbd_channel *smbd_session_channel(const struct smbd_session *s, uint64_t conn_id)
 {
+	SMBD_SHARED_HELD();
 	for (struct smbd_channel *ch = s->channels; ch != NULL; ch = ch->next)
 		if (ch->conn_id == conn_id)
 			return ch;
@@ -115,6 +116,7 @@ struct smbd_session *smbd_session_new(struct smbd_server *srv, struct smbd_conn 
 
 struct smbd_session *smbd_session_find(struct smbd_server *srv, uint64_t id)
 {
+	SMBD_SHARED_HELD();
 	return idtable_find(srv->sessions, id);
 }
 

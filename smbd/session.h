@@ -57,7 +57,9 @@ enum smbd_session_state {
 struct smbd_session {
 	struct smbd_server *srv;
 	uint64_t id;
-	enum smbd_session_state state;
+	/* Atomic: a loop's common path may find the ticket expired and say
+	 * so here while other loops read it (smbd/control.h). */
+	_Atomic enum smbd_session_state state;
 	uint64_t conn_id;        /* its primary channel: breaks go there */
 	uint16_t dialect;
 	struct smbd_channel *channels;

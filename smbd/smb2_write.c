@@ -44,6 +44,24 @@ static NTSTATUS flush_done(struct smb2_call *call, const struct smbd_io *io)
 	return NT_STATUS_OK;
 }
 
+/*
+ * Breaks the read caching of the file's opens, which is control work: the
+ * WRITE's shared section is let go of meanwhile (smbd/control.h), so the
+ * open is found again after; FILE_CLOSED if it went.
+ */
+static NTSTATUS break_read_caching(struct smb2_call *call, struct smbd_open **o)
+{
+	struct smbd_server *srv = call->req->conn->srv;
+	const struct smbd_open_ref ref = { (*o)->persistent_id, (*o)->volatile_id, (*o)->session_id, (*o)->tree_id };
+	smbd_control_enter();
+	struct smbd_open *writer = smbd_open_ref_find(srv, &ref);
+	if (writer != NULL)
+		smbd_oplock_break_level2(writer, true);
+	smbd_control_leave();
+	*o = smbd_open_ref_find(srv, &ref);
+	return *o != NULL ? NT_STATUS_OK : NT_STATUS_FILE_CLOSED;
+}
+
 NTSTATUS smb2_write(struct smb2_call *call)
 {
 	struct smbd_conn *conn = call->req->conn;
@@ -100,15 +118,18 @@ NTSTATUS smb2_write(struct smb2_call *call)
 	if (!NT_STATUS_IS_OK(status))
 		return status;
 	/* Level II holders learn of the write as it starts, the writer too
-	 * (a self break to none, as Windows: smbtorture smb2.oplock.batch1).
-	 * Other opens' caching is shared state: the control mutex, for now
-	 * on every WRITE (docs/SHARDING.md section 7 narrows it to a check
-	 * under the file's own lock). */
-	smbd_control_enter();
-	smbd_oplock_break_level2(o, true);
-	smbd_control_leave();
+	 * (a self break to none, as Windows: smbtorture smb2.oplock.batch1). */
+	if (smbd_oplock_level2_cached(o, true)) {
+		status = break_read_caching(call, &o);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+		status = smbd_brlock_check_io(o, offset, length, true);
+		if (!NT_STATUS_IS_OK(status))
+			return status;
+	}
 	o->position = offset + length;
-	o->data_changed |= length > 0;
+	if (length > 0)
+		o->data_changed = true;
 	/* Written from the receive buffer; write-through waits for the disk
 	 * (MS-SMB2 3.3.5.13), nothing else does (smbd_open_writes_through). */
 	struct smbd_io io = {

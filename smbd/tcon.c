@@ -39,6 +39,7 @@ struct smbd_tcon *smbd_tcon_new(struct smbd_session *s, struct smbd_share *share
 
 struct smbd_tcon *smbd_tcon_find(struct smbd_session *s, uint32_t id)
 {
+	SMBD_SHARED_HELD();
 	return idtable_find(s->tcons, id);
 }
 

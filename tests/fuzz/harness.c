@@ -22,6 +22,7 @@
 #include "lib/wire.h"
 #include "smbd/conn.h"
 #include "smbd/control.h"
+#include "smbd/durable.h"
 #include "smbd/open.h"
 #include "smbd/server.h"
 #include "smbd/session.h"
@@ -193,7 +194,9 @@ static void trace_reply(const uint8_t *p, size_t len);
 /* An encrypted reply, opened with the server's key when the session is still listed. */
 static void trace_sealed(const uint8_t *p, size_t len)
 {
+	smbd_shared_enter(); /* as the server's own lookups (smbd/control.h) */
 	struct smbd_session *s = smbd_session_find(env.srv, le64(p + 44));
+	smbd_shared_leave();
 	fprintf(stderr, "  <- encrypted reply, %zu bytes\n", len);
 	if (!smbd_session_can_encrypt(s))
 		return;
@@ -611,6 +614,34 @@ static void check_top_dir(void)
 	closedir(d);
 }
 
+struct kept_opens {
+	uint64_t ids[64];
+	size_t n;
+};
+
+static void note_kept_cb(uint64_t id, void *obj, void *arg)
+{
+	struct kept_opens *k = arg;
+	if (smbd_open_disconnected(obj) && k->n < sizeof(k->ids) / sizeof(k->ids[0]))
+		k->ids[k->n++] = id;
+}
+
+/* Durable opens a client may come back for outlive their connection by
+ * design (smbd/durable.h): their wait is cut short, as its time-out
+ * would end it, so that the next input starts from nothing. */
+static void close_kept_opens(struct smbd_server *srv)
+{
+	struct kept_opens k = { .n = 0 };
+	smbd_control_enter();
+	idtable_foreach(srv->opens, note_kept_cb, &k);
+	for (size_t i = 0; i < k.n; i++) {
+		struct smbd_open *o = idtable_find(srv->opens, k.ids[i]);
+		if (o != NULL)
+			smbd_open_close(o);
+	}
+	smbd_control_leave();
+}
+
 void fz_client_free(struct fz_client *c)
 {
 	if (c == NULL)
@@ -624,6 +655,8 @@ void fz_client_free(struct fz_client *c)
 	run_ready();
 	struct smbd_server *srv = c->srv;
 	talloc_free(c);
+	close_kept_opens(srv);
+	run_ready();
 	size_t sessions = idtable_count(srv->sessions), opens = idtable_count(srv->opens),
 	       conns = idtable_count(srv->conns);
 	if (sessions || opens || conns) {

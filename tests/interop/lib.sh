@@ -80,7 +80,7 @@ porthos_run() {
 }
 
 # Stops the server; fails if it had died on its own (a crash is a failure).
-# It must exit cleanly on SIGTERM, log no broken control mutex rule, and, in a
+# It must exit cleanly on SIGTERM, log no broken control lock rule, and, in a
 # sanitizer build (scripts/test.sh's second pass), leave no sanitizer report
 # (LeakSanitizer runs at that exit): any of these ends the test as failed,
 # from an EXIT trap too. Reports are kept
@@ -113,8 +113,8 @@ porthos_stop() {
 	fi
 	! declare -F porthos_post_stop >/dev/null || porthos_post_stop || rc=1
 	# An internal rule broken (smbd/control.h) is logged by any build.
-	if [ -n "${SRV_DIR:-}" ] && grep -h "without the control mutex" "$SRV_DIR"/*.log 2>/dev/null >&2; then
-		echo "porthos-smbd broke the control mutex rule (lines above)" >&2
+	if [ -n "${SRV_DIR:-}" ] && grep -h "control lock rule broken" "$SRV_DIR"/*.log 2>/dev/null >&2; then
+		echo "porthos-smbd broke the control lock rule (lines above)" >&2
 		bad=1
 	fi
 	if [ -n "${SRV_DIR:-}" ] && compgen -G "$SRV_DIR/sanitizer.*" >/dev/null; then
