@@ -26,6 +26,7 @@
 #include "lib/log_ratelimit.h"
 #include "lib/wire.h"
 #include "smbd/conn.h"
+#include "smbd/control.h"
 #include "smbd/loop.h"
 #include "smbd/server.h"
 #include "smbd/smb2_proto.h"
@@ -1063,7 +1064,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct tcp_listener *tl = arg;
 	struct smbd_tcp_state *st = tl->st;
 	struct smbd_server *srv = st->srv;
-	if (idtable_count(srv->conns) >= srv->cfg->max_connections) {
+	smbd_shared_enter(); /* the table changes under the writer (smbd/control.h) */
+	size_t live = idtable_count(srv->conns);
+	smbd_shared_leave();
+	if (live >= srv->cfg->max_connections) {
 		refuse(st, fd, sa);
 		return;
 	}
