@@ -36,7 +36,7 @@ static int channel_destructor(struct smbd_channel *ch)
 	return 0;
 }
 
-/* Takes the control mutex itself: a logged-off session goes with the
+/* Takes the control lock itself (as the writer): a logged-off session goes with the
  * request its reply was signed for, wherever that is freed. */
 static int session_destructor(struct smbd_session *s)
 {
@@ -143,7 +143,7 @@ void smbd_session_logoff_after_reply(struct smb2_call *call, struct smbd_session
 	idtable_remove(s->srv->sessions, s->id);
 	s->state = SMBD_SESSION_EXPIRED;
 	/* Kept for the reply's signature; freed with the request, wherever
-	 * that is freed (its destructor takes the control mutex). */
+	 * that is freed (its destructor takes the control lock). */
 	talloc_steal(call->req, s);
 }
 

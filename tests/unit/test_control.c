@@ -38,14 +38,15 @@ static void test_reentrant(void **state)
 	assert_false(smbd_shared_held());
 }
 
-static atomic_bool other_in;
+static atomic_bool writer_in;
 
-static void *enter_and_leave(void *arg)
+/* Another thread's write: writer_in once it got in. */
+static void *write_once(void *arg)
 {
 	(void)arg;
 	assert_false(smbd_control_held()); /* held is per thread */
 	smbd_control_enter();
-	atomic_store(&other_in, true);
+	atomic_store(&writer_in, true);
 	smbd_control_leave();
 	return NULL;
 }
@@ -55,14 +56,14 @@ static void test_one_writer(void **state)
 {
 	(void)state;
 	pthread_t th;
-	atomic_store(&other_in, false);
+	atomic_store(&writer_in, false);
 	smbd_control_enter();
-	assert_int_equal(pthread_create(&th, NULL, enter_and_leave, NULL), 0);
+	assert_int_equal(pthread_create(&th, NULL, write_once, NULL), 0);
 	usleep(100000);
-	assert_false(atomic_load(&other_in));
+	assert_false(atomic_load(&writer_in));
 	smbd_control_leave();
 	pthread_join(th, NULL);
-	assert_true(atomic_load(&other_in));
+	assert_true(atomic_load(&writer_in));
 }
 
 /* A loop thread: joins, then does what it is told, step by step. */
@@ -135,17 +136,6 @@ static void test_loops_share(void **state)
 	assert_true(step(&b, SHARED_OUT, 1000));
 	stop_loop(&a);
 	stop_loop(&b);
-}
-
-static atomic_bool writer_in;
-
-static void *write_once(void *arg)
-{
-	(void)arg;
-	smbd_control_enter();
-	atomic_store(&writer_in, true);
-	smbd_control_leave();
-	return NULL;
 }
 
 /* The writer waits until every loop has left its shared section, and a
