@@ -160,7 +160,9 @@ static int watch_destructor(struct smbd_dir_watch *w)
 
 static struct smbd_dir_watch *get(struct smbd_server *srv)
 {
-	if (srv->dir_watch != NULL)
+	/* Made at startup (smbd_dir_watch_setup); tried again only where its
+	 * event may be added, on the server's loop. */
+	if (srv->dir_watch != NULL || !smbd_loop_is_current(srv->loop))
 		return srv->dir_watch;
 	struct smbd_dir_watch *w = talloc_zero(srv, struct smbd_dir_watch);
 	if (w == NULL)
@@ -178,6 +180,11 @@ static struct smbd_dir_watch *get(struct smbd_server *srv)
 	}
 	srv->dir_watch = w;
 	return w;
+}
+
+void smbd_dir_watch_setup(struct smbd_server *srv)
+{
+	(void)get(srv); /* without fanotify, said once: leases then see only the server's own changes */
 }
 
 bool smbd_dir_watch_add(struct smbd_server *srv, int dir_fd, dev_t dev, ino_t ino, bool *held)

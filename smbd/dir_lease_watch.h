@@ -22,6 +22,9 @@
 
 struct smbd_server;
 
+/* The fanotify descriptor and its event, on the server's loop, at startup. */
+void smbd_dir_watch_setup(struct smbd_server *srv);
+
 /* Watches directory (dev, ino), open as dir_fd, for one more lease: false
  * if it cannot be watched though fanotify works (the lease then caches
  * nothing); *held says whether the lease took a reference, to give back

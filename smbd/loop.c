@@ -28,6 +28,7 @@ struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev)
 		return NULL;
 	loop->srv = srv;
 	loop->ev = ev;
+	loop->thread = pthread_self();
 	/* Run by the calling thread: its shared sections are announced. */
 	if (!smbd_control_join())
 		goto fail;
@@ -59,4 +60,9 @@ void smbd_loop_stop_io(struct smbd_loop *loop)
 {
 	TALLOC_FREE(loop->uring);
 	TALLOC_FREE(loop->iopool);
+}
+
+bool smbd_loop_is_current(const struct smbd_loop *loop)
+{
+	return pthread_equal(pthread_self(), loop->thread);
 }

@@ -14,6 +14,8 @@
 #ifndef PORTHOS_SMBD_LOOP_H
 #define PORTHOS_SMBD_LOOP_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "smbd/loop_load.h"
@@ -30,6 +32,7 @@ struct smbd_loop_posts;
 struct smbd_loop {
 	struct smbd_server *srv;
 	struct event_base *ev;
+	pthread_t thread;              /* the one running ev */
 	struct smbd_loop_posts *posts; /* work handed to this loop's thread (loop_post.h) */
 	struct smbd_iopool *iopool;   /* its file I/O workers ("io threads"); done() comes back here */
 	size_t crypto_offloaded;      /* bytes of messages being sealed or opened on them (transform.c) */
@@ -50,5 +53,8 @@ struct smbd_loop *smbd_loop_new(struct smbd_server *srv, struct event_base *ev);
  * their done() runs. File descriptors let go of afterwards are closed in
  * place. */
 void smbd_loop_stop_io(struct smbd_loop *loop);
+
+/* Whether the calling thread is the one running loop. */
+bool smbd_loop_is_current(const struct smbd_loop *loop);
 
 #endif

@@ -756,7 +756,9 @@ static int ctx_destructor(struct smbd_notify_ctx *ctx)
 
 static struct smbd_notify_ctx *ctx_get(struct smbd_server *srv)
 {
-	if (srv->notify != NULL)
+	/* Made at startup (smbd_notify_setup); tried again only where its
+	 * event may be added, on the server's loop. */
+	if (srv->notify != NULL || !smbd_loop_is_current(srv->loop))
 		return srv->notify;
 	struct smbd_notify_ctx *ctx = talloc_zero(srv, struct smbd_notify_ctx);
 	if (ctx == NULL)
@@ -777,6 +779,11 @@ static struct smbd_notify_ctx *ctx_get(struct smbd_server *srv)
 	}
 	srv->notify = ctx;
 	return ctx;
+}
+
+void smbd_notify_setup(struct smbd_server *srv)
+{
+	(void)ctx_get(srv); /* a failure is logged, and the request that needs it fails */
 }
 
 static NTSTATUS notify_start(struct smbd_notify_ctx *ctx, struct smbd_open *o, uint32_t filter, bool recursive,

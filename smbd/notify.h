@@ -67,6 +67,9 @@ NTSTATUS smbd_notify_request(struct smb2_call *call, struct smbd_open *o, uint32
  * the open complete with STATUS_NOTIFY_CLEANUP (MS-SMB2 3.3.5.10) on the
  * next loop turn, and the watches go.
  */
+/* The inotify descriptor and its event, on the server's loop, at startup. */
+void smbd_notify_setup(struct smbd_server *srv);
+
 void smbd_notify_open_closing(struct smbd_open *o);
 
 /*

@@ -19,11 +19,13 @@
 #include "lib/idtable.h"
 #include "lib/log.h"
 #include "smbd/control.h"
+#include "smbd/dir_lease_watch.h"
 #include "smbd/durable.h"
 #include "smbd/iopool.h"
 #include "smbd/ioctl.h"
 #include "smbd/logon_backoff.h"
 #include "smbd/loop.h"
+#include "smbd/notify.h"
 #include "smbd/ph_store.h"
 #include "smbd/session.h"
 #include "smbd/share.h"
@@ -216,6 +218,10 @@ static struct smbd_server *server_new(TALLOC_CTX *mem, struct event_base *ev, st
 	srv->loop = smbd_loop_new(srv, ev);
 	if (srv->loop == NULL || (srv->timers = smbd_shared_timers_new(srv->loop)) == NULL)
 		goto fail;
+	/* Their events are the server's loop's: made here, not by the first
+	 * request that needs them, which may run on another loop. */
+	smbd_notify_setup(srv);
+	smbd_dir_watch_setup(srv);
 	if (cfg->io_threads == 0)
 		LOG_INFO("file I/O: on the event loop (io threads = 0)");
 	else
