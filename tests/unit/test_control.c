@@ -51,14 +51,20 @@ static void *write_once(void *arg)
 	return NULL;
 }
 
+/* Starts write_once on a thread of its own. */
+static void start_writer(pthread_t *w)
+{
+	atomic_store(&writer_in, false);
+	assert_int_equal(pthread_create(w, NULL, write_once, NULL), 0);
+}
+
 /* One writer at a time. */
 static void test_one_writer(void **state)
 {
 	(void)state;
 	pthread_t th;
-	atomic_store(&writer_in, false);
 	smbd_control_enter();
-	assert_int_equal(pthread_create(&th, NULL, write_once, NULL), 0);
+	start_writer(&th);
 	usleep(100000);
 	assert_false(atomic_load(&writer_in));
 	smbd_control_leave();
@@ -147,8 +153,7 @@ static void test_writer_excludes_loops(void **state)
 	start_loop(&a);
 	assert_true(step(&a, SHARED_IN, 1000));
 	pthread_t w;
-	atomic_store(&writer_in, false);
-	assert_int_equal(pthread_create(&w, NULL, write_once, NULL), 0);
+	start_writer(&w);
 	usleep(100000);
 	assert_false(atomic_load(&writer_in)); /* waits for a */
 	assert_true(step(&a, SHARED_OUT, 1000));
@@ -172,8 +177,7 @@ static void test_turning_writer(void **state)
 	start_loop(&a);
 	assert_true(step(&a, SHARED_IN, 1000));
 	pthread_t w;
-	atomic_store(&writer_in, false);
-	assert_int_equal(pthread_create(&w, NULL, write_once, NULL), 0);
+	start_writer(&w);
 	usleep(50000);
 	assert_true(step(&a, WRITE_IN, 2000));
 	pthread_join(w, NULL);
