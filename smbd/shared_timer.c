@@ -1,7 +1,6 @@
 #include "config.h"
 #include "smbd/shared_timer.h"
 
-#include <pthread.h>
 #include <talloc.h>
 #include <time.h>
 
@@ -14,7 +13,6 @@
 struct smbd_shared_timers {
 	struct smbd_post rearm;       /* first: the post is the heap */
 	struct smbd_loop *loop;
-	pthread_t thread;             /* the loop's */
 	struct event *ev;             /* at the earliest due time */
 	uint64_t ev_due;              /* what ev is set for; 0: not set */
 	struct smbd_shared_timer **heap; /* a min-heap on due_ms; talloc array */
@@ -109,7 +107,7 @@ static void follow(struct smbd_shared_timers *ts)
 {
 	if ((ts->n > 0 ? ts->heap[0]->due_ms : 0) == ts->ev_due)
 		return;
-	if (pthread_equal(pthread_self(), ts->thread))
+	if (smbd_loop_is_current(ts->loop))
 		program(ts);
 	else
 		smbd_post(ts->loop->posts, &ts->rearm, rearm_cb);
@@ -146,7 +144,6 @@ struct smbd_shared_timers *smbd_shared_timers_new(struct smbd_loop *loop)
 	if (ts == NULL)
 		return NULL;
 	ts->loop = loop;
-	ts->thread = pthread_self();
 	ts->ev = evtimer_new(loop->ev, expire_cb, ts);
 	if (ts->ev == NULL) {
 		talloc_free(ts);

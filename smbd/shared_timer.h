@@ -27,7 +27,7 @@ struct smbd_shared_timer {
 	void (*fn)(struct smbd_shared_timer *t);
 };
 
-/* The heap, run by loop's thread (the caller's); a talloc child of loop.
+/* The heap, run by loop's thread; a talloc child of loop.
  * NULL when out of memory. */
 struct smbd_shared_timers *smbd_shared_timers_new(struct smbd_loop *loop);
 

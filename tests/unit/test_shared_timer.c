@@ -29,6 +29,7 @@ static int setup(void **state)
 	struct fixture *f = talloc_zero(NULL, struct fixture);
 	f->loop = talloc_zero(f, struct smbd_loop);
 	f->loop->ev = event_base_new();
+	f->loop->thread = pthread_self();
 	f->loop->posts = smbd_loop_posts_new(f->loop, f->loop->ev);
 	assert_non_null(f->loop->posts);
 	f->ts = smbd_shared_timers_new(f->loop);
